@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Host build shims, kind 3 of 3: kernel facilities customised for testing.
+ *
+ * - kmalloc() and friends go through a counting allocator that reports
+ *   leaks per test and can fail the Nth fault point (kt_should_fail()),
+ *   like the kernel's fail-nth;
+ * - spinlocks, mutexes and rw-semaphores are pthread locks that remember
+ *   their owner, so lockdep_assert_held() really checks;
+ * - RCU is liburcu (memb flavour): readers, synchronize_rcu(), call_rcu();
+ * - WARN_ON() records a warning that fails the running test;
+ * - printk goes to stderr as TAP diagnostics.
+ */
+#ifndef __KVM_IOMMU_SHIM_CUSTOM_H
+#define __KVM_IOMMU_SHIM_CUSTOM_H
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#ifndef _LGPL_SOURCE
+#define _LGPL_SOURCE
+#endif
+#include <urcu.h>
+
+#include "dup.h"
+
+/* ---- fault injection and allocation accounting (harness/alloc.c) ---- */
+bool kt_should_fail(const char *site);
+void *kt_alloc(size_t size, bool zero, const char *site);
+void kt_free(const void *ptr);
+
+#define __kt_site		__FILE__ ":" __stringify(__LINE__)
+#define __stringify_1(x)	#x
+#define __stringify(x)		__stringify_1(x)
+
+#define kmalloc(size, gfp)	kt_alloc(size, (gfp) & __GFP_ZERO, __kt_site)
+#define kzalloc(size, gfp)	kt_alloc(size, true, __kt_site)
+#define kcalloc(n, size, gfp)						\
+	({ size_t __b;							\
+	   __builtin_mul_overflow((size_t)(n), (size_t)(size), &__b) ?	\
+		NULL : kt_alloc(__b, true, __kt_site); })
+#define kvzalloc(size, gfp)	kzalloc(size, gfp)
+#define kfree(p)		kt_free(p)
+#define kvfree(p)		kt_free(p)
+
+/* ---- warnings and printk ---- */
+void kt_warn(const char *cond, const char *file, int line);
+
+#define WARN_ON(cond)							\
+	({ bool __c = !!(cond);						\
+	   if (unlikely(__c))						\
+		kt_warn(#cond, __FILE__, __LINE__);			\
+	   unlikely(__c); })
+#define WARN_ON_ONCE(cond)	WARN_ON(cond)
+#define BUILD_BUG_ON(cond)	_Static_assert(!(cond), #cond)
+
+#define pr_fmt(fmt)		fmt
+#define pr_err(fmt, ...)	fprintf(stderr, "# err: " pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_warn(fmt, ...)	fprintf(stderr, "# warn: " pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_info(fmt, ...)	fprintf(stderr, "# " pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_debug(fmt, ...)	do { if (0) fprintf(stderr, fmt, ##__VA_ARGS__); } while (0)
+
+/* ---- locks: pthreads that remember their owner ---- */
+struct kt_lockinfo {
+	pthread_t owner;
+	int writers;	/* 0 or 1 */
+	int readers;
+};
+void kt_assert_held(const struct kt_lockinfo *li, const char *what,
+		    const char *file, int line);
+void kt_assert_not_held(const struct kt_lockinfo *li, const char *what,
+			const char *file, int line);
+
+typedef struct {
+	pthread_mutex_t m;
+	struct kt_lockinfo li;
+} spinlock_t;
+
+struct mutex {
+	pthread_mutex_t m;
+	struct kt_lockinfo li;
+};
+
+struct rw_semaphore {
+	pthread_rwlock_t rw;
+	struct kt_lockinfo li;
+};
+
+static inline void __kt_lock_acquired(struct kt_lockinfo *li)
+{
+	li->owner = pthread_self();
+	li->writers = 1;
+}
+
+static inline void __kt_lock_releasing(struct kt_lockinfo *li)
+{
+	li->writers = 0;
+}
+
+#define spin_lock_init(l)						\
+	do { pthread_mutex_init(&(l)->m, NULL);				\
+	     (l)->li.writers = 0; (l)->li.readers = 0; } while (0)
+#define spin_lock(l)							\
+	do { pthread_mutex_lock(&(l)->m); __kt_lock_acquired(&(l)->li); } while (0)
+#define spin_unlock(l)							\
+	do { __kt_lock_releasing(&(l)->li); pthread_mutex_unlock(&(l)->m); } while (0)
+#define spin_lock_irqsave(l, flags)	do { (void)(flags); spin_lock(l); } while (0)
+#define spin_unlock_irqrestore(l, flags) do { (void)(flags); spin_unlock(l); } while (0)
+
+#define mutex_init(l)		spin_lock_init(l)
+#define mutex_lock(l)		spin_lock(l)
+#define mutex_unlock(l)		spin_unlock(l)
+#define mutex_destroy(l)	pthread_mutex_destroy(&(l)->m)
+
+#define init_rwsem(s)							\
+	do { pthread_rwlock_init(&(s)->rw, NULL);			\
+	     (s)->li.writers = 0; (s)->li.readers = 0; } while (0)
+#define down_write(s)							\
+	do { pthread_rwlock_wrlock(&(s)->rw); __kt_lock_acquired(&(s)->li); } while (0)
+#define up_write(s)							\
+	do { __kt_lock_releasing(&(s)->li); pthread_rwlock_unlock(&(s)->rw); } while (0)
+#define down_read(s)							\
+	do { pthread_rwlock_rdlock(&(s)->rw);				\
+	     __atomic_add_fetch(&(s)->li.readers, 1, __ATOMIC_SEQ_CST); } while (0)
+#define up_read(s)							\
+	do { __atomic_sub_fetch(&(s)->li.readers, 1, __ATOMIC_SEQ_CST);	\
+	     pthread_rwlock_unlock(&(s)->rw); } while (0)
+
+#define lockdep_assert_held(l)	kt_assert_held(&(l)->li, #l, __FILE__, __LINE__)
+#define lockdep_assert_not_held(l) \
+	kt_assert_not_held(&(l)->li, #l, __FILE__, __LINE__)
+
+/* ---- RCU: liburcu provides rcu_read_lock(), synchronize_rcu(), call_rcu() ---- */
+#define rcu_read_lock_held()	1
+
+#endif /* __KVM_IOMMU_SHIM_CUSTOM_H */

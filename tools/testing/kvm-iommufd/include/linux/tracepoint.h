@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Host build: kernel trace events become USDT probes (<sys/sdt.h>).
+ *
+ * A product trace header written with TRACE_EVENT() yields, on the host,
+ * one `static inline void trace_<name>(proto)` per event that fires the
+ * USDT probe <TRACE_SYSTEM>:<name> with the event's arguments in order.
+ * After `perf buildid-cache --add <binary>`, perf lists them as
+ * sdt_<system>:<name>.
+ */
+#ifndef __KVM_IOMMU_SHIM_TRACEPOINT_H
+#define __KVM_IOMMU_SHIM_TRACEPOINT_H
+
+#define SDT_USE_VARIADIC 1
+#include <sys/sdt.h>
+
+#define TP_PROTO(...)		__VA_ARGS__
+#define TP_ARGS(...)		__VA_ARGS__
+#define PARAMS(...)		__VA_ARGS__
+
+#define __KT_PROBE(sys, name, ...)	STAP_PROBEV(sys, name, ##__VA_ARGS__)
+#define _KT_PROBE(sys, name, ...)	__KT_PROBE(sys, name, ##__VA_ARGS__)
+
+#define TRACE_EVENT(name, proto, args, tstruct, assign, print)		\
+	static inline void trace_##name(proto)				\
+	{								\
+		_KT_PROBE(TRACE_SYSTEM, name, args);			\
+	}
+#define DECLARE_EVENT_CLASS(name, proto, args, tstruct, assign, print)
+#define DEFINE_EVENT(class, name, proto, args)				\
+	static inline void trace_##name(proto)				\
+	{								\
+		_KT_PROBE(TRACE_SYSTEM, name, args);			\
+	}
+#define TRACE_DEFINE_ENUM(x)
+
+#endif /* __KVM_IOMMU_SHIM_TRACEPOINT_H */
