@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Emulated host physical memory.
+ *
+ * One memfd holds every "host physical" page: page tables, IOMMU
+ * structures and the pages that back guest RAM.  Page 0 is never handed
+ * out, so HPA 0 can mean "none".  Freed pages are poisoned with a pattern
+ * that no valid table entry contains, so a model that walks a freed table
+ * page sees garbage (and the IOMMU model treats it as a fault).
+ */
+#ifndef __KT_PHYS_H
+#define __KT_PHYS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PHYS_POISON	0xdbdbdbdbdbdbdbdbULL
+
+struct phys {
+	int memfd;
+	uint8_t *base;
+	uint64_t size;
+	uint64_t npages;
+	uint64_t *bitmap;	/* 1 = allocated */
+	uint64_t next;		/* allocation cursor, in pages */
+	long nr_alloc;
+	pthread_mutex_t lock;
+};
+
+struct phys *phys_create(uint64_t size);
+void phys_destroy(struct phys *pm);
+/* Allocate 2^order naturally aligned, zeroed pages; 0 when none is free. */
+uint64_t phys_alloc(struct phys *pm, unsigned int order);
+void phys_free(struct phys *pm, uint64_t hpa, unsigned int order);
+void *phys_va(struct phys *pm, uint64_t hpa);
+bool phys_valid(struct phys *pm, uint64_t hpa, uint64_t len);
+long phys_allocated(struct phys *pm);
+
+static inline uint64_t phys_load64(struct phys *pm, uint64_t hpa)
+{
+	return __atomic_load_n((uint64_t *)phys_va(pm, hpa), __ATOMIC_ACQUIRE);
+}
+
+static inline void phys_store64(struct phys *pm, uint64_t hpa, uint64_t v)
+{
+	__atomic_store_n((uint64_t *)phys_va(pm, hpa), v, __ATOMIC_RELEASE);
+}
+
+#endif /* __KT_PHYS_H */

@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Emulated VT-d remapping unit (scalable mode): see vtd.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vtd.h"
+
+#define B(n)			(1ULL << (n))
+#define MASK(h, l)		((~0ULL << (l)) & (~0ULL >> (63 - (h))))
+#define ADDR_4K			MASK(63, 12)
+
+/* CAP / ECAP fields used by the model (VT-d spec, chapter 11). */
+#define CAP_SAGAW(c)		(((c) >> 8) & 0x1f)
+#define CAP_MGAW(c)		((((c) >> 16) & 0x3f) + 1)
+#define CAP_SLLPS(c)		(((c) >> 34) & 0xf)
+#define ECAP_SC(e)		(((e) >> 7) & 1)
+#define ECAP_SMTS(e)		(((e) >> 43) & 1)
+#define ECAP_SLADS(e)		(((e) >> 45) & 1)
+
+/* Second-stage entry bits. */
+#define SS_R			B(0)
+#define SS_W			B(1)
+#define SS_PS			B(7)
+#define SS_A			B(8)
+#define SS_D			B(9)
+#define SS_SNP			B(11)
+#define SS_TM			B(62)
+
+/* PASID table entry (512 bits, as 8 qwords). */
+#define PE0_P			B(0)
+#define PE0_AW(q)		(((q) >> 2) & 7)
+#define PE0_PGTT(q)		(((q) >> 6) & 7)
+#define PE0_SSADE		B(9)
+#define PE1_DID(q)		((q) & 0xffff)
+#define PGTT_SS			2
+
+/* Queued-invalidation descriptors (256-bit). */
+#define QI_TYPE(q0)		(((q0) & 0xf) | ((((q0) >> 9) & 7) << 4))
+#define QI_GRAN(q0)		(((q0) >> 4) & 3)
+#define QI_DID(q0)		(((q0) >> 16) & 0xffff)
+
+static const char *const fault_names[VTDM_F_NR] = {
+	[VTDM_OK] = "ok",
+	[VTDM_F_ROOT_NP] = "root entry not present",
+	[VTDM_F_CTX_NP] = "context entry not present",
+	[VTDM_F_PDIR_NP] = "PASID directory entry not present",
+	[VTDM_F_PASID_NP] = "PASID entry not present",
+	[VTDM_F_PASID_RANGE] = "PASID beyond directory size",
+	[VTDM_F_PGTT] = "unsupported PGTT",
+	[VTDM_F_AW] = "AW not supported by SAGAW",
+	[VTDM_F_INPUT_WIDTH] = "input address beyond address width",
+	[VTDM_F_SS_NP] = "second-stage entry not present",
+	[VTDM_F_SS_RSVD] = "second-stage reserved bit set",
+	[VTDM_F_SS_READ] = "read without R permission",
+	[VTDM_F_SS_WRITE] = "write without W permission",
+	[VTDM_F_BAD_TABLE] = "table pointer outside memory",
+};
+
+const char *vtd_fault_name(enum vtdm_fault_reason r)
+{
+	return r < VTDM_F_NR ? fault_names[r] : "?";
+}
+
+struct vtd *vtd_create(struct phys *pm, uint64_t cap, uint64_t ecap)
+{
+	struct vtd *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	v->pm = pm;
+	v->cap = cap;
+	v->ecap = ecap;
+	v->haw = CAP_MGAW(cap);
+	pthread_mutex_init(&v->lock, NULL);
+	return v;
+}
+
+void vtd_destroy(struct vtd *v)
+{
+	if (!v)
+		return;
+	pthread_mutex_destroy(&v->lock);
+	free(v);
+}
+
+void vtd_set_rtaddr(struct vtd *v, uint64_t val)
+{
+	pthread_mutex_lock(&v->lock);
+	v->rtaddr = val;
+	pthread_mutex_unlock(&v->lock);
+}
+
+static bool table_ok(struct vtd *v, uint64_t hpa, uint64_t len)
+{
+	if (v->haw < 64 && (hpa >> v->haw))
+		return false;
+	return phys_valid(v->pm, hpa, len);
+}
+
+static enum vtdm_fault_reason record(struct vtd *v, enum vtdm_fault_reason r,
+				     uint16_t sid, uint32_t pasid, uint64_t addr,
+				     bool write, int level, uint64_t entry)
+{
+	struct vtdm_fault *f;
+
+	pthread_mutex_lock(&v->lock);
+	v->stats.faults++;
+	if (v->nfaults == VTDM_FAULT_LOG) {
+		v->fault_overflow = true;
+	} else {
+		f = &v->faults[v->nfaults++];
+		f->reason = r;
+		f->sid = sid;
+		f->pasid = pasid;
+		f->addr = addr;
+		f->write = write;
+		f->level = level;
+		f->entry = entry;
+	}
+	pthread_mutex_unlock(&v->lock);
+	return r;
+}
+
+bool vtd_fault_pop(struct vtd *v, struct vtdm_fault *f)
+{
+	bool ret = false;
+
+	pthread_mutex_lock(&v->lock);
+	if (v->nfaults) {
+		*f = v->faults[0];
+		memmove(v->faults, v->faults + 1, --v->nfaults * sizeof(*f));
+		ret = true;
+	}
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+unsigned int vtd_fault_count(struct vtd *v)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&v->lock);
+	n = v->nfaults;
+	pthread_mutex_unlock(&v->lock);
+	return n;
+}
+
+struct vtdm_stats vtd_stats(struct vtd *v)
+{
+	struct vtdm_stats s;
+
+	pthread_mutex_lock(&v->lock);
+	s = v->stats;
+	pthread_mutex_unlock(&v->lock);
+	return s;
+}
+
+unsigned int vtd_iotlb_count(struct vtd *v)
+{
+	unsigned int i, n = 0;
+
+	pthread_mutex_lock(&v->lock);
+	for (i = 0; i < VTDM_IOTLB_SIZE; i++)
+		n += v->iotlb[i].valid;
+	pthread_mutex_unlock(&v->lock);
+	return n;
+}
+
+/*
+ * Reserved bits of a second-stage entry at @level (1 = 4K table).
+ * Bits the model ignores, as the hardware does: 2-6, 8-10, 52-61, 63.
+ * Checked: address bits at and above HAW; PS where no large page is
+ * allowed; the large-page offset bits; SNP (bit 11) in non-leaf entries,
+ * and in leaves unless scalable mode or snoop control is on; TM (bit 62)
+ * in leaves.
+ */
+static uint64_t ss_rsvd(struct vtd *v, int level, uint64_t e, bool *leaf)
+{
+	uint64_t rsvd = v->haw < 52 ? MASK(51, v->haw) : 0;
+	unsigned int sllps = CAP_SLLPS(v->cap);
+
+	*leaf = level == 1;
+	if (level == 2 || level == 3) {
+		if (e & SS_PS) {
+			if (!(sllps & (1u << (level - 2))))
+				return SS_PS;	/* large page not supported */
+			*leaf = true;
+			rsvd |= MASK(12 + 9 * (level - 1) - 1, 12);
+		}
+	} else if (level > 3) {
+		rsvd |= SS_PS;
+	}
+	if (*leaf) {
+		rsvd |= SS_TM;
+		if (!ECAP_SMTS(v->ecap) && !ECAP_SC(v->ecap))
+			rsvd |= SS_SNP;
+	} else {
+		rsvd |= SS_SNP;
+	}
+	return rsvd;
+}
+
+static struct vtdm_pasid_cache_entry *pc_lookup(struct vtd *v, uint16_t sid,
+						uint32_t pasid)
+{
+	unsigned int i;
+
+	for (i = 0; i < VTDM_PC_SIZE; i++)
+		if (v->pc[i].valid && v->pc[i].sid == sid && v->pc[i].pasid == pasid)
+			return &v->pc[i];
+	return NULL;
+}
+
+/* Find the PASID table entry for (sid, pasid), through the PASID cache. */
+static enum vtdm_fault_reason get_pasid_entry(struct vtd *v, uint16_t sid,
+					      uint32_t *pasid, uint64_t pe[8])
+{
+	uint64_t rt = v->rtaddr & ADDR_4K, re, ce0, ce1, ctp, pdir, pde, pt;
+	unsigned int bus = sid >> 8, devfn = sid & 0xff, i;
+	struct vtdm_pasid_cache_entry *c;
+	uint64_t dir_entries;
+
+	if (!table_ok(v, rt, 4096))
+		return VTDM_F_BAD_TABLE;
+	re = phys_load64(v->pm, rt + bus * 16 + (devfn >= 128 ? 8 : 0));
+	if (!(re & 1))
+		return VTDM_F_ROOT_NP;
+	ctp = re & ADDR_4K;
+	if (!table_ok(v, ctp, 4096))
+		return VTDM_F_BAD_TABLE;
+	ce0 = phys_load64(v->pm, ctp + (devfn & 0x7f) * 32);
+	ce1 = phys_load64(v->pm, ctp + (devfn & 0x7f) * 32 + 8);
+	if (!(ce0 & 1))
+		return VTDM_F_CTX_NP;
+	if (*pasid == VTDM_NO_PASID)
+		*pasid = ce1 & 0xfffff;		/* RID_PASID */
+
+	pthread_mutex_lock(&v->lock);
+	c = pc_lookup(v, sid, *pasid);
+	if (c) {
+		memcpy(pe, c->pe, 8 * sizeof(uint64_t));
+		pthread_mutex_unlock(&v->lock);
+		return VTDM_OK;
+	}
+	pthread_mutex_unlock(&v->lock);
+
+	dir_entries = 1ULL << (((ce0 >> 9) & 7) + 7);
+	if ((*pasid >> 6) >= dir_entries)
+		return VTDM_F_PASID_RANGE;
+	pdir = ce0 & ADDR_4K;
+	if (!table_ok(v, pdir + (*pasid >> 6) * 8, 8))
+		return VTDM_F_BAD_TABLE;
+	pde = phys_load64(v->pm, pdir + (*pasid >> 6) * 8);
+	if (!(pde & 1))
+		return VTDM_F_PDIR_NP;
+	pt = (pde & ADDR_4K) + (*pasid & 0x3f) * 64;
+	if (!table_ok(v, pt, 64))
+		return VTDM_F_BAD_TABLE;
+	for (i = 0; i < 8; i++)
+		pe[i] = phys_load64(v->pm, pt + i * 8);
+	if (!(pe[0] & PE0_P))
+		return VTDM_F_PASID_NP;
+
+	pthread_mutex_lock(&v->lock);
+	c = &v->pc[v->pc_next++ % VTDM_PC_SIZE];
+	c->valid = true;
+	c->sid = sid;
+	c->pasid = *pasid;
+	memcpy(c->pe, pe, sizeof(c->pe));
+	pthread_mutex_unlock(&v->lock);
+	return VTDM_OK;
+}
+
+static bool set_bits(struct vtd *v, uint64_t hpa, uint64_t old, uint64_t bits)
+{
+	uint64_t *p = phys_va(v->pm, hpa);
+
+	if ((old & bits) == bits)
+		return true;
+	return __atomic_compare_exchange_n(p, &old, old | bits, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+enum vtdm_fault_reason vtd_translate(struct vtd *v, uint16_t sid, uint32_t pasid,
+				     uint64_t iova, bool write, unsigned long long *hpa,
+				     unsigned int *shift)
+{
+	uint64_t pe[8], table, e = 0, ea = 0;
+	enum vtdm_fault_reason r;
+	unsigned int aw, levels, i, sh = 12;
+	bool rd = true, wr = true, leaf = false, ssade;
+	uint16_t did;
+	int level;
+
+	r = get_pasid_entry(v, sid, &pasid, pe);
+	if (r)
+		return record(v, r, sid, pasid, iova, write, 0, 0);
+	if (PE0_PGTT(pe[0]) != PGTT_SS)
+		return record(v, VTDM_F_PGTT, sid, pasid, iova, write, 0, pe[0]);
+	aw = PE0_AW(pe[0]);
+	if (aw > 4 || !(CAP_SAGAW(v->cap) & (1u << aw)))
+		return record(v, VTDM_F_AW, sid, pasid, iova, write, 0, pe[0]);
+	levels = aw + 2;
+	did = PE1_DID(pe[1]);
+	ssade = (pe[0] & PE0_SSADE) && ECAP_SLADS(v->ecap);
+	if (iova >> (12 + 9 * levels) || iova >> CAP_MGAW(v->cap))
+		return record(v, VTDM_F_INPUT_WIDTH, sid, pasid, iova, write, 0, 0);
+
+	pthread_mutex_lock(&v->lock);
+	v->stats.translations++;
+	for (i = 0; i < VTDM_IOTLB_SIZE; i++) {
+		struct vtdm_iotlb_entry *t = &v->iotlb[i];
+
+		if (!t->valid || t->did != did || t->pasid != pasid ||
+		    (iova >> t->shift) != (t->iova >> t->shift))
+			continue;
+		v->stats.iotlb_hits++;
+		pthread_mutex_unlock(&v->lock);
+		if (write ? !t->w : !t->r)
+			return record(v, write ? VTDM_F_SS_WRITE : VTDM_F_SS_READ,
+				      sid, pasid, iova, write, 0, 0);
+		*hpa = t->hpa | (iova & ((1ULL << t->shift) - 1));
+		if (shift)
+			*shift = t->shift;
+		return VTDM_OK;
+	}
+	v->stats.walks++;
+	pthread_mutex_unlock(&v->lock);
+
+	table = pe[0] & ADDR_4K;
+	for (level = levels; level >= 1; level--) {
+		uint64_t ptr = table + ((iova >> (12 + 9 * (level - 1))) & 511) * 8;
+
+		if (!table_ok(v, ptr, 8))
+			return record(v, VTDM_F_BAD_TABLE, sid, pasid, iova, write,
+				      level, 0);
+		e = phys_load64(v->pm, ptr);
+		__atomic_add_fetch(&v->stats.walk_reads, 1, __ATOMIC_RELAXED);
+		if (!(e & (SS_R | SS_W)))
+			return record(v, VTDM_F_SS_NP, sid, pasid, iova, write,
+				      level, e);
+		if (e & ss_rsvd(v, level, e, &leaf))
+			return record(v, VTDM_F_SS_RSVD, sid, pasid, iova, write,
+				      level, e);
+		rd &= !!(e & SS_R);
+		wr &= !!(e & SS_W);
+		if (ssade)
+			set_bits(v, ptr, e, SS_A);
+		if (leaf) {
+			ea = ptr;
+			sh = 12 + 9 * (level - 1);
+			break;
+		}
+		table = e & MASK(51, 12);
+	}
+	if (write ? !wr : !rd)
+		return record(v, write ? VTDM_F_SS_WRITE : VTDM_F_SS_READ, sid,
+			      pasid, iova, write, level, e);
+	if (ssade && write)
+		set_bits(v, ea, phys_load64(v->pm, ea), SS_D);
+
+	*hpa = (e & MASK(51, sh)) | (iova & ((1ULL << sh) - 1));
+	if (shift)
+		*shift = sh;
+
+	pthread_mutex_lock(&v->lock);
+	{
+		struct vtdm_iotlb_entry *t = &v->iotlb[v->iotlb_next++ % VTDM_IOTLB_SIZE];
+
+		t->valid = true;
+		t->did = did;
+		t->pasid = pasid;
+		t->pgtt = PGTT_SS;
+		t->shift = sh;
+		t->iova = iova & ~((1ULL << sh) - 1);
+		t->hpa = e & MASK(51, sh);
+		t->r = rd;
+		t->w = wr;
+	}
+	pthread_mutex_unlock(&v->lock);
+	return VTDM_OK;
+}
+
+/* ---- queued invalidation ---- */
+
+void vtd_set_iqa(struct vtd *v, uint64_t val)
+{
+	pthread_mutex_lock(&v->lock);
+	v->iqa = val;
+	v->iqh = 0;
+	v->iqt = 0;
+	v->iqe = false;
+	pthread_mutex_unlock(&v->lock);
+}
+
+uint64_t vtd_get_iqh(struct vtd *v)
+{
+	uint64_t h;
+
+	pthread_mutex_lock(&v->lock);
+	h = v->iqh;
+	pthread_mutex_unlock(&v->lock);
+	return h;
+}
+
+bool vtd_iqe(struct vtd *v)
+{
+	bool e;
+
+	pthread_mutex_lock(&v->lock);
+	e = v->iqe;
+	pthread_mutex_unlock(&v->lock);
+	return e;
+}
+
+static void iotlb_inv(struct vtd *v, bool by_did, uint16_t did, bool by_pasid,
+		      uint32_t pasid, bool ss_only, uint64_t addr, unsigned int am)
+{
+	/* am >= 52: the whole address space (domain- or PASID-selective) */
+	uint64_t start = am < 52 ? addr & ~((1ULL << (12 + am)) - 1) : 0;
+	uint64_t end = am < 52 ? start + (1ULL << (12 + am)) : 0;
+	unsigned int i;
+
+	for (i = 0; i < VTDM_IOTLB_SIZE; i++) {
+		struct vtdm_iotlb_entry *t = &v->iotlb[i];
+		uint64_t ts, te;
+
+		if (!t->valid)
+			continue;
+		if (by_did && t->did != did)
+			continue;
+		if (by_pasid && t->pasid != pasid)
+			continue;
+		/* PASID-based IOTLB invalidation leaves second-stage-only entries. */
+		if (!ss_only && t->pgtt == PGTT_SS)
+			continue;
+		if (am < 52) {
+			ts = t->iova;
+			te = t->iova + (1ULL << t->shift);
+			if (te <= start || ts >= end)
+				continue;
+		}
+		t->valid = false;
+		v->stats.iotlb_dropped++;
+	}
+}
+
+static void pc_inv(struct vtd *v, bool by_pasid, uint32_t pasid, bool by_did,
+		   uint16_t did)
+{
+	unsigned int i;
+
+	for (i = 0; i < VTDM_PC_SIZE; i++) {
+		struct vtdm_pasid_cache_entry *c = &v->pc[i];
+
+		if (!c->valid)
+			continue;
+		if (by_pasid && c->pasid != pasid)
+			continue;
+		if (by_did && PE1_DID(c->pe[1]) != did)
+			continue;
+		c->valid = false;
+	}
+}
+
+/* Execute one descriptor; false on an invalid descriptor (sets IQE). */
+static bool qi_exec(struct vtd *v, const uint64_t d[4])
+{
+	unsigned int type = QI_TYPE(d[0]), gran = QI_GRAN(d[0]);
+	uint16_t did = QI_DID(d[0]);
+
+	v->stats.qi_descs++;
+	switch (type) {
+	case 1:		/* context-cache invalidate: cached PASID entries go too */
+		v->stats.inv_cc++;
+		pc_inv(v, false, 0, gran == 2, did);
+		return true;
+	case 2:		/* IOTLB invalidate */
+		if (gran == 1) {
+			v->stats.inv_iotlb_global++;
+			iotlb_inv(v, false, 0, false, 0, true, 0, 64);
+		} else if (gran == 2) {
+			v->stats.inv_iotlb_dsi++;
+			iotlb_inv(v, true, did, false, 0, true, 0, 64);
+		} else if (gran == 3) {
+			unsigned int am = d[1] & 0x3f;
+
+			if (am > 52)
+				return false;
+			v->stats.inv_iotlb_psi++;
+			iotlb_inv(v, true, did, false, 0, true, d[1] & ADDR_4K, am);
+		} else {
+			return false;
+		}
+		return true;
+	case 3:		/* device-TLB invalidate: no ATS device in this model yet */
+	case 8:
+		v->stats.inv_devtlb++;
+		return true;
+	case 5:		/* invalidation wait */
+		v->stats.qi_waits++;
+		if (d[0] & B(5)) {
+			uint64_t a = d[1] & MASK(63, 2);
+
+			if (!phys_valid(v->pm, a, 4))
+				return false;
+			__atomic_store_n((uint32_t *)phys_va(v->pm, a),
+					 (uint32_t)(d[0] >> 32), __ATOMIC_RELEASE);
+		}
+		return true;
+	case 6: {	/* PASID-based IOTLB invalidate */
+		uint32_t pasid = (d[0] >> 32) & 0xfffff;
+
+		v->stats.inv_piotlb++;
+		if (gran == 2)
+			iotlb_inv(v, true, did, true, pasid, false, 0, 64);
+		else if (gran == 3)
+			iotlb_inv(v, true, did, true, pasid, false,
+				  d[1] & ADDR_4K, d[1] & 0x3f);
+		else
+			return false;
+		return true;
+	}
+	case 7: {	/* PASID-cache invalidate */
+		uint32_t pasid = (d[0] >> 32) & 0xfffff;
+
+		v->stats.inv_pc++;
+		if (gran == 0)
+			pc_inv(v, false, 0, true, did);
+		else if (gran == 1)
+			pc_inv(v, true, pasid, true, did);
+		else if (gran == 3)
+			pc_inv(v, false, 0, false, 0);
+		else
+			return false;
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
+void vtd_set_iqt(struct vtd *v, uint64_t tail)
+{
+	uint64_t base = v->iqa & ADDR_4K;
+	uint64_t qsize = 4096ULL << (v->iqa & 7);
+	unsigned int dsz = (v->iqa & B(11)) ? 32 : 16;
+
+	pthread_mutex_lock(&v->lock);
+	v->iqt = tail;
+	while (!v->iqe && v->iqh != v->iqt) {
+		uint64_t d[4] = { 0 };
+		unsigned int i;
+
+		if (!phys_valid(v->pm, base + v->iqh, dsz)) {
+			v->iqe = true;
+			break;
+		}
+		for (i = 0; i < dsz / 8; i++)
+			d[i] = phys_load64(v->pm, base + v->iqh + i * 8);
+		if (!qi_exec(v, d)) {
+			v->iqe = true;
+			break;
+		}
+		v->iqh = (v->iqh + dsz) % qsize;
+	}
+	pthread_mutex_unlock(&v->lock);
+}
