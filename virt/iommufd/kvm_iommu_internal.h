@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Headers required by the kvm-iommufd core and its architecture adapters.
+ *
+ * Every product .c file includes this header (directly or through its
+ * architecture's internal header) instead of kernel headers, so that the
+ * host build in tools/testing/kvm-iommufd can substitute all of them at once
+ * with a header that uses the same include guard.
+ */
+#ifndef __KVM_IOMMU_INTERNAL_H
+#define __KVM_IOMMU_INTERNAL_H
+
+#include <linux/bitfield.h>
+#include <linux/bits.h>
+#include <linux/errno.h>
+#include <linux/export.h>
+#include <linux/kernel.h>
+#include <linux/lockdep.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/sizes.h>
+#include <linux/string.h>
+#include <linux/types.h>
+
+#endif /* __KVM_IOMMU_INTERNAL_H */

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Trace events of kvm-iommufd, system "kvm_iommu".
+ *
+ * One definition, two back ends: in the kernel these are tracepoints
+ * (perf list: kvm_iommu:*); in the host build each event becomes a USDT
+ * probe with the same name and the same arguments in the same order
+ * (perf list, after perf buildid-cache --add: sdt_kvm_iommu:*).
+ *
+ * Field names are ABI for perf scripts: add a new event rather than
+ * renaming or reordering the fields of an existing one.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM kvm_iommu
+
+#if !defined(_TRACE_KVM_IOMMU_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _TRACE_KVM_IOMMU_H
+
+#include <linux/tracepoint.h>
+
+/*
+ * kvm_iommu_invalidate - one batch of IOTLB invalidation was queued
+ * @unit: IOMMU instance (VT-d: seq_id)
+ * @did: domain id invalidated
+ * @start: first IOVA (GPA) of the range, inclusive
+ * @end: end of the range, exclusive; 0 with @pages 0 means the whole domain
+ * @pages: 4 KiB pages covered by the descriptors (0: domain-selective)
+ * @descs: descriptors in the batch, not counting the wait descriptor
+ */
+TRACE_EVENT(kvm_iommu_invalidate,
+	TP_PROTO(u32 unit, u16 did, u64 start, u64 end, u64 pages, u32 descs),
+	TP_ARGS(unit, did, start, end, pages, descs),
+
+	TP_STRUCT__entry(
+		__field(u32, unit)
+		__field(u16, did)
+		__field(u64, start)
+		__field(u64, end)
+		__field(u64, pages)
+		__field(u32, descs)
+	),
+
+	TP_fast_assign(
+		__entry->unit = unit;
+		__entry->did = did;
+		__entry->start = start;
+		__entry->end = end;
+		__entry->pages = pages;
+		__entry->descs = descs;
+	),
+
+	TP_printk("unit %u did %u [0x%llx, 0x%llx) pages %llu descs %u",
+		  __entry->unit, __entry->did, __entry->start, __entry->end,
+		  __entry->pages, __entry->descs)
+);
+
+/*
+ * kvm_iommu_sync - the IOMMU reported completion of a batch (or failed to)
+ * @unit: IOMMU instance
+ * @did: domain id of the batch
+ * @ret: 0 on completion, or the negative errno of the submission
+ */
+TRACE_EVENT(kvm_iommu_sync,
+	TP_PROTO(u32 unit, u16 did, int ret),
+	TP_ARGS(unit, did, ret),
+
+	TP_STRUCT__entry(
+		__field(u32, unit)
+		__field(u16, did)
+		__field(int, ret)
+	),
+
+	TP_fast_assign(
+		__entry->unit = unit;
+		__entry->did = did;
+		__entry->ret = ret;
+	),
+
+	TP_printk("unit %u did %u ret %d", __entry->unit, __entry->did,
+		  __entry->ret)
+);
+
+#endif /* _TRACE_KVM_IOMMU_H */
+
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH ../../virt/iommufd
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE kvm_iommu_trace
+
+#include <trace/define_trace.h>
