@@ -1,0 +1,106 @@
+#!/bin/bash
+# Build the kvm-iommufd test kernel: Debian's linux-source-6.12, the patch
+# series in patches/, and the overlay directories of this repository.
+#
+# Incremental: the tree is extracted once; the patch series is re-applied
+# only when it changed (the applied copies are kept to reverse them); overlay
+# files are copied by content so unchanged files keep their timestamps; the
+# configuration is regenerated only when the fragment or the series changed.
+#
+# Usage: build-kernel.sh [ARCH]   (x86_64 only for now)
+# Output: build/kernel/bzImage and build/kernel/obj/usr/include (uAPI headers).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../../../.." && pwd)
+arch=${1:-x86_64}
+bld=$top/build/kernel
+src=$bld/linux-source-6.12
+obj=$bld/obj
+tarball=/usr/src/linux-source-6.12.tar.xz
+frag=$top/tools/testing/kvm-iommufd/kernel/$arch.config
+overlay_dirs="virt/iommufd arch/x86/kvm-iommu arch/arm64/kvm-iommu include/uapi/linux"
+jobs=$(nproc)
+
+log() { printf '[kernel] %s\n' "$*"; }
+
+mkdir -p "$bld" "$obj"
+
+if [ ! -f "$bld/.extracted" ]; then
+	[ -f "$tarball" ] || { echo "missing $tarball (apt-get install linux-source-6.12)" >&2; exit 1; }
+	log "extracting $tarball (once)"
+	rm -rf "$src"
+	tar -C "$bld" -xf "$tarball"
+	touch "$bld/.extracted"
+fi
+
+# --- patch series --------------------------------------------------------
+series_new=$bld/series.new
+: > "$series_new"
+if [ -f "$top/patches/series" ]; then
+	grep -v -e '^#' -e '^[[:space:]]*$' "$top/patches/series" > "$series_new" || true
+fi
+new_sum=$( (cat "$series_new"; while read -r p; do cat "$top/patches/$p"; done < "$series_new") | sha256sum)
+old_sum=$(cat "$bld/applied.sum" 2>/dev/null || true)
+if [ "$new_sum" != "$old_sum" ]; then
+	if [ -f "$bld/applied/series" ]; then
+		log "reversing the previously applied series"
+		tac "$bld/applied/series" | while read -r p; do
+			patch -d "$src" -p1 -R -s -N < "$bld/applied/$p"
+		done
+	fi
+	rm -rf "$bld/applied"; mkdir -p "$bld/applied"
+	: > "$bld/applied/series"
+	while read -r p; do
+		log "applying patches/$p"
+		patch -d "$src" -p1 -s -N --no-backup-if-mismatch < "$top/patches/$p"
+		cp "$top/patches/$p" "$bld/applied/$p"
+		echo "$p" >> "$bld/applied/series"
+	done < "$series_new"
+	echo "$new_sum" > "$bld/applied.sum"
+fi
+
+# --- overlay ---------------------------------------------------------------
+manifest_new=$bld/overlay.manifest.new
+: > "$manifest_new"
+for d in $overlay_dirs; do
+	[ -d "$top/$d" ] || continue
+	(cd "$top" && find "$d" -type f ! -name '*.o' ! -name '.*' ! -name 'README*') >> "$manifest_new"
+done
+# Remove overlay files that no longer exist in the repository.
+if [ -f "$bld/overlay.manifest" ]; then
+	comm -23 <(sort "$bld/overlay.manifest") <(sort "$manifest_new") | while read -r f; do
+		log "removing stale overlay file $f"; rm -f "$src/$f"
+	done
+fi
+while read -r f; do
+	mkdir -p "$src/$(dirname "$f")"
+	if ! cmp -s "$top/$f" "$src/$f"; then cp "$top/$f" "$src/$f"; fi
+done < "$manifest_new"
+mv "$manifest_new" "$bld/overlay.manifest"
+
+# --- configuration -----------------------------------------------------------
+cfg_sum=$( (cat "$frag"; echo "$new_sum") | sha256sum)
+if [ "$cfg_sum" != "$(cat "$obj/.frag.sum" 2>/dev/null || true)" ] || [ ! -f "$obj/.config" ]; then
+	log "configuring (tinyconfig + $(basename "$frag"))"
+	make -s -C "$src" O="$obj" tinyconfig >/dev/null
+	grep -E '^(CONFIG_|# CONFIG_)' "$frag" >> "$obj/.config"
+	make -s -C "$src" O="$obj" olddefconfig >/dev/null
+	missing=""
+	while read -r line; do
+		case "$line" in
+		CONFIG_*=*) grep -qx "$line" "$obj/.config" || missing="$missing ${line%%=*}";;
+		esac
+	done < "$frag"
+	if [ -n "$missing" ]; then
+		echo "config options requested but not set (missing dependency?):$missing" >&2
+		exit 1
+	fi
+	echo "$cfg_sum" > "$obj/.frag.sum"
+fi
+
+# --- build -------------------------------------------------------------------
+log "make bzImage headers (-j$jobs)"
+make -s -C "$src" O="$obj" -j"$jobs" bzImage
+make -s -C "$src" O="$obj" headers >/dev/null
+ln -sf obj/arch/x86/boot/bzImage "$bld/bzImage"
+log "done: $bld/bzImage"
