@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kvm-iommufd: iommufd IO address spaces sourced from a KVM VM.
+#
+#   make demo          the main job: a VMM scenario on the emulated platform
+#   make test          host tests (plain, then ASan+UBSan)
+#   make kernel        Linux 6.12 + patches/ + overlay -> build/kernel/bzImage
+#   make test-kernel   boot it under QEMU (VT-d, edu, nested SVM), run selftests
+#   make clean         remove build/ (keeps nothing)
+#
+# demo, test, kernel and test-kernel install the Debian packages they need
+# when run as root (see tools/testing/kvm-iommufd/scripts/deps.sh).
+
+HOST	:= tools/testing/kvm-iommufd
+DEPS	:= $(HOST)/scripts/deps.sh
+
+.PHONY: all demo test kernel test-kernel deps-host deps-kernel clean help
+all: help
+
+help:
+	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+
+deps-host:
+	@$(DEPS) host
+
+deps-kernel:
+	@$(DEPS) kernel
+
+demo: deps-host
+	@$(MAKE) -s -C $(HOST) demo
+
+test: deps-host
+	@$(MAKE) -s -C $(HOST) test
+
+kernel: deps-kernel
+	@$(HOST)/kernel/build-kernel.sh
+
+test-kernel: kernel
+	@$(HOST)/kernel/test-kernel.sh
+
+clean:
+	rm -rf build
