@@ -13,6 +13,8 @@
 
 /* Capability / extended capability fields this adapter depends on. */
 #define KVM_IOMMU_VTD_CAP_SAGAW		GENMASK_ULL(12, 8)
+#define KVM_IOMMU_VTD_CAP_MGAW		GENMASK_ULL(21, 16)
+#define KVM_IOMMU_VTD_CAP_SLLPS		GENMASK_ULL(37, 34)
 #define KVM_IOMMU_VTD_CAP_PSI		BIT_ULL(39)
 #define KVM_IOMMU_VTD_CAP_MAMV		GENMASK_ULL(53, 48)
 #define KVM_IOMMU_VTD_CAP_DWD		BIT_ULL(54)
@@ -22,6 +24,13 @@
 #define KVM_IOMMU_VTD_ECAP_SLADS	BIT_ULL(45)
 #define KVM_IOMMU_VTD_ECAP_SLTS		BIT_ULL(46)
 #define KVM_IOMMU_VTD_ECAP_SMPWC	BIT_ULL(48)
+
+/* Second-stage entry bits the IOMMU interprets (see vtd_share.c). */
+#define KVM_IOMMU_VTD_SS_R		BIT_ULL(0)
+#define KVM_IOMMU_VTD_SS_W		BIT_ULL(1)
+#define KVM_IOMMU_VTD_SS_PS		BIT_ULL(7)
+#define KVM_IOMMU_VTD_SS_SNP		BIT_ULL(11)
+#define KVM_IOMMU_VTD_SS_TM		BIT_ULL(62)
 
 /* Scalable-mode PASID table entry, as eight 64-bit words. */
 #define KVM_IOMMU_VTD_PE0_P		BIT_ULL(0)
@@ -73,3 +82,31 @@ int kvm_iommu_vtd_flush_range(struct intel_iommu *iommu, u16 did, u64 start,
 int kvm_iommu_vtd_flush_domain(struct intel_iommu *iommu, u16 did);
 
 #endif /* __KVM_IOMMU_VTD_H */
+
+struct kvm_tdp_format;
+
+/**
+ * struct kvm_iommu_share_info - both sides of a sharing decision
+ * @reasons: mask of enum iommu_kvm_share_reason; 0 when sharing is possible
+ * @kvm_levels: levels of KVM's root
+ * @kvm_max_leaf_level: largest leaf KVM may install (1: 4K, 2: 2M, 3: 1G)
+ * @kvm_phys_bits: width of the physical addresses KVM writes
+ * @iommu_levels: mask of table depths the IOMMU can walk (bit n: n levels)
+ * @iommu_max_leaf_level: largest leaf the IOMMU can walk
+ * @iommu_addr_bits: width of the addresses the IOMMU accepts
+ * @rsvd_conflict: bits KVM sets in present entries that the IOMMU reserves
+ */
+struct kvm_iommu_share_info {
+	u32 reasons;
+	u8 kvm_levels;
+	u8 kvm_max_leaf_level;
+	u8 kvm_phys_bits;
+	u8 iommu_levels;
+	u8 iommu_max_leaf_level;
+	u8 iommu_addr_bits;
+	u64 rsvd_conflict;
+};
+
+u32 kvm_iommu_vtd_share_check(const struct kvm_tdp_format *fmt, u64 cap,
+			      u64 ecap, bool walk_coherent,
+			      struct kvm_iommu_share_info *info);

@@ -18,7 +18,7 @@ src=$bld/linux-source-6.12
 obj=$bld/obj
 tarball=/usr/src/linux-source-6.12.tar.xz
 frag=$top/tools/testing/kvm-iommufd/kernel/$arch.config
-overlay_dirs="virt/iommufd arch/x86/kvm-iommu arch/arm64/kvm-iommu include/uapi/linux"
+overlay_dirs="virt/iommufd arch/x86/kvm-iommu arch/arm64/kvm-iommu include/uapi/linux include/linux"
 jobs=$(nproc)
 
 log() { printf '[kernel] %s\n' "$*"; }

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Exporting a KVM VM's TDP (EPT/NPT) root to an importer that programs it
+ * into an IOMMU.
+ *
+ * DOC: The contract between KVM and an importer
+ *
+ * KVM owns the table.  The importer never writes it; it points hardware at
+ * the exported root and must stop that hardware from using any translation
+ * or table page KVM has removed.  KVM's side of the contract:
+ *
+ * - The exported root is the address-space-0 root (not SMM, not guest
+ *   mode) with the role a vCPU of the VM uses, so vCPUs and the IOMMU
+ *   share it.  Its level and entry format are described by
+ *   struct kvm_tdp_format: every bit KVM may set in each kind of entry.
+ * - Every flush KVM performs on that root calls ->invalidate()
+ *   synchronously, with the GFN range when KVM knows it: leaf zaps,
+ *   permission downgrades, huge-page splits and collapses, and table pages
+ *   unlinked from the tree (KVM_TDP_INV_TABLES; the call happens inside the
+ *   RCU read side that keeps those pages alive, so it completes before the
+ *   pages can be freed).  That includes the root-invalidation path where
+ *   KVM skips the CPU TLB flush today.
+ * - If KVM must replace the root, it calls ->root_changed() with the new
+ *   root before the old one can be freed, and the importer re-points its
+ *   hardware (and invalidates) before returning.
+ * - No entry an IOMMU could read as present maps anything but guest RAM:
+ *   KVM's software "MMU-present" marker lives in an ignored high bit, and
+ *   cached-MMIO entries (which look present and writable to an IOMMU) are
+ *   reported in struct kvm_tdp_format.mmio_bits so the importer refuses to
+ *   share while they can exist.
+ * - kvm_tdp_export_map() faults a GPA in from outside any vCPU, with write
+ *   intent when asked, so a device that cannot fault can find every page
+ *   present before it is allowed to DMA.
+ *
+ * The importer's side: callbacks do not sleep (they may run under KVM's
+ * mmu_lock, read or write), and ->invalidate() returns only after the
+ * hardware has dropped every translation of the range.
+ */
+#ifndef __LINUX_KVM_TDP_EXPORT_H
+#define __LINUX_KVM_TDP_EXPORT_H
+
+#include <linux/list.h>
+#include <linux/types.h>
+
+struct kvm;
+
+/**
+ * enum kvm_tdp_fmt_type - page-table format of an exported root
+ * @KVM_TDP_FMT_EPT: Intel EPT entries (R/W/X in bits 0-2, memory type 5:3)
+ * @KVM_TDP_FMT_NPT: AMD NPT entries (x86-64 long-mode paging format)
+ */
+enum kvm_tdp_fmt_type {
+	KVM_TDP_FMT_EPT = 1,
+	KVM_TDP_FMT_NPT = 2,
+};
+
+/**
+ * struct kvm_tdp_format - what KVM writes into the exported table
+ * @type: entry format
+ * @root_level: levels of the table, 4 or 5
+ * @max_leaf_level: largest leaf KVM may install: 1 (4 KiB), 2 (2 MiB) or
+ *	3 (1 GiB)
+ * @phys_bits: width of the physical addresses KVM writes (MAXPHYADDR)
+ * @addr_mask: the physical-address field of an entry
+ * @leaf_bits: every bit outside @addr_mask KVM may set in a present leaf
+ * @nonleaf_bits: every bit outside @addr_mask KVM may set in a present
+ *	non-leaf entry
+ * @nonpresent_bits: every bit KVM may set in an entry that maps nothing
+ *	(non-present, frozen, access-tracked, removed)
+ * @mmio_bits: every bit KVM may set in a cached-MMIO entry; 0 when no such
+ *	entry can exist in this VM's table (MMIO caching is off)
+ * @read_mask: bits that must all be set for a leaf to allow reads
+ * @write_mask: bits that must all be set for a leaf to allow writes
+ * @accessed_mask: accessed bit a walker may set (0: none)
+ * @dirty_mask: dirty bit a walker may set in leaves (0: none)
+ */
+struct kvm_tdp_format {
+	enum kvm_tdp_fmt_type type;
+	u8 root_level;
+	u8 max_leaf_level;
+	u8 phys_bits;
+	u64 addr_mask;
+	u64 leaf_bits;
+	u64 nonleaf_bits;
+	u64 nonpresent_bits;
+	u64 mmio_bits;
+	u64 read_mask;
+	u64 write_mask;
+	u64 accessed_mask;
+	u64 dirty_mask;
+};
+
+/* ->invalidate() flags */
+#define KVM_TDP_INV_LEAF	0	/* only leaf entries changed */
+#define KVM_TDP_INV_TABLES	(1u << 0) /* table pages were unlinked */
+
+struct kvm_tdp_importer;
+
+/**
+ * struct kvm_tdp_importer_ops - callbacks KVM makes into an importer
+ * @invalidate: translations of GFNs [@start, @end) were removed or
+ *	downgraded, or table pages covering them unlinked (@flags); @end is
+ *	exclusive and (0, ~0) means everything.  Must not sleep; must return
+ *	only when no hardware can use the old translations any more.
+ * @root_changed: KVM replaces the exported root with @new_root (0: none,
+ *	the VM's MMU is going away).  The importer re-points its hardware and
+ *	invalidates before returning; the old root is freed afterwards.
+ * @release: the VM is being destroyed; no call follows.
+ */
+struct kvm_tdp_importer_ops {
+	void (*invalidate)(struct kvm_tdp_importer *imp, u64 start, u64 end,
+			   unsigned int flags);
+	void (*root_changed)(struct kvm_tdp_importer *imp, u64 new_root);
+	void (*release)(struct kvm_tdp_importer *imp);
+};
+
+/**
+ * struct kvm_tdp_importer - one user of an exported root
+ * @ops: callbacks, set by the importer before registering
+ * @node: KVM's list of importers; owned by KVM while registered
+ */
+struct kvm_tdp_importer {
+	const struct kvm_tdp_importer_ops *ops;
+	struct list_head node;
+};
+
+/**
+ * struct kvm_tdp_export - what registration returns
+ * @root: physical address of the exported root table
+ * @fmt: the entry format KVM writes into it
+ */
+struct kvm_tdp_export {
+	u64 root;
+	struct kvm_tdp_format fmt;
+};
+
+/* kvm_tdp_export_map() flags */
+#define KVM_TDP_MAP_WRITE	(1u << 0)	/* map writable (write intent) */
+
+int kvm_tdp_export_register(struct kvm *kvm, struct kvm_tdp_importer *imp,
+			    struct kvm_tdp_export *exp);
+void kvm_tdp_export_unregister(struct kvm *kvm, struct kvm_tdp_importer *imp);
+int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags,
+		       u64 *mapped_size);
+
+#endif /* __LINUX_KVM_TDP_EXPORT_H */
