@@ -80,6 +80,36 @@ TRACE_EVENT(kvm_iommu_sync,
 		  __entry->ret)
 );
 
+/*
+ * kvm_iommu_mode - a device's domain on a KVM-sourced IOAS was chosen
+ * @mode: enum iommu_kvm_mode; NONE when the request was refused
+ * @reasons: enum iommu_kvm_share_reason mask explaining why sharing was
+ *	not possible (0 for SHARED)
+ * @fmt: enum kvm_tdp_fmt_type of KVM's table (0 when unknown)
+ * @levels: levels of KVM's root (0 when unknown)
+ */
+TRACE_EVENT(kvm_iommu_mode,
+	TP_PROTO(u32 mode, u32 reasons, u32 fmt, u32 levels),
+	TP_ARGS(mode, reasons, fmt, levels),
+
+	TP_STRUCT__entry(
+		__field(u32, mode)
+		__field(u32, reasons)
+		__field(u32, fmt)
+		__field(u32, levels)
+	),
+
+	TP_fast_assign(
+		__entry->mode = mode;
+		__entry->reasons = reasons;
+		__entry->fmt = fmt;
+		__entry->levels = levels;
+	),
+
+	TP_printk("mode %u reasons 0x%x fmt %u levels %u", __entry->mode,
+		  __entry->reasons, __entry->fmt, __entry->levels)
+);
+
 #endif /* _TRACE_KVM_IOMMU_H */
 
 #undef TRACE_INCLUDE_PATH

@@ -54,4 +54,17 @@ enum iommu_kvm_share_reason {
 	IOMMU_KVM_SHARE_ACCESS_TRACKING	= 1 << 9,
 };
 
+/**
+ * enum iommu_kvm_mode - how a device on a KVM-sourced IOAS translates
+ * @IOMMU_KVM_MODE_NONE: not attached (or the attachment was refused)
+ * @IOMMU_KVM_MODE_SHARED: the IOMMU walks KVM's own table
+ * @IOMMU_KVM_MODE_PINNED: the IOMMU walks its own table, built from the
+ *	VM's memslots with the guest memory pinned
+ */
+enum iommu_kvm_mode {
+	IOMMU_KVM_MODE_NONE	= 0,
+	IOMMU_KVM_MODE_SHARED	= 1,
+	IOMMU_KVM_MODE_PINNED	= 2,
+};
+
 #endif /* _UAPI_IOMMUFD_KVM_H */

@@ -131,6 +131,11 @@ static inline void __kt_lock_releasing(struct kt_lockinfo *li)
 #define lockdep_assert_not_held(l) \
 	kt_assert_not_held(&(l)->li, #l, __FILE__, __LINE__)
 
+/* ---- files: a per-process table of struct file (standin/file.c) ---- */
+struct file *fget(int fd);
+void fput(struct file *file);
+bool file_is_kvm(struct file *file);
+
 /* ---- RCU: liburcu provides rcu_read_lock(), synchronize_rcu(), call_rcu() ---- */
 #define rcu_read_lock_held()	1
 

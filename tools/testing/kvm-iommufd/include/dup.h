@@ -155,4 +155,53 @@ typedef unsigned int gfp_t;
 #define __GFP_ZERO		0x100u
 #define __GFP_NOWARN		0x200u
 
+/* VFS: the subset the core uses to hold a VM's file (see custom.h). */
+struct file {
+	void *private_data;
+	/* test fields */
+	int refs;
+	bool is_kvm;
+	void (*release)(struct file *file);
+};
+
+/* Device and IOMMU driver interfaces, as include/linux/iommu.h with the series. */
+struct iommu_ops;
+struct kvm_tdp_export;
+
+struct device {
+	const struct iommu_ops *iommu_ops;
+	/* test fields */
+	void *iommu;		/* the unit (struct intel_iommu) the device is behind */
+	u16 sid;
+	const char *name;
+};
+
+struct iommu_domain;
+
+struct iommu_domain_ops {
+	int (*attach_dev)(struct iommu_domain *domain, struct device *dev);
+	int (*kvm_tdp_flush)(struct iommu_domain *domain, u64 start, u64 end,
+			     bool tables);
+	int (*kvm_tdp_set_root)(struct iommu_domain *domain, u64 root);
+	void (*free)(struct iommu_domain *domain);
+};
+
+#define IOMMU_DOMAIN_KVM_TDP	(1U << 6)
+
+struct iommu_domain {
+	unsigned int type;
+	const struct iommu_domain_ops *ops;
+};
+
+struct iommu_ops {
+	struct iommu_domain *(*domain_alloc_kvm_tdp)(struct device *dev,
+						     const struct kvm_tdp_export *exp,
+						     u32 *reasons);
+};
+
+static inline const struct iommu_ops *dev_iommu_ops(struct device *dev)
+{
+	return dev->iommu_ops;
+}
+
 #endif /* __KVM_IOMMU_SHIM_DUP_H */

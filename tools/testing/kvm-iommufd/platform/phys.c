@@ -133,3 +133,12 @@ long phys_allocated(struct phys *pm)
 	pthread_mutex_unlock(&pm->lock);
 	return n;
 }
+
+bool phys_page_allocated(struct phys *pm, uint64_t hpa)
+{
+	uint64_t pfn = hpa / PG;
+
+	if (pfn >= pm->npages)
+		return false;
+	return __atomic_load_n(&pm->bitmap[pfn / 64], __ATOMIC_ACQUIRE) & (1ULL << (pfn % 64));
+}

@@ -36,6 +36,8 @@ void phys_free(struct phys *pm, uint64_t hpa, unsigned int order);
 void *phys_va(struct phys *pm, uint64_t hpa);
 bool phys_valid(struct phys *pm, uint64_t hpa, uint64_t len);
 long phys_allocated(struct phys *pm);
+/* Is the page holding @hpa allocated now? (a walk of a freed page is a bug) */
+bool phys_page_allocated(struct phys *pm, uint64_t hpa);
 
 static inline uint64_t phys_load64(struct phys *pm, uint64_t hpa)
 {

@@ -282,6 +282,85 @@ static bool set_bits(struct vtd *v, uint64_t hpa, uint64_t old, uint64_t bits)
 					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
+/* Start the walk from the deepest cached non-leaf entry covering @iova. */
+static void psc_lookup(struct vtd *v, uint16_t did, uint32_t pasid, uint64_t iova,
+		       int *level, uint64_t *table, bool *r, bool *w)
+{
+	struct vtdm_psc_entry *best = NULL;
+	unsigned int i;
+
+	pthread_mutex_lock(&v->lock);
+	for (i = 0; i < VTDM_PSC_SIZE; i++) {
+		struct vtdm_psc_entry *p = &v->psc[i];
+
+		if (!p->valid || p->did != did || p->pasid != pasid ||
+		    p->prefix != iova >> (12 + 9 * (p->level - 1)))
+			continue;
+		if (!best || p->level < best->level)
+			best = p;
+	}
+	if (best) {
+		*level = best->level - 1;
+		*table = best->table;
+		*r = best->r;
+		*w = best->w;
+		v->stats.psc_hits++;
+	}
+	pthread_mutex_unlock(&v->lock);
+}
+
+static void psc_fill(struct vtd *v, uint16_t did, uint32_t pasid, uint64_t iova,
+		     int level, uint64_t table, bool r, bool w)
+{
+	struct vtdm_psc_entry *p;
+
+	pthread_mutex_lock(&v->lock);
+	p = &v->psc[v->psc_next++ % VTDM_PSC_SIZE];
+	p->valid = true;
+	p->did = did;
+	p->pasid = pasid;
+	p->level = level;
+	p->prefix = iova >> (12 + 9 * (level - 1));
+	p->table = table;
+	p->r = r;
+	p->w = w;
+	pthread_mutex_unlock(&v->lock);
+}
+
+unsigned int vtd_psc_count(struct vtd *v)
+{
+	unsigned int i, n = 0;
+
+	pthread_mutex_lock(&v->lock);
+	for (i = 0; i < VTDM_PSC_SIZE; i++)
+		n += v->psc[i].valid;
+	pthread_mutex_unlock(&v->lock);
+	return n;
+}
+
+/* Drop cached non-leaf entries of @did overlapping [start, start + 2^(12+am)). */
+static void psc_inv(struct vtd *v, bool by_did, uint16_t did, uint64_t addr,
+		    unsigned int am)
+{
+	uint64_t start = am < 52 ? addr & ~((1ULL << (12 + am)) - 1) : 0;
+	uint64_t end = am < 52 ? start + (1ULL << (12 + am)) : 0;
+	unsigned int i;
+
+	for (i = 0; i < VTDM_PSC_SIZE; i++) {
+		struct vtdm_psc_entry *p = &v->psc[i];
+		unsigned int sh;
+
+		if (!p->valid || (by_did && p->did != did))
+			continue;
+		sh = 12 + 9 * (p->level - 1);
+		if (am < 52 && sh < 64 &&
+		    ((p->prefix + 1) << sh <= start || p->prefix << sh >= end))
+			continue;
+		p->valid = false;
+		v->stats.psc_dropped++;
+	}
+}
+
 enum vtdm_fault_reason vtd_translate(struct vtd *v, uint16_t sid, uint32_t pasid,
 				     uint64_t iova, bool write, unsigned long long *hpa,
 				     unsigned int *shift)
@@ -329,12 +408,16 @@ enum vtdm_fault_reason vtd_translate(struct vtd *v, uint16_t sid, uint32_t pasid
 	pthread_mutex_unlock(&v->lock);
 
 	table = pe[0] & ADDR_4K;
-	for (level = levels; level >= 1; level--) {
+	level = levels;
+	psc_lookup(v, did, pasid, iova, &level, &table, &rd, &wr);
+	for (; level >= 1; level--) {
 		uint64_t ptr = table + ((iova >> (12 + 9 * (level - 1))) & 511) * 8;
 
 		if (!table_ok(v, ptr, 8))
 			return record(v, VTDM_F_BAD_TABLE, sid, pasid, iova, write,
 				      level, 0);
+		if (!phys_page_allocated(v->pm, ptr))
+			__atomic_add_fetch(&v->stats.freed_table_reads, 1, __ATOMIC_SEQ_CST);
 		e = phys_load64(v->pm, ptr);
 		__atomic_add_fetch(&v->stats.walk_reads, 1, __ATOMIC_RELAXED);
 		if (!(e & (SS_R | SS_W)))
@@ -353,6 +436,7 @@ enum vtdm_fault_reason vtd_translate(struct vtd *v, uint16_t sid, uint32_t pasid
 			break;
 		}
 		table = e & MASK(51, 12);
+		psc_fill(v, did, pasid, iova, level, table, rd, wr);
 	}
 	if (write ? !wr : !rd)
 		return record(v, write ? VTDM_F_SS_WRITE : VTDM_F_SS_READ, sid,
@@ -480,9 +564,11 @@ static bool qi_exec(struct vtd *v, const uint64_t d[4])
 		if (gran == 1) {
 			v->stats.inv_iotlb_global++;
 			iotlb_inv(v, false, 0, false, 0, true, 0, 64);
+			psc_inv(v, false, 0, 0, 64);
 		} else if (gran == 2) {
 			v->stats.inv_iotlb_dsi++;
 			iotlb_inv(v, true, did, false, 0, true, 0, 64);
+			psc_inv(v, true, did, 0, 64);
 		} else if (gran == 3) {
 			unsigned int am = d[1] & 0x3f;
 
@@ -490,6 +576,8 @@ static bool qi_exec(struct vtd *v, const uint64_t d[4])
 				return false;
 			v->stats.inv_iotlb_psi++;
 			iotlb_inv(v, true, did, false, 0, true, d[1] & ADDR_4K, am);
+			if (!(d[1] & B(6)))	/* IH clear: non-leaf caches too */
+				psc_inv(v, true, did, d[1] & ADDR_4K, am);
 		} else {
 			return false;
 		}

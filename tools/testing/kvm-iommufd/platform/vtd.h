@@ -81,10 +81,14 @@ struct vtdm_stats {
 	uint64_t inv_cc;
 	uint64_t inv_devtlb;
 	uint64_t iotlb_dropped;	/* entries removed by invalidations */
+	uint64_t psc_hits;	/* walks started from a cached non-leaf entry */
+	uint64_t psc_dropped;
+	uint64_t freed_table_reads;	/* walks that read a freed table page */
 };
 
 #define VTDM_IOTLB_SIZE		256
 #define VTDM_PC_SIZE		32
+#define VTDM_PSC_SIZE		64
 #define VTDM_FAULT_LOG		64
 
 struct vtdm_iotlb_entry {
@@ -95,6 +99,22 @@ struct vtdm_iotlb_entry {
 	uint64_t iova;		/* aligned to 1 << shift */
 	unsigned int shift;	/* 12, 21 or 30 */
 	uint64_t hpa;
+	bool r, w;
+};
+
+/*
+ * Paging-structure cache: a non-leaf entry at @level (2..5) for the IOVA
+ * region @prefix (IOVA >> (12 + 9 * (level - 1))), giving the next table
+ * and the permissions accumulated down to it.  Dropped by IOTLB
+ * invalidations without the invalidation hint (IH), kept with it.
+ */
+struct vtdm_psc_entry {
+	bool valid;
+	uint16_t did;
+	uint32_t pasid;
+	unsigned int level;
+	uint64_t prefix;
+	uint64_t table;
 	bool r, w;
 };
 
@@ -119,6 +139,8 @@ struct vtd {
 	unsigned int iotlb_next;
 	struct vtdm_pasid_cache_entry pc[VTDM_PC_SIZE];
 	unsigned int pc_next;
+	struct vtdm_psc_entry psc[VTDM_PSC_SIZE];
+	unsigned int psc_next;
 	/* fault log */
 	struct vtdm_fault faults[VTDM_FAULT_LOG];
 	unsigned int nfaults;
@@ -153,5 +175,6 @@ unsigned int vtd_fault_count(struct vtd *v);
 const char *vtd_fault_name(enum vtdm_fault_reason r);
 struct vtdm_stats vtd_stats(struct vtd *v);
 unsigned int vtd_iotlb_count(struct vtd *v);
+unsigned int vtd_psc_count(struct vtd *v);
 
 #endif /* __KT_VTD_H */

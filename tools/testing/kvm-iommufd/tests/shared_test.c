@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SHARED mode on the emulated platform: the core (virt/iommufd/kvm_ioas.c)
+ * imports the KVM model's TDP root into a VT-d domain; a DMA device
+ * translates through KVM's own table; KVM's flushes reach the IOMMU
+ * through the importer callbacks.
+ */
+#include <stdio.h>
+
+#include "../harness/test.h"
+#include "../platform/kvm_mmu.h"
+#include "../standin/file.h"
+#include "../standin/intel_kvm_domain.h"
+#include "../../../../virt/iommufd/kvm_ioas.h"
+#include "fixture.h"
+#include <uapi/linux/iommufd_kvm.h>
+
+#define RAM	(16ULL << 20)
+
+struct kt_shared {
+	struct phys *pm;
+	struct vtd *hw;
+	struct intel_iommu *iommu;
+	struct kvm *kvm;
+	bool vm_destroyed;
+	bool vm_closed;
+	struct device dev;
+	struct dma_dev dma;
+	struct kvm_iommu_ioas *kio;
+	struct iommu_domain *domain;
+	bool attached;
+};
+
+static struct kspte_cfg npt_cfg(void)
+{
+	struct kspte_cfg c = {
+		.present_bit = 59, .phys_bits = 40, .nx_huge_pages = true,
+		.root_level = 4, .max_leaf_level = 3,
+	};
+	return c;
+}
+
+static bool setup(struct kt_shared *s, const struct kspte_cfg *cfg, u64 cap, u64 ecap)
+{
+	memset(s, 0, sizeof(*s));
+	s->pm = phys_create(1ULL << 31);
+	ASSERT_TRUE(s->pm);
+	s->hw = vtd_create(s->pm, cap, ecap);
+	s->iommu = kt_intel_iommu_create(s->pm, s->hw, 0);
+	ASSERT_TRUE(s->hw && s->iommu);
+	s->kvm = kvm_model_create(s->pm, cfg, &s->vm_destroyed);
+	ASSERT_TRUE(s->kvm);
+	ASSERT_EQ(kvm_model_set_slot(s->kvm, 0, 0, RAM, false), 0);
+	kt_intel_probe_device(&s->dev, s->iommu, KT_SID);
+	dma_dev_init(&s->dma, s->hw, KT_SID);
+	return true;
+}
+
+/* IOMMU_IOAS_ALLOC(KVM fd) + HWPT alloc + attach, as iommufd does them. */
+static int share(struct kt_shared *s, u32 *reasons)
+{
+	int ret;
+
+	s->kio = kvm_iommu_ioas_alloc(s->kvm->fd);
+	if (IS_ERR(s->kio)) {
+		ret = PTR_ERR(s->kio);
+		s->kio = NULL;
+		return ret;
+	}
+	s->domain = kvm_iommu_domain_alloc(s->kio, &s->dev, reasons);
+	if (IS_ERR(s->domain)) {
+		ret = PTR_ERR(s->domain);
+		s->domain = NULL;
+		return ret;
+	}
+	ret = s->domain->ops->attach_dev(s->domain, &s->dev);
+	s->attached = !ret;
+	return ret;
+}
+
+static void close_device(struct kt_shared *s)
+{
+	if (s->attached)
+		kt_kvm_domain_detach(s->domain, &s->dev);
+	s->attached = false;
+}
+
+/* Closing the iommufd: devices detached, HWPT then IOAS destroyed. */
+static void close_iommufd(struct kt_shared *s)
+{
+	close_device(s);
+	if (s->domain) {
+		kvm_iommu_domain_free(s->kio, s->domain);
+		s->domain->ops->free(s->domain);
+		s->domain = NULL;
+	}
+	kvm_iommu_ioas_free(s->kio);
+	s->kio = NULL;
+}
+
+static void close_vm(struct kt_shared *s)
+{
+	if (!s->vm_closed)
+		kvm_model_close(s->kvm);
+	s->vm_closed = true;
+}
+
+static bool teardown(struct kt_shared *s)
+{
+	long left;
+
+	close_iommufd(s);
+	close_vm(s);
+	ASSERT_TRUE(s->vm_destroyed);
+	kt_intel_iommu_destroy(s->iommu);
+	left = phys_allocated(s->pm);
+	vtd_destroy(s->hw);
+	phys_destroy(s->pm);
+	ASSERT_EQ(left, 0);
+	return true;
+}
+
+static void fill(u8 *b, size_t n, u8 seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		b[i] = (u8)(seed + i * 13);
+}
+
+TEST(shared_dma_lands_in_guest_memory)
+{
+	struct kspte_cfg c = npt_cfg();
+	struct kt_shared s;
+	u8 src[4095], dst[4095] = { 0 };
+	long phys_before, kvm_tables;
+	u32 reasons = ~0u;
+	struct kvm_iommu_stats st;
+
+	ASSERT_TRUE(setup(&s, &c, VTDM_QEMU_CAP_AW48, VTDM_QEMU_ECAP_SM));
+	fill(src, sizeof(src), 7);
+	ASSERT_EQ(kvm_model_guest_write(s.kvm, 0x1000, src, sizeof(src)), 0);
+	ASSERT_EQ(kvm_model_guest_write(s.kvm, 0x200000, dst, sizeof(dst)), 0);
+	kvm_tables = s.kvm->table_pages;
+	phys_before = phys_allocated(s.pm);
+
+	ASSERT_EQ(share(&s, &reasons), 0);
+	ASSERT_EQ(reasons, 0);
+	/* attach built no IO page table: only the PASID structures are new */
+	ASSERT_EQ(phys_allocated(s.pm) - phys_before, 3);
+	ASSERT_EQ(s.kvm->table_pages, kvm_tables);
+	/* the unit's second-stage pointer is KVM's root */
+	ASSERT_EQ(kt_intel_ss_pointer(s.iommu, KT_SID), s.kvm->root);
+	ASSERT_EQ(kvm_iommu_ioas_root(s.kio), s.kvm->root);
+
+	ASSERT_EQ(dma_copy(&s.dma, 0x1000, 0x200000, sizeof(src)), 0);
+	ASSERT_EQ(kvm_model_guest_read(s.kvm, 0x200000, dst, sizeof(dst)), 0);
+	ASSERT_EQ(memcmp(src, dst, sizeof(src)), 0);
+	kvm_iommu_get_stats(s.kio, &st);
+	ASSERT_EQ(st.shared_domains, 1);
+	ASSERT_TRUE(teardown(&s));
+	return true;
+}
+
+TEST(shared_dma_outside_memslot_is_blocked)
+{
+	struct kspte_cfg c = npt_cfg();
+	struct kt_shared s;
+	struct vtdm_fault f;
+	u8 buf[256], probe[256];
+	long before;
+	u32 reasons;
+
+	ASSERT_TRUE(setup(&s, &c, VTDM_QEMU_CAP_AW48, VTDM_QEMU_ECAP_SM));
+	fill(buf, sizeof(buf), 1);
+	ASSERT_EQ(kvm_model_guest_write(s.kvm, 0x5000, buf, sizeof(buf)), 0);
+	ASSERT_EQ(share(&s, &reasons), 0);
+	before = phys_allocated(s.pm);
+	/* 64 MiB is outside the only memslot (16 MiB at 0) */
+	ASSERT_EQ(dma_write(&s.dma, 0x4000000, buf, sizeof(buf)), -EFAULT);
+	ASSERT_TRUE(vtd_fault_pop(s.hw, &f));
+	ASSERT_EQ(f.reason, VTDM_F_SS_NP);
+	ASSERT_EQ(f.addr, 0x4000000);
+	/* nothing allocated, guest memory as it was */
+	ASSERT_EQ(phys_allocated(s.pm), before);
+	ASSERT_EQ(kvm_model_guest_read(s.kvm, 0x5000, probe, sizeof(probe)), 0);
+	ASSERT_EQ(memcmp(buf, probe, sizeof(buf)), 0);
+	ASSERT_TRUE(teardown(&s));
+	return true;
+}
+
+/*
+ * The VMM discards a guest page (MADV_DONTNEED): after the discard
+ * returns, a DMA write to that GPA must not reach the old page, which stays
+ * observable through the "second mapping".  @skip drops KVM's importer
+ * calls (a broken importer): then the stale IOTLB entry lets the write land
+ * in the old page, and the function reports it.
+ */
+static bool discard_scenario(int skip, bool *landed_in_old_page)
+{
+	struct kspte_cfg c = npt_cfg();
+	const u64 x = 0x300000;
+	struct kt_shared s;
+	u8 old[4096], dev[64], now[64];
+	u64 old_hpa;
+	u32 reasons;
+
+	ASSERT_TRUE(setup(&s, &c, VTDM_QEMU_CAP_AW48, VTDM_QEMU_ECAP_SM));
+	memset(old, 0xaa, sizeof(old));
+	ASSERT_EQ(kvm_model_guest_write(s.kvm, x, old, sizeof(old)), 0);
+	ASSERT_EQ(share(&s, &reasons), 0);
+	ASSERT_EQ(dma_read(&s.dma, x, dev, sizeof(dev)), 0);	/* IOTLB now holds x */
+	ASSERT_EQ(dev[0], 0xaa);
+
+	s.kvm->skip_invalidate = skip;
+	kvm_model_discard(s.kvm, x, PAGE_SIZE);
+	old_hpa = kvm_model_discarded(s.kvm, x);
+	ASSERT_NE(old_hpa, 0);
+	memset(dev, 0x55, sizeof(dev));
+	dma_write(&s.dma, x, dev, sizeof(dev));
+	*landed_in_old_page = ((u8 *)phys_va(s.pm, old_hpa))[0] != 0xaa;
+	if (!skip) {
+		/* the guest touches the page again: DMA lands in the new page */
+		ASSERT_EQ(kvm_model_guest_read(s.kvm, x, now, sizeof(now)), 0);
+		ASSERT_EQ(now[0], 0);
+		ASSERT_EQ(dma_write(&s.dma, x, dev, sizeof(dev)), 0);
+		ASSERT_EQ(kvm_model_guest_read(s.kvm, x, now, sizeof(now)), 0);
+		ASSERT_EQ(memcmp(now, dev, sizeof(dev)), 0);
+		ASSERT_EQ(((u8 *)phys_va(s.pm, old_hpa))[0], 0xaa);
+	}
+	ASSERT_TRUE(teardown(&s));
+	return true;
+}
+
+TEST(shared_after_discard_dma_never_reaches_the_old_page)
+{
+	bool landed = true;
+
+	ASSERT_TRUE(discard_scenario(0, &landed));
+	ASSERT_FALSE(landed);
+	return true;
+}
+
+/* Negative control: the same scenario catches an importer that skips one call. */
+TEST(shared_skipped_invalidation_is_caught)
+{
+	bool landed = false;
+
+	ASSERT_TRUE(discard_scenario(1, &landed));
+	ASSERT_TRUE(landed);
+	return true;
+}
+
+/* Tables KVM unlinks must leave the paging-structure caches before they are freed. */
+static bool table_free_scenario(int skip, u64 *freed_reads)
+{
+	struct kspte_cfg c = npt_cfg();
+	struct kt_shared s;
+	u8 b[8] = { 1 };
+	u32 reasons;
+	u64 gpa;
+	int ret;
+
+	ASSERT_TRUE(setup(&s, &c, VTDM_QEMU_CAP_AW48, VTDM_QEMU_ECAP_SM));
+	for (gpa = 0x400000; gpa < 0x400000 + 8 * PAGE_SIZE; gpa += PAGE_SIZE)
+		ASSERT_EQ(kvm_model_guest_write(s.kvm, gpa, b, sizeof(b)), 0);
+	ASSERT_EQ(share(&s, &reasons), 0);
+	ASSERT_EQ(dma_read(&s.dma, 0x400000, b, sizeof(b)), 0);
+	ASSERT_GT(vtd_psc_count(s.hw), 0);
+
+	s.kvm->skip_invalidate = skip;
+	kvm_model_zap(s.kvm, 0x400000 >> 12, 0x600000 >> 12, true);
+	rcu_barrier();				/* the unlinked L1 table is freed now */
+	ASSERT_GT(s.kvm->tables_freed, 0);
+	/*
+	 * A page of that 2 MiB region that is not in the IOTLB needs a walk:
+	 * blocked; with the importer call skipped, the stale paging-structure
+	 * cache sends the walk into the freed (poisoned) table instead.
+	 */
+	ret = dma_read(&s.dma, 0x403000, b, sizeof(b));
+	if (!skip)
+		ASSERT_EQ(ret, -EFAULT);
+	*freed_reads = vtd_stats(s.hw).freed_table_reads;
+	ASSERT_TRUE(teardown(&s));
+	return true;
+}
+
+TEST(shared_unlinked_tables_leave_walk_caches_before_free)
+{
+	u64 freed = ~0ULL;
+
+	ASSERT_TRUE(table_free_scenario(0, &freed));
+	ASSERT_EQ(freed, 0);
+	ASSERT_TRUE(table_free_scenario(1, &freed));	/* broken importer */
+	ASSERT_GT(freed, 0);
+	return true;
+}
+
+TEST(shared_write_protect_blocks_dma_writes)
+{
+	struct kspte_cfg c = npt_cfg();
+	struct kt_shared s;
+	u8 b[16] = { 9 };
+	u32 reasons;
+
+	ASSERT_TRUE(setup(&s, &c, VTDM_QEMU_CAP_AW48, VTDM_QEMU_ECAP_SM));
+	ASSERT_EQ(kvm_model_guest_write(s.kvm, 0x7000, b, sizeof(b)), 0);
+	ASSERT_EQ(share(&s, &reasons), 0);
+	ASSERT_EQ(dma_write(&s.dma, 0x7000, b, sizeof(b)), 0);
+	kvm_model_wrprot(s.kvm, 0, RAM >> 12);		/* dirty logging starts */
+	ASSERT_EQ(dma_write(&s.dma, 0x7000, b, sizeof(b)), -EFAULT);
+	ASSERT_EQ(s.dma.last_fault, VTDM_F_SS_WRITE);
+	ASSERT_EQ(dma_read(&s.dma, 0x7000, b, sizeof(b)), 0);
+	ASSERT_TRUE(teardown(&s));
+	return true;
+}
+
+TEST(shared_root_replacement_repoints_the_unit)
+{
+	struct kspte_cfg c = npt_cfg();
+	struct kt_shared s;
+	struct kvm_iommu_stats st;
+	u8 b[16] = { 3 }, r[16];
+	u64 old_root;
+	u32 reasons;
+
+	ASSERT_TRUE(setup(&s, &c, VTDM_QEMU_CAP_AW48, VTDM_QEMU_ECAP_SM));
+	ASSERT_EQ(kvm_model_guest_write(s.kvm, 0x9000, b, sizeof(b)), 0);
+	ASSERT_EQ(share(&s, &reasons), 0);
+	ASSERT_EQ(dma_read(&s.dma, 0x9000, r, sizeof(r)), 0);
+	old_root = s.kvm->root;
+	ASSERT_EQ(kvm_model_replace_root(s.kvm), 0);
+	rcu_barrier();					/* the old tree is freed */
+	ASSERT_NE(s.kvm->root, old_root);
+	ASSERT_EQ(kt_intel_ss_pointer(s.iommu, KT_SID), s.kvm->root);
+	ASSERT_EQ(kvm_iommu_ioas_root(s.kio), s.kvm->root);
+	/* not mapped in the new root yet: blocked, and no walk of freed pages */
+	ASSERT_EQ(dma_read(&s.dma, 0x9000, r, sizeof(r)), -EFAULT);
+	ASSERT_EQ(kvm_model_guest_read(s.kvm, 0x9000, r, sizeof(r)), 0);
+	ASSERT_EQ(dma_read(&s.dma, 0x9000, r, sizeof(r)), 0);
+	ASSERT_EQ(r[0], 3);
+	ASSERT_EQ(vtd_stats(s.hw).freed_table_reads, 0);
+	kvm_iommu_get_stats(s.kio, &st);
+	ASSERT_EQ(st.root_changes, 1);
+	ASSERT_TRUE(teardown(&s));
+	return true;
+}
+
+struct refusal {
+	const char *what;
+	unsigned int present_bit, root_level;
+	bool mmio;
+	u64 cap;
+	u32 reasons;
+};
+
+TEST(shared_refused_with_reasons_and_nothing_left_behind)
+{
+	const struct refusal cases[] = {
+		{ "stock 6.12 (bit 11)", 11, 4, false, VTDM_QEMU_CAP_AW48,
+		  IOMMU_KVM_SHARE_RSVD_BITS },
+		{ "5-level NPT (LA57)", 59, 5, false, VTDM_QEMU_CAP_AW48,
+		  IOMMU_KVM_SHARE_LEVELS },
+		{ "VT-d aw-bits=39", 59, 4, false, VTDM_QEMU_CAP_AW39,
+		  IOMMU_KVM_SHARE_LEVELS | IOMMU_KVM_SHARE_ADDR_WIDTH },
+		{ "MMIO caching on", 59, 4, true, VTDM_QEMU_CAP_AW48,
+		  IOMMU_KVM_SHARE_MMIO_CACHING },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct kspte_cfg c = npt_cfg();
+		struct kt_shared s;
+		struct kvm_iommu_stats st;
+		u32 reasons = 0;
+
+		c.present_bit = cases[i].present_bit;
+		c.root_level = cases[i].root_level;
+		c.mmio_caching = cases[i].mmio;
+		ASSERT_TRUE(setup(&s, &c, cases[i].cap, VTDM_QEMU_ECAP_SM));
+		ASSERT_ERRNO(-EOPNOTSUPP, share(&s, &reasons));
+		if (reasons != cases[i].reasons)
+			printf("#   %s: reasons %#x\n", cases[i].what, reasons);
+		ASSERT_EQ(reasons, cases[i].reasons);
+		ASSERT_TRUE(s.domain == NULL);
+		kvm_iommu_get_stats(s.kio, &st);
+		ASSERT_EQ(st.shared_domains, 0);
+		/* the importer went away with the failed attempt */
+		ASSERT_TRUE(list_empty(&s.kvm->importers));
+		ASSERT_EQ(kt_intel_ss_pointer(s.iommu, KT_SID), 0);
+		ASSERT_TRUE(teardown(&s));
+	}
+	return true;
+}
+
+TEST(shared_ioas_rejects_fds_that_are_not_vms)
+{
+	struct file f = { .is_kvm = false };
+	int fd = kt_file_install(&f);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(PTR_ERR(kvm_iommu_ioas_alloc(fd)), -EINVAL);
+	ASSERT_EQ(f.refs, 1);			/* the reference was dropped */
+	ASSERT_EQ(PTR_ERR(kvm_iommu_ioas_alloc(60)), -EBADF);
+	ASSERT_EQ(PTR_ERR(kvm_iommu_ioas_alloc(-1)), -EBADF);
+	ASSERT_EQ(kt_file_close(fd), 0);
+	return true;
+}
+
+/* Close the VM fd, the iommufd and the device in every order. */
+TEST(shared_lifetimes_in_any_order)
+{
+	static const char orders[6][3] = {
+		"dim", "dmi", "idm", "imd", "mdi", "mid",	/* d: device, i: iommufd, m: VM */
+	};
+	unsigned int o, k;
+
+	for (o = 0; o < 6; o++) {
+		struct kspte_cfg c = npt_cfg();
+		struct kt_shared s;
+		u8 b[8] = { 1 };
+		u32 reasons;
+
+		ASSERT_TRUE(setup(&s, &c, VTDM_QEMU_CAP_AW48, VTDM_QEMU_ECAP_SM));
+		ASSERT_EQ(kvm_model_guest_write(s.kvm, 0x1000, b, sizeof(b)), 0);
+		ASSERT_EQ(share(&s, &reasons), 0);
+		for (k = 0; k < 3; k++) {
+			switch (orders[o][k]) {
+			case 'd':
+				close_device(&s);
+				break;
+			case 'i':
+				close_iommufd(&s);
+				break;
+			case 'm':
+				close_vm(&s);
+				/* the IOAS keeps the VM alive until it goes */
+				ASSERT_EQ(s.vm_destroyed, s.kio == NULL);
+				break;
+			}
+		}
+		ASSERT_TRUE(s.vm_destroyed);
+		ASSERT_TRUE(teardown(&s));
+	}
+	return true;
+}
