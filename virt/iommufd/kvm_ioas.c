@@ -21,7 +21,7 @@
  *   nothing here may call into KVM while holding it.
  */
 #include "kvm_iommu_internal.h"
-#include "kvm_ioas.h"
+#include <linux/kvm_iommufd.h>
 #include "kvm_iommu_trace.h"
 #include <linux/kvm_tdp_export.h>
 #include <uapi/linux/iommufd_kvm.h>

@@ -14,7 +14,10 @@
 #include <linux/bits.h>
 #include <linux/errno.h>
 #include <linux/export.h>
+#include <linux/file.h>
+#include <linux/iommu.h>
 #include <linux/kernel.h>
+#include <linux/kvm_host.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
@@ -23,5 +26,8 @@
 #include <linux/sizes.h>
 #include <linux/string.h>
 #include <linux/types.h>
+
+/* dev_iommu_ops(): the core is part of iommufd, which uses the same header */
+#include "../../drivers/iommu/iommu-priv.h"
 
 #endif /* __KVM_IOMMU_INTERNAL_H */

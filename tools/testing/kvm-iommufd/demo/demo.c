@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kvm-iommufd demo on the host build's emulated platform.
+ * kvm-iommufd demo: a VMM sets up device DMA for a guest, on the host
+ * build's emulated platform (KVM TDP MMU model, VT-d model, DMA device),
+ * running the product's core and VT-d adapter.
  *
- * A VMM-side view of device DMA through an emulated VT-d unit: the
- * product's VT-d adapter encodes the PASID entry that points the device at
- * a second-stage table, a DMA device copies guest bytes through it, a
- * mapping is removed, the IOMMU keeps using its stale IOTLB entry until the
- * adapter's invalidation batch completes, and then the DMA is blocked.
- * Each step is checked; the demo exits non-zero if any check fails.
+ *   1. create a VM whose guest writes its memory;
+ *   2. allocate a KVM-sourced IOAS and attach the device: SHARED, the
+ *      IOMMU walks KVM's own table (attach time, IO page-table bytes,
+ *      pages pinned);
+ *   3. the device copies guest bytes from one GPA to another;
+ *   4. the VMM discards a guest page: KVM's flush reaches the IOMMU and a
+ *      DMA to that page no longer lands;
+ *   5. a VM on stock Linux 6.12 (KVM's MMU-present bit 11) is refused,
+ *      with the reasons named.
+ * Every step is checked; the demo exits non-zero if a check fails.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +21,14 @@
 
 #include "../vtd_internal.h"
 #include "../platform/dma.h"
+#include "../platform/kvm_mmu.h"
+#include "../standin/intel_kvm_domain.h"
 #include "../../../../arch/x86/kvm-iommu/vtd.h"
+#include <linux/kvm_iommufd.h>
+#include <uapi/linux/iommufd_kvm.h>
 
 #define SID	0x0018		/* 00:03.0, where QEMU puts edu */
-#define DID	1
-#define RAM_MB	16
+#define RAM	(256ULL << 20)
 
 static int failures;
 
@@ -38,90 +47,152 @@ static double now_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
+static const char *reason_names(u32 r, char *buf, size_t len)
+{
+	static const char *const names[] = {
+		"no translation mode", "permission format", "table levels",
+		"address width", "page sizes", "reserved bits",
+		"non-present entries", "MMIO caching", "walk coherency",
+		"access tracking",
+	};
+	unsigned int i;
+
+	buf[0] = 0;
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!(r & (1u << i)))
+			continue;
+		if (buf[0])
+			strncat(buf, ", ", len - strlen(buf) - 1);
+		strncat(buf, names[i], len - strlen(buf) - 1);
+	}
+	return buf;
+}
+
+static struct kspte_cfg npt(unsigned int present_bit)
+{
+	struct kspte_cfg c = {
+		.present_bit = present_bit, .phys_bits = 40, .nx_huge_pages = true,
+		.root_level = 4, .max_leaf_level = 3,
+	};
+	return c;
+}
+
 int main(void)
 {
-	struct phys *pm = phys_create(1ULL << 30);
+	struct phys *pm = phys_create(1ULL << 31);
 	struct vtd *hw = vtd_create(pm, VTDM_QEMU_CAP_AW48, VTDM_QEMU_ECAP_SM);
 	struct intel_iommu *iommu = kt_intel_iommu_create(pm, hw, 0);
-	struct kvm_iommu_vtd_ss_cfg cfg = { .levels = 4, .did = DID };
-	struct kt_ss_table ss;
-	struct vtdm_stats st;
-	struct vtdm_fault flt;
-	struct dma_dev dev;
-	u64 ram, pe[8], hpa;
-	u8 *g, msg[64];
-	double t0;
-	int ret, i;
+	struct kspte_cfg cfg = npt(59);
+	struct kvm_iommu_ioas *kio;
+	struct iommu_domain *domain;
+	struct kvm_iommu_stats st;
+	struct vtdm_stats vs;
+	struct device dev = { .name = "edu" };
+	struct dma_dev dma;
+	struct kvm *kvm;
+	bool destroyed;
+	u8 msg[64], got[64], sentinel[64];
+	u64 gpa, old_hpa;
+	u32 reasons;
+	long kvm_tables, phys_before;
+	double t0, t_attach;
+	char why[256];
+	int ret;
 
 	rcu_register_thread();
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("kvm-iommufd demo: device DMA through an emulated VT-d unit\n");
-	printf("platform: VT-d cap %#llx ecap %#llx (QEMU 7.2, scalable mode, aw-bits=48)\n",
+	printf("kvm-iommufd demo: device DMA through KVM's own page table\n");
+	printf("platform: VT-d (QEMU 7.2 scalable mode, aw-bits=48, cap %#llx ecap %#llx),\n"
+	       "          KVM TDP MMU with NPT tables, device 00:03.0\n",
 	       (unsigned long long)hw->cap, (unsigned long long)hw->ecap);
 
-	ram = phys_alloc(pm, 12);	/* 16 MiB of guest RAM at a 2 MiB boundary */
-	g = phys_va(pm, ram);
-	if (!iommu || !ram || kt_ss_table_init(&ss, pm, 4))
+	printf("\n1. the VMM creates a VM with %llu MiB of RAM; the guest writes a message\n",
+	       RAM >> 20);
+	kvm = kvm_model_create(pm, &cfg, &destroyed);
+	ret = kvm ? kvm_model_set_slot(kvm, 0, 0, RAM, false) : -ENOMEM;
+	snprintf((char *)msg, sizeof(msg), "hello from the guest, through KVM's NPT");
+	if (!ret)
+		ret = kvm_model_guest_write(kvm, 0x1000, msg, sizeof(msg));
+	memset(got, 0, sizeof(got));
+	for (gpa = 0x200000; !ret && gpa < 0x200000 + (8 << 20); gpa += PAGE_SIZE)
+		ret = kvm_model_guest_write(kvm, gpa, got, 8);	/* the guest's buffers */
+	CHECK(ret == 0, "VM fd %d, memslot 0 at GPA 0-%#llx; the guest touched %d pages; "
+	      "KVM's NPT table: %ld pages", kvm ? kvm->fd : -1, RAM - 1,
+	      1 + (8 << 20) / 4096, kvm ? kvm->table_pages : 0);
+	if (ret)
 		return 1;
 
-	printf("\n1. map %d MiB of guest RAM at IOVA 0 with 2 MiB pages, attach device 00:03.0\n",
-	       RAM_MB);
+	printf("\n2. IOMMU_IOAS_ALLOC(KVM fd) and attach the device: the mode is chosen per device\n");
+	kt_intel_probe_device(&dev, iommu, SID);
+	kvm_tables = kvm->table_pages;
+	phys_before = phys_allocated(pm);
 	t0 = now_us();
-	ret = kt_ss_map(&ss, 0, ram, RAM_MB << 20, 21, 3);
-	cfg.root = ss.root;
-	if (!ret)
-		ret = kvm_iommu_vtd_ss_pasid_entry(iommu->cap, iommu->ecap, &cfg, pe);
-	if (!ret)
-		ret = kt_intel_set_pasid_entry(iommu, SID, pe);
-	CHECK(ret == 0, "PASID entry: P=%llu PGTT=%llu AW=%llu (4 levels) DID=%llu, "
-	      "table root %#llx (%.0f us)", pe[0] & 1, (pe[0] >> 6) & 7, (pe[0] >> 2) & 7,
-	      pe[1] & 0xffff, (unsigned long long)ss.root, now_us() - t0);
-	printf("  IO page table: %ld table page(s) = %ld bytes for %d MiB\n",
-	       ss.table_pages, ss.table_pages * 4096, RAM_MB);
+	kio = kvm_iommu_ioas_alloc(kvm->fd);
+	domain = IS_ERR(kio) ? ERR_CAST(kio) : kvm_iommu_domain_alloc(kio, &dev, &reasons);
+	ret = IS_ERR(domain) ? PTR_ERR(domain) : domain->ops->attach_dev(domain, &dev);
+	t_attach = now_us() - t0;
+	CHECK(ret == 0 && reasons == 0, "mode SHARED, attach took %.1f us", t_attach);
+	if (ret)
+		return 1;
+	CHECK(kt_intel_ss_pointer(iommu, SID) == kvm->root,
+	      "VT-d second-stage pointer %#llx == KVM's root %#llx",
+	      (unsigned long long)kt_intel_ss_pointer(iommu, SID),
+	      (unsigned long long)kvm->root);
+	CHECK(kvm->table_pages == kvm_tables,
+	      "IO page-table bytes built: %ld (the IOMMU walks KVM's %ld table pages)",
+	      (kvm->table_pages - kvm_tables) * 4096, kvm->table_pages);
+	printf("  other memory for the attach: %ld page(s) of VT-d PASID structures\n",
+	       phys_allocated(pm) - phys_before);
+	printf("  pages pinned: 0 (pinning for devices that cannot fault is not written yet)\n");
 
-	printf("\n2. the guest writes a message; the device copies it from GPA 0x1000 to 0x200000\n");
-	snprintf((char *)msg, sizeof(msg), "hello from the guest, via VT-d");
-	memcpy(g + 0x1000, msg, sizeof(msg));
-	memset(g + 0x200000, 0, 4096);
-	dma_dev_init(&dev, hw, SID);
-	ret = dma_copy(&dev, 0x1000, 0x200000, sizeof(msg));
-	CHECK(ret == 0 && !memcmp(g + 0x200000, msg, sizeof(msg)),
-	      "DMA copied %zu bytes: \"%s\"", sizeof(msg), (char *)g + 0x200000);
-	st = vtd_stats(hw);
-	printf("  IOMMU: %llu translations, %llu walks (%llu entries read), %llu IOTLB hits\n",
-	       (unsigned long long)st.translations, (unsigned long long)st.walks,
-	       (unsigned long long)st.walk_reads, (unsigned long long)st.iotlb_hits);
-	ret = vtd_translate(hw, SID, VTDM_NO_PASID, 0x200000, true, &hpa, NULL);
-	CHECK(ret == 0 && hpa == ram + 0x200000, "GPA 0x200000 -> HPA %#llx", (unsigned long long)hpa);
+	printf("\n3. the device copies the message from GPA 0x1000 to GPA 0x200000\n");
+	dma_dev_init(&dma, hw, SID);
+	ret = dma_copy(&dma, 0x1000, 0x200000, sizeof(msg));
+	kvm_model_guest_read(kvm, 0x200000, got, sizeof(got));
+	CHECK(ret == 0 && !memcmp(got, msg, sizeof(msg)), "the guest reads at 0x200000: \"%s\"",
+	      (char *)got);
+	vs = vtd_stats(hw);
+	printf("  IOMMU: %llu translations, %llu table walks, %llu IOTLB hits\n",
+	       (unsigned long long)vs.translations, (unsigned long long)vs.walks,
+	       (unsigned long long)vs.iotlb_hits);
 
-	printf("\n3. the mapping of GPA 0x200000-0x3fffff is removed from the table\n");
-	kt_ss_unmap(&ss, 0x200000, SZ_2M);
-	memset(g + 0x200000, 0, 4096);
-	ret = dma_copy(&dev, 0x1000, 0x200000, sizeof(msg));
-	CHECK(ret == 0 && !memcmp(g + 0x200000, msg, sizeof(msg)),
-	      "without invalidation the IOMMU still uses its cached translation (stale DMA landed)");
-	memset(g + 0x200000, 0, 4096);
+	printf("\n4. the VMM discards the guest page at 0x200000 (MADV_DONTNEED)\n");
+	kvm_model_discard(kvm, 0x200000, PAGE_SIZE);
+	old_hpa = kvm_model_discarded(kvm, 0x200000);
+	memcpy(sentinel, phys_va(pm, old_hpa), sizeof(sentinel));
+	ret = dma_copy(&dma, 0x1000, 0x200000, sizeof(msg));
+	kvm_iommu_get_stats(kio, &st);
+	vs = vtd_stats(hw);
+	CHECK(ret == -EFAULT && !memcmp(sentinel, phys_va(pm, old_hpa), sizeof(sentinel)),
+	      "DMA to 0x200000 is blocked; the discarded page is untouched");
+	printf("  KVM flushes seen by the IOAS: %llu; IOTLB invalidations: %llu page-selective, "
+	       "%llu domain; waits: %llu\n", (unsigned long long)st.invalidations,
+	       (unsigned long long)vs.inv_iotlb_psi, (unsigned long long)vs.inv_iotlb_dsi,
+	       (unsigned long long)vs.qi_waits);
 
-	printf("\n4. the VT-d adapter invalidates the range: one descriptor batch, one wait\n");
-	ret = kvm_iommu_vtd_flush_range(iommu, DID, 0x200000, 0x400000, false);
-	st = vtd_stats(hw);
-	CHECK(ret == 0, "page-selective invalidations %llu, waits %llu, IOTLB entries dropped %llu",
-	      (unsigned long long)st.inv_iotlb_psi, (unsigned long long)st.qi_waits,
-	      (unsigned long long)st.iotlb_dropped);
-	ret = dma_copy(&dev, 0x1000, 0x200000, sizeof(msg));
-	for (i = 0; i < 4096 && !g[0x200000 + i]; i++)
-		;
-	CHECK(ret == -EFAULT && i == 4096, "DMA to GPA 0x200000 is now blocked; memory unchanged");
-	if (vtd_fault_pop(hw, &flt))
-		printf("  IOMMU fault record: %s, sid %02x:%02x.%x, addr %#llx, %s, level %d\n",
-		       vtd_fault_name(flt.reason), flt.sid >> 8, (flt.sid >> 3) & 0x1f,
-		       flt.sid & 7, (unsigned long long)flt.addr,
-		       flt.write ? "write" : "read", flt.level);
+	kt_kvm_domain_detach(domain, &dev);
+	kvm_iommu_domain_free(kio, domain);
+	domain->ops->free(domain);
+	kvm_iommu_ioas_free(kio);
+	kvm_model_close(kvm);
+	CHECK(destroyed, "device detached, IOAS destroyed, VM fd closed: the VM is gone");
 
-	kt_ss_table_free(&ss);
+	printf("\n5. the same on stock Linux 6.12, where KVM marks present entries with bit 11\n");
+	cfg = npt(11);
+	cfg.mmio_caching = true;
+	kvm = kvm_model_create(pm, &cfg, &destroyed);
+	kvm_model_set_slot(kvm, 0, 0, RAM, false);
+	kio = kvm_iommu_ioas_alloc(kvm->fd);
+	domain = kvm_iommu_domain_alloc(kio, &dev, &reasons);
+	CHECK(PTR_ERR(domain) == -EOPNOTSUPP && reasons ==
+	      (IOMMU_KVM_SHARE_RSVD_BITS | IOMMU_KVM_SHARE_MMIO_CACHING),
+	      "refused (EOPNOTSUPP), reasons %#x: %s", reasons,
+	      reason_names(reasons, why, sizeof(why)));
+	kvm_iommu_ioas_free(kio);
+	kvm_model_close(kvm);
+
 	kt_intel_iommu_destroy(iommu);
-	phys_free(pm, ram, 12);
-	CHECK(phys_allocated(pm) == 0, "teardown: no physical page left allocated");
+	CHECK(phys_allocated(pm) == 0, "teardown: no page of the platform left allocated");
 	vtd_destroy(hw);
 	phys_destroy(pm);
 	rcu_unregister_thread();

@@ -11,7 +11,7 @@
 #include "../platform/kvm_mmu.h"
 #include "../standin/file.h"
 #include "../standin/intel_kvm_domain.h"
-#include "../../../../virt/iommufd/kvm_ioas.h"
+#include <linux/kvm_iommufd.h>
 #include "fixture.h"
 #include <uapi/linux/iommufd_kvm.h>
 

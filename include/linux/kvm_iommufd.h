@@ -10,8 +10,10 @@
  * own TDP table; this file keeps the list of those domains and forwards
  * every invalidation and root change KVM reports to each of them.
  */
-#ifndef __KVM_IOMMU_IOAS_H
-#define __KVM_IOMMU_IOAS_H
+#ifndef __LINUX_KVM_IOMMUFD_H
+#define __LINUX_KVM_IOMMUFD_H
+
+#include <linux/types.h>
 
 struct device;
 struct iommu_domain;
@@ -43,4 +45,4 @@ void kvm_iommu_get_stats(struct kvm_iommu_ioas *kio,
 			 struct kvm_iommu_stats *stats);
 u64 kvm_iommu_ioas_root(struct kvm_iommu_ioas *kio);
 
-#endif /* __KVM_IOMMU_IOAS_H */
+#endif /* __LINUX_KVM_IOMMUFD_H */
