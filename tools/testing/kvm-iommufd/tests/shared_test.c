@@ -444,3 +444,52 @@ TEST(shared_lifetimes_in_any_order)
 	}
 	return true;
 }
+
+/*
+ * Fail every fault point of the SHARED attach path in turn (allocations,
+ * KVM's export registration): each failure is an errno, and leaves no
+ * domain, no importer registered with KVM, no PASID entry, no allocation.
+ */
+TEST(shared_attach_fail_nth_sweep)
+{
+	struct kspte_cfg c = npt_cfg();
+	int nth, swept = 0;
+
+	for (nth = 1; nth < 100; nth++) {
+		struct kt_shared s;
+		long live;
+		u32 reasons;
+		int ret;
+		bool injected;
+
+		ASSERT_TRUE(setup(&s, &c, VTDM_QEMU_CAP_AW48, VTDM_QEMU_ECAP_SM));
+		live = kt_alloc_live();
+		kt_fail_nth_set(nth);
+		ret = share(&s, &reasons);
+		injected = kt_fault_injected();
+		kt_fail_nth_set(0);
+		if (!injected) {
+			ASSERT_EQ(ret, 0);		/* every point swept */
+			ASSERT_TRUE(teardown(&s));
+			break;
+		}
+		swept++;
+		ASSERT_TRUE(ret == -ENOMEM || ret == -EBUSY);
+		/* what share() got before the failure is undone by its owner */
+		if (s.domain) {
+			ASSERT_FALSE(s.attached);
+			kvm_iommu_domain_free(s.kio, s.domain);
+			s.domain->ops->free(s.domain);
+			s.domain = NULL;
+		}
+		ASSERT_TRUE(list_empty(&s.kvm->importers));
+		ASSERT_EQ(kt_intel_ss_pointer(s.iommu, KT_SID), 0);
+		kvm_iommu_ioas_free(s.kio);
+		s.kio = NULL;
+		ASSERT_EQ(kt_alloc_live(), live);
+		ASSERT_TRUE(teardown(&s));
+	}
+	printf("#   %d fault points swept\n", swept);
+	ASSERT_GE(swept, 4);
+	return true;
+}
