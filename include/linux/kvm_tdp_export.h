@@ -65,6 +65,9 @@ enum kvm_tdp_fmt_type {
  * @leaf_bits: every bit outside @addr_mask KVM may set in a present leaf
  * @nonleaf_bits: every bit outside @addr_mask KVM may set in a present
  *	non-leaf entry
+ * @always_bits: bits KVM sets in every present entry, leaf and non-leaf
+ *	(so a walker may ignore them: e.g. NPT's U bit, which KVM requires for
+ *	guest accesses but never clears)
  * @nonpresent_bits: every bit KVM may set in an entry that maps nothing
  *	(non-present, frozen, access-tracked, removed)
  * @mmio_bits: every bit KVM may set in a cached-MMIO entry; 0 when no such
@@ -82,6 +85,7 @@ struct kvm_tdp_format {
 	u64 addr_mask;
 	u64 leaf_bits;
 	u64 nonleaf_bits;
+	u64 always_bits;
 	u64 nonpresent_bits;
 	u64 mmio_bits;
 	u64 read_mask;
