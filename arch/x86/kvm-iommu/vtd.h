@@ -81,8 +81,6 @@ int kvm_iommu_vtd_flush_range(struct intel_iommu *iommu, u16 did, u64 start,
 			      u64 end, bool leaf_only);
 int kvm_iommu_vtd_flush_domain(struct intel_iommu *iommu, u16 did);
 
-#endif /* __KVM_IOMMU_VTD_H */
-
 struct kvm_tdp_format;
 
 /**
@@ -110,3 +108,5 @@ struct kvm_iommu_share_info {
 u32 kvm_iommu_vtd_share_check(const struct kvm_tdp_format *fmt, u64 cap,
 			      u64 ecap, bool walk_coherent,
 			      struct kvm_iommu_share_info *info);
+
+#endif /* __KVM_IOMMU_VTD_H */

@@ -187,7 +187,7 @@ struct iommu_domain_ops {
 	void (*free)(struct iommu_domain *domain);
 };
 
-#define IOMMU_DOMAIN_KVM_TDP	(1U << 6)
+#define IOMMU_DOMAIN_KVM_TDP	(1U << 7)	/* __IOMMU_DOMAIN_KVM_TDP */
 
 struct iommu_domain {
 	unsigned int type;
