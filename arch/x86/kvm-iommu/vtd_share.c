@@ -66,9 +66,16 @@ u32 kvm_iommu_vtd_share_check(const struct kvm_tdp_format *fmt, u64 cap,
 
 	if (!sm || !(ecap & KVM_IOMMU_VTD_ECAP_SLTS))
 		r |= IOMMU_KVM_SHARE_NO_TRANSLATION;
+	/*
+	 * The unit allows a read where R is set and a write where W is set.
+	 * KVM must allow the same: its read/write masks may require more bits
+	 * only if KVM sets them in every present entry.
+	 */
 	if ((fmt->type != KVM_TDP_FMT_EPT && fmt->type != KVM_TDP_FMT_NPT) ||
-	    fmt->read_mask != KVM_IOMMU_VTD_SS_R ||
-	    !(fmt->write_mask & KVM_IOMMU_VTD_SS_W) || (fmt->write_mask & ~rw) ||
+	    !(fmt->read_mask & KVM_IOMMU_VTD_SS_R) ||
+	    (fmt->read_mask & ~KVM_IOMMU_VTD_SS_R & ~fmt->always_bits) ||
+	    !(fmt->write_mask & KVM_IOMMU_VTD_SS_W) ||
+	    (fmt->write_mask & ~KVM_IOMMU_VTD_SS_W & ~fmt->always_bits) ||
 	    (fmt->nonleaf_bits & rw) != rw)
 		r |= IOMMU_KVM_SHARE_FORMAT;
 	if (fmt->root_level < 3 || fmt->root_level > 5 ||

@@ -223,8 +223,11 @@ void kspte_format(const struct kspte_cfg *c, struct kvm_tdp_format *fmt)
 				 m.gen_high | MASK(c->phys_bits - 1, 12) |
 				 m.nonpresent_or_rsvd | (m.nonpresent_or_rsvd <<
 							 NONPRESENT_OR_RSVD_LEN);
-	fmt->read_mask = B(0);
-	fmt->write_mask = c->ept ? EPT_W : (PT_PRESENT | PT_WRITABLE);
+	/* TDP maps with ACC_ALL: U (NPT) / R (EPT) in every present entry */
+	fmt->always_bits = m.mmu_present | m.present | m.user;
+	/* NPT: guest accesses are user accesses, so P and U; EPT: R */
+	fmt->read_mask = c->ept ? EPT_R : (PT_PRESENT | PT_USER);
+	fmt->write_mask = fmt->read_mask | PT_WRITABLE;
 	fmt->accessed_mask = m.ad_disabled ? 0 : m.accessed;
 	fmt->dirty_mask = m.ad_disabled ? 0 : m.dirty;
 }

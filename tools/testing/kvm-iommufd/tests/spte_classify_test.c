@@ -343,6 +343,7 @@ TEST(spte_format_description_covers_the_encodings)
 				kspte_format(&c, &fmt);
 				ASSERT_EQ(kspte_nonleaf(&c, 0x1234000) & ~fmt.addr_mask &
 					  ~fmt.nonleaf_bits, 0);
+				ASSERT_EQ(~kspte_nonleaf(&c, 0x1234000) & fmt.always_bits, 0);
 				ASSERT_EQ(kspte_nonpresent(&c) & ~fmt.nonpresent_bits, 0);
 				ASSERT_EQ(kspte_frozen(&c) & ~fmt.nonpresent_bits, 0);
 				for (level = 1; level <= 3; level++) {
@@ -351,8 +352,10 @@ TEST(spte_format_description_covers_the_encodings)
 								   level, v & 1, v & 2, v & 4, v & 8);
 						bool r, w;
 
-						if (kspte_is_present_leaf(&c, s, &r, &w) && r)
+						if (kspte_is_present_leaf(&c, s, &r, &w) && r) {
 							ASSERT_EQ(s & ~fmt.addr_mask & ~fmt.leaf_bits, 0);
+							ASSERT_EQ(~s & fmt.always_bits, 0);
+						}
 						else
 							ASSERT_EQ(s & ~fmt.addr_mask & ~fmt.nonpresent_bits, 0);
 					}
