@@ -83,7 +83,11 @@ cfg_sum=$( (cat "$frag"; echo "$new_sum") | sha256sum)
 if [ "$cfg_sum" != "$(cat "$obj/.frag.sum" 2>/dev/null || true)" ] || [ ! -f "$obj/.config" ]; then
 	log "configuring (tinyconfig + $(basename "$frag"))"
 	make -s -C "$src" O="$obj" tinyconfig >/dev/null
-	grep -E '^(CONFIG_|# CONFIG_)' "$frag" >> "$obj/.config"
+	# Replace (rather than override) every symbol the fragment sets.
+	syms=$(grep -oE '^(# )?CONFIG_[A-Za-z0-9_]+' "$frag" | sed 's/^# //' | paste -sd'|')
+	grep -v -E "^(# )?($syms)(=| is not set)" "$obj/.config" > "$obj/.config.tmp" || true
+	grep -E '^(CONFIG_|# CONFIG_)' "$frag" >> "$obj/.config.tmp"
+	mv "$obj/.config.tmp" "$obj/.config"
 	make -s -C "$src" O="$obj" olddefconfig >/dev/null
 	missing=""
 	while read -r line; do

@@ -43,6 +43,7 @@ qemu_common="-M q35,kernel-irqchip=split -accel tcg -m 1G -smp 2 -nographic -no-
 kernel_cmdline="console=ttyS0 intel_iommu=on iommu=nopt panic=-1"
 
 vtd_sm48="intel-iommu,intremap=on,caching-mode=on,x-scalable-mode=on,aw-bits=48"
+vtd_sm39="intel-iommu,intremap=on,caching-mode=on,x-scalable-mode=on,aw-bits=39"
 
 nr_pass=0
 nr_fail=0
@@ -174,13 +175,35 @@ boot_and_run() {
 # One function per boot.  A new profile: add profile_NAME and list NAME in
 # all_profiles; give it its own test list (e.g. selftests/TESTS.NAME).
 
+# Baseline, and SHARED refused because KVM caches MMIO GFNs (the default).
 profile_default() {
 	boot_and_run default \
 		"-cpu max,la57=off -device $vtd_sm48 -device edu" \
 		"$stdir/TESTS"
 }
 
-all_profiles="default"
+# SHARED mode: 4-level NPT against VT-d aw-bits=48, MMIO caching off.
+profile_shared() {
+	boot_and_run shared \
+		"-cpu max,la57=off -device $vtd_sm48 -device edu" \
+		"$stdir/TESTS.shared" "kvm.mmio_caching=0"
+}
+
+# SHARED refused: the unit walks 3 levels of 39 bits, KVM's root has 4.
+profile_aw39() {
+	boot_and_run aw39 \
+		"-cpu max,la57=off -device $vtd_sm39 -device edu" \
+		"$stdir/TESTS.refused" "kvm.mmio_caching=0"
+}
+
+# SHARED refused: with LA57 the NPT root has 5 levels.
+profile_la57() {
+	boot_and_run la57 \
+		"-cpu max -device $vtd_sm48 -device edu" \
+		"$stdir/TESTS.refused" "kvm.mmio_caching=0"
+}
+
+all_profiles="default shared aw39 la57"
 
 # --- main ---------------------------------------------------------------------
 [ -e "$bzimage" ] || die "no $bzimage (run build-kernel.sh)"

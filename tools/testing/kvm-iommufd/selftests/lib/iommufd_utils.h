@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <linux/iommufd.h>
+#include <linux/iommufd_kvm.h>
 
 #include "tap.h"
 
@@ -196,5 +197,55 @@ static inline int _test_ioctl_get_hw_info(int fd, uint32_t dev_id,
 							data_len, flags, \
 							NULL),		\
 				"IOMMU_GET_HW_INFO")
+
+/* IOMMU_IOAS_ALLOC sourced from a KVM VM (IOMMU_IOAS_ALLOC_FLAG_KVM_FD) */
+static inline int _test_ioctl_ioas_alloc_kvm(int fd, int vm_fd, uint32_t flags,
+					     uint32_t *ioas_id)
+{
+	struct iommu_ioas_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.kvm_fd = vm_fd,
+	};
+	int ret;
+
+	ret = __iommufd_ret(ioctl(fd, IOMMU_IOAS_ALLOC, &cmd));
+	if (!ret)
+		*ioas_id = cmd.out_ioas_id;
+	return ret;
+}
+#define test_ioctl_ioas_alloc_kvm(fd, vm_fd, ioas_id)			\
+	__test_ioctl_assert(_test_ioctl_ioas_alloc_kvm(fd, vm_fd,	\
+			IOMMU_IOAS_ALLOC_FLAG_KVM_FD, ioas_id),		\
+			"IOMMU_IOAS_ALLOC(KVM_FD)")
+#define test_err_ioctl_ioas_alloc_kvm(_errno, fd, vm_fd, flags, ioas_id) \
+	__test_ioctl_expect_err(_errno,					\
+			_test_ioctl_ioas_alloc_kvm(fd, vm_fd, flags, ioas_id), \
+			"IOMMU_IOAS_ALLOC(KVM_FD)")
+
+/* IOMMU_HWPT_ALLOC on a KVM-sourced IOAS: mode and reasons come back. */
+static inline int _test_ioctl_hwpt_alloc_kvm(int fd, uint32_t dev_id,
+					     uint32_t pt_id, uint32_t *hwpt_id,
+					     uint32_t *mode, uint32_t *reasons)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+	};
+	int ret;
+
+	ret = __iommufd_ret(ioctl(fd, IOMMU_HWPT_ALLOC, &cmd));
+	if (!ret && hwpt_id)
+		*hwpt_id = cmd.out_hwpt_id;
+	if (mode)
+		*mode = cmd.out_kvm_mode;
+	if (reasons)
+		*reasons = cmd.out_kvm_reasons;
+	return ret;
+}
+#define test_ioctl_hwpt_alloc_kvm(fd, dev_id, pt_id, hwpt_id, mode, reasons) \
+	__test_ioctl_assert(_test_ioctl_hwpt_alloc_kvm(fd, dev_id, pt_id, \
+			hwpt_id, mode, reasons), "IOMMU_HWPT_ALLOC(KVM IOAS)")
 
 #endif /* KVM_IOMMUFD_IOMMUFD_UTILS_H */

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A VM whose guest memory device DMA reaches through a KVM-sourced IOAS.
+ *
+ * Memory: one memfd-backed memslot of SHARED_VM_RAM bytes at GPA 0.  The
+ * real-mode guest fills SRC with a pattern and zeroes DST (so KVM maps both
+ * writable), signals stage 1, and after the host's DMA compares DST with
+ * SRC and signals the result.
+ */
+#ifndef KVM_IOMMUFD_SHARED_VM_H
+#define KVM_IOMMUFD_SHARED_VM_H
+
+#include <stdint.h>
+
+#include "kvm_util.h"
+#include "vfio_edu.h"
+
+#define SHARED_VM_RAM		(16UL << 20)
+#define SHARED_SRC_GPA		0x20000
+#define SHARED_DST_GPA		0x30000
+#define SHARED_LEN		4000U
+#define SHARED_PORT		0x7ea
+#define SHARED_STAGE1		1	/* pattern written, DST zeroed */
+#define SHARED_DIFFER		2	/* DST differs from SRC */
+#define SHARED_EQUAL		3	/* DST equals SRC */
+
+struct shared_vm {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	int iommufd;
+	uint32_t ioas_id;
+	uint32_t hwpt_id;
+	uint32_t mode, reasons;
+	struct edu_dev edu;
+};
+
+uint8_t shared_pattern(unsigned int i);
+/* VM + guest run to stage 1 + iommufd + KVM-sourced IOAS + edu bound. */
+void shared_vm_create(struct shared_vm *s);
+/* HWPT_ALLOC on the IOAS for edu; 0 or -errno, mode/reasons filled. */
+int shared_vm_alloc_hwpt(struct shared_vm *s);
+/* Run the guest's comparison; returns SHARED_EQUAL or SHARED_DIFFER. */
+uint32_t shared_vm_guest_compare(struct shared_vm *s);
+void shared_vm_destroy(struct shared_vm *s);
+
+/*
+ * What the kernel should report for this machine, stated from what the
+ * test can observe: the VT-d unit's CAP (SAGAW, MGAW), the CPU's paging
+ * depth and physical address width, and KVM's MMIO caching parameter.
+ */
+uint32_t shared_expected_reasons(void);
+/* IOMMUFD_TEST: the KVM root the IOAS's SHARED domains walk (0 if none). */
+uint64_t shared_kvm_root(struct shared_vm *s);
+/*
+ * The second-stage pointer of edu's RID_PASID entry, read back from the
+ * intel-iommu debugfs (dmar_translation_struct); 0 if there is none.
+ * @pgtt, when not NULL, gets the entry's translation type.
+ */
+uint64_t shared_vtd_ss_pointer(unsigned int *pgtt);
+const char *shared_reason_names(uint32_t reasons, char *buf, size_t len);
+
+#endif /* KVM_IOMMUFD_SHARED_VM_H */
