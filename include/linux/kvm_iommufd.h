@@ -26,6 +26,7 @@ struct kvm_iommu_ioas;
  * @flush_errors: flushes a domain reported as failed
  * @root_changes: root replacements received from KVM
  * @shared_domains: SHARED domains currently allocated
+ * @pinned_pages: guest pages pinned for devices that cannot fault
  */
 struct kvm_iommu_stats {
 	u64 invalidations;
@@ -33,6 +34,7 @@ struct kvm_iommu_stats {
 	u64 flush_errors;
 	u64 root_changes;
 	u32 shared_domains;
+	u64 pinned_pages;
 };
 
 struct kvm_iommu_ioas *kvm_iommu_ioas_alloc(int kvm_fd);

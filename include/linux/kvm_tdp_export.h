@@ -30,7 +30,8 @@
  *   share while they can exist.
  * - kvm_tdp_export_map() faults a GPA in from outside any vCPU, with write
  *   intent when asked, so a device that cannot fault can find every page
- *   present before it is allowed to DMA.
+ *   present before it is allowed to DMA; kvm_tdp_export_for_each_memslot()
+ *   tells the importer which GPAs those are and where the VMM maps them.
  *
  * The importer's side: callbacks do not sleep (they may run under KVM's
  * mmu_lock, read or write), and ->invalidate() returns only after the
@@ -138,6 +139,22 @@ struct kvm_tdp_export {
 	struct kvm_tdp_format fmt;
 };
 
+/**
+ * struct kvm_tdp_memslot - one memslot of address space 0, for an importer
+ * @gpa: first guest-physical address of the slot
+ * @size: size in bytes
+ * @hva: start of the VMM's mapping of the slot
+ * @readonly: the slot is KVM_MEM_READONLY
+ */
+struct kvm_tdp_memslot {
+	u64 gpa;
+	u64 size;
+	unsigned long hva;
+	bool readonly;
+};
+
+typedef int (*kvm_tdp_memslot_fn)(void *arg, const struct kvm_tdp_memslot *slot);
+
 /* kvm_tdp_export_map() flags */
 #define KVM_TDP_MAP_WRITE	(1u << 0)	/* map writable (write intent) */
 
@@ -146,5 +163,7 @@ int kvm_tdp_export_register(struct kvm *kvm, struct kvm_tdp_importer *imp,
 void kvm_tdp_export_unregister(struct kvm *kvm, struct kvm_tdp_importer *imp);
 int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags,
 		       u64 *mapped_size);
+int kvm_tdp_export_for_each_memslot(struct kvm *kvm, kvm_tdp_memslot_fn fn,
+				    void *arg);
 
 #endif /* __LINUX_KVM_TDP_EXPORT_H */

@@ -13,6 +13,18 @@
  * a removed translation, and no IOMMU walk can reach a table page KVM is
  * about to free.  Root replacement is forwarded the same way.
  *
+ * DOC: Devices that cannot fault
+ *
+ * A device without a page-fault path (no PRI) must find every GPA of the
+ * VM present in KVM's table before it may DMA, and KVM must not take a
+ * translation away for its own reasons (reclaim, migration) while the
+ * device uses it.  So with the first SHARED domain the IOAS pins every
+ * page of every memslot of address space 0 (long-term, charged to the
+ * VMM's RLIMIT_MEMLOCK) and faults each one into KVM's table with write
+ * intent; it unpins them with the last SHARED domain.  No IO page table is
+ * built.  The VMM can still drop translations itself (munmap,
+ * MADV_DONTNEED): KVM's flush then blocks the device's DMA to those GPAs.
+ *
  * Locking:
  * - kvm_iommu_ioas::lock (mutex) serialises domain allocation and freeing
  *   and the importer registration; it is never taken from KVM callbacks.
@@ -38,6 +50,9 @@
  * @importer: our registration with KVM's exporter
  * @exp: root and format KVM reported; @exp.root under @domains_lock
  * @stats: counters, under @domains_lock
+ * @mm: the VMM's mm, charged for the pins
+ * @pinned: struct kvm_iommu_pinned ranges, under @lock
+ * @nr_pinned: pages pinned, under @lock
  */
 struct kvm_iommu_ioas {
 	struct file *kvm_file;
@@ -49,6 +64,17 @@ struct kvm_iommu_ioas {
 	struct kvm_tdp_importer importer;
 	struct kvm_tdp_export exp;
 	struct kvm_iommu_stats stats;
+	struct mm_struct *mm;
+	struct list_head pinned;
+	unsigned long nr_pinned;
+};
+
+/* A memslot's pages, pinned for devices that cannot fault. */
+struct kvm_iommu_pinned {
+	struct list_head node;
+	u64 gpa;
+	unsigned long npages;
+	struct page **pages;
 };
 
 struct kvm_iommu_shared {
@@ -158,6 +184,9 @@ struct kvm_iommu_ioas *kvm_iommu_ioas_alloc(int kvm_fd)
 	}
 	kio->kvm_file = file;
 	kio->kvm = file->private_data;
+	kio->mm = current->mm;
+	mmgrab(kio->mm);
+	INIT_LIST_HEAD(&kio->pinned);
 	mutex_init(&kio->lock);
 	spin_lock_init(&kio->domains_lock);
 	INIT_LIST_HEAD(&kio->domains);
@@ -175,10 +204,115 @@ void kvm_iommu_ioas_free(struct kvm_iommu_ioas *kio)
 {
 	if (!kio)
 		return;
-	WARN_ON(kio->nr_domains);
+	WARN_ON(kio->nr_domains || kio->nr_pinned);
+	mmdrop(kio->mm);
 	mutex_destroy(&kio->lock);
 	fput(kio->kvm_file);
 	kfree(kio);
+}
+
+static void unpin_range(struct kvm_iommu_ioas *kio, struct kvm_iommu_pinned *p,
+			unsigned long npages)
+{
+	unpin_user_pages(p->pages, npages);
+	account_locked_vm(kio->mm, npages, false);
+	trace_kvm_iommu_unpin(p->gpa, npages);
+}
+
+static void unpin_all(struct kvm_iommu_ioas *kio)
+{
+	struct kvm_iommu_pinned *p, *tmp;
+
+	lockdep_assert_held(&kio->lock);
+	list_for_each_entry_safe(p, tmp, &kio->pinned, node) {
+		unpin_range(kio, p, p->npages);
+		kio->nr_pinned -= p->npages;
+		list_del(&p->node);
+		kvfree(p->pages);
+		kfree(p);
+	}
+}
+
+/* Pin one memslot's pages and fault every page into KVM's table. */
+static int pin_memslot(void *arg, const struct kvm_tdp_memslot *slot)
+{
+	struct kvm_iommu_ioas *kio = arg;
+	unsigned int gup = FOLL_LONGTERM | (slot->readonly ? 0 : FOLL_WRITE);
+	unsigned int map = slot->readonly ? 0 : KVM_TDP_MAP_WRITE;
+	unsigned long npages = slot->size >> PAGE_SHIFT, done = 0;
+	struct kvm_iommu_pinned *p;
+	u64 off, mapped;
+	int ret;
+
+	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
+	if (!p)
+		return -ENOMEM;
+	p->gpa = slot->gpa;
+	p->pages = kvcalloc(npages, sizeof(*p->pages), GFP_KERNEL_ACCOUNT);
+	if (!p->pages) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	ret = account_locked_vm(kio->mm, npages, true);
+	if (ret)
+		goto err_free;
+	while (done < npages) {
+		long n = pin_user_pages_fast(slot->hva + done * PAGE_SIZE,
+					     min(npages - done, 512UL), gup,
+					     p->pages + done);
+
+		if (n <= 0) {
+			ret = n ? n : -EFAULT;
+			goto err_unpin;
+		}
+		done += n;
+	}
+	trace_kvm_iommu_pin(slot->gpa, npages);
+	/* Present, and writable unless the slot is read-only, before any DMA */
+	for (off = 0; off < slot->size; off = ALIGN_DOWN(slot->gpa + off, mapped) +
+							 mapped - slot->gpa) {
+		ret = kvm_tdp_export_map(kio->kvm, slot->gpa + off, map, &mapped);
+		if (ret)
+			goto err_unpin;
+	}
+	p->npages = npages;
+	list_add_tail(&p->node, &kio->pinned);
+	kio->nr_pinned += npages;
+	return 0;
+
+err_unpin:
+	unpin_user_pages(p->pages, done);
+	account_locked_vm(kio->mm, npages, false);
+	if (done == npages)
+		trace_kvm_iommu_unpin(slot->gpa, npages);
+err_free:
+	kvfree(p->pages);
+	kfree(p);
+	return ret;
+}
+
+/* Pin and fault in every memslot; undone completely on failure. */
+static int pin_all(struct kvm_iommu_ioas *kio)
+{
+	struct kvm_iommu_shared *s;
+	unsigned long irqflags;
+	int ret;
+
+	lockdep_assert_held(&kio->lock);
+	ret = kvm_tdp_export_for_each_memslot(kio->kvm, pin_memslot, kio);
+	if (ret) {
+		unpin_all(kio);
+		return ret;
+	}
+	/*
+	 * A unit in caching mode may have cached the entries as not present:
+	 * KVM does not flush when it makes an entry present.
+	 */
+	spin_lock_irqsave(&kio->domains_lock, irqflags);
+	list_for_each_entry(s, &kio->domains, node)
+		WARN_ON(s->domain->ops->kvm_tdp_flush(s->domain, 0, ~0ULL, false));
+	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
+	return 0;
 }
 
 /**
@@ -244,10 +378,24 @@ struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
 		s->root = kio->exp.root;
 	}
 	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
+	/* The device cannot fault: everything present before it is attached */
+	if (kio->nr_domains == 1) {
+		ret = pin_all(kio);
+		if (ret)
+			goto err_remove;
+	}
 	mutex_unlock(&kio->lock);
 	trace_kvm_iommu_mode(IOMMU_KVM_MODE_SHARED, 0, exp.fmt.type,
 			     exp.fmt.root_level);
 	return domain;
+
+err_remove:
+	spin_lock_irqsave(&kio->domains_lock, irqflags);
+	list_del(&s->node);
+	kio->nr_domains--;
+	kio->stats.shared_domains = kio->nr_domains;
+	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
+	iommu_domain_free(domain);
 
 err_unregister:
 	if (!kio->nr_domains)
@@ -286,8 +434,10 @@ void kvm_iommu_domain_free(struct kvm_iommu_ioas *kio, struct iommu_domain *doma
 		}
 	}
 	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
-	if (!WARN_ON(!found) && !kio->nr_domains)
+	if (!WARN_ON(!found) && !kio->nr_domains) {
+		unpin_all(kio);
 		kvm_tdp_export_unregister(kio->kvm, &kio->importer);
+	}
 	mutex_unlock(&kio->lock);
 	kfree(found);
 }
@@ -304,6 +454,7 @@ void kvm_iommu_get_stats(struct kvm_iommu_ioas *kio, struct kvm_iommu_stats *sta
 	spin_lock_irqsave(&kio->domains_lock, irqflags);
 	*stats = kio->stats;
 	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
+	stats->pinned_pages = READ_ONCE(kio->nr_pinned);
 }
 
 /**

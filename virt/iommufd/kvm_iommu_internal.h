@@ -19,8 +19,10 @@
 #include <linux/kernel.h>
 #include <linux/kvm_host.h>
 #include <linux/lockdep.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/sizes.h>

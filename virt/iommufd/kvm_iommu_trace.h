@@ -110,6 +110,39 @@ TRACE_EVENT(kvm_iommu_mode,
 		  __entry->reasons, __entry->fmt, __entry->levels)
 );
 
+/*
+ * kvm_iommu_pin / kvm_iommu_unpin - guest pages pinned (or released) for
+ * devices that cannot fault
+ * @gpa: first guest-physical address of the range
+ * @pages: 4 KiB pages in the range
+ */
+DECLARE_EVENT_CLASS(kvm_iommu_pin_class,
+	TP_PROTO(u64 gpa, u64 pages),
+	TP_ARGS(gpa, pages),
+
+	TP_STRUCT__entry(
+		__field(u64, gpa)
+		__field(u64, pages)
+	),
+
+	TP_fast_assign(
+		__entry->gpa = gpa;
+		__entry->pages = pages;
+	),
+
+	TP_printk("gpa 0x%llx pages %llu", __entry->gpa, __entry->pages)
+);
+
+DEFINE_EVENT(kvm_iommu_pin_class, kvm_iommu_pin,
+	TP_PROTO(u64 gpa, u64 pages),
+	TP_ARGS(gpa, pages)
+);
+
+DEFINE_EVENT(kvm_iommu_pin_class, kvm_iommu_unpin,
+	TP_PROTO(u64 gpa, u64 pages),
+	TP_ARGS(gpa, pages)
+);
+
 #endif /* _TRACE_KVM_IOMMU_H */
 
 #undef TRACE_INCLUDE_PATH

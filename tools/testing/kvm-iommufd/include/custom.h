@@ -136,6 +136,30 @@ struct file *fget(int fd);
 void fput(struct file *file);
 bool file_is_kvm(struct file *file);
 
+/*
+ * ---- the VMM's memory: pins and locked-memory accounting (standin/mm.c) ----
+ * A page is pinned in the KVM model that owns the address; RLIMIT_MEMLOCK
+ * is kt_mm.memlock_limit (pages).
+ */
+struct mm_struct {
+	long locked_vm;
+	long pinned_vm;
+	long memlock_limit;
+	int refs;
+};
+struct task_struct {
+	struct mm_struct *mm;
+};
+extern struct task_struct *kt_current;
+#define current kt_current
+long pin_user_pages_fast(unsigned long start, int nr_pages, unsigned int gup_flags,
+			 struct page **pages);
+void unpin_user_pages(struct page **pages, unsigned long npages);
+int account_locked_vm(struct mm_struct *mm, unsigned long pages, bool inc);
+void mmgrab(struct mm_struct *mm);
+void mmdrop(struct mm_struct *mm);
+#define kvcalloc(n, size, gfp)	kcalloc(n, size, gfp)
+
 /* ---- RCU: liburcu provides rcu_read_lock(), synchronize_rcu(), call_rcu() ---- */
 #define rcu_read_lock_held()	1
 

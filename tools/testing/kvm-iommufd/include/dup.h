@@ -205,4 +205,18 @@ static inline const struct iommu_ops *dev_iommu_ops(struct device *dev)
 	return dev->iommu_ops;
 }
 
+static inline void iommu_domain_free(struct iommu_domain *domain)
+{
+	domain->ops->free(domain);
+}
+
+#define ALIGN_DOWN(x, a)	((x) & ~((typeof(x))(a) - 1))
+
+/* GUP flags (include/linux/mm_types.h values are irrelevant on the host) */
+#define FOLL_WRITE		0x01u
+#define FOLL_LONGTERM		0x100u
+
+struct page;
+struct mm_struct;
+
 #endif /* __KVM_IOMMU_SHIM_DUP_H */

@@ -6,6 +6,9 @@
 #include "kvm_mmu.h"
 
 #define ENTRIES		512
+
+static struct kvm *kvm_models[KVM_MODEL_MAX];
+static pthread_mutex_t kvm_models_lock = PTHREAD_MUTEX_INITIALIZER;
 #define ADDR_MASK	GENMASK_ULL(51, 12)
 
 static u64 *entry(struct kvm *kvm, u64 table, u64 gfn, unsigned int level)
@@ -127,6 +130,9 @@ static void kvm_model_destroy(struct file *file)
 	for (i = 0; i < KVM_MODEL_SLOTS; i++)
 		kvm_model_delete_slot(kvm, i);
 	rcu_barrier();
+	pthread_mutex_lock(&kvm_models_lock);
+	kvm_models[kvm->id] = NULL;
+	pthread_mutex_unlock(&kvm_models_lock);
 	if (kvm->destroyed)
 		*kvm->destroyed = true;
 	pthread_rwlock_destroy(&kvm->mmu_lock);
@@ -152,8 +158,19 @@ struct kvm *kvm_model_create(struct phys *pm, const struct kspte_cfg *cfg,
 	kvm->file.private_data = kvm;
 	kvm->file.is_kvm = true;
 	kvm->file.release = kvm_model_destroy;
+	pthread_mutex_lock(&kvm_models_lock);
+	for (kvm->id = 0; kvm->id < KVM_MODEL_MAX && kvm_models[kvm->id]; kvm->id++)
+		;
+	if (kvm->id < KVM_MODEL_MAX)
+		kvm_models[kvm->id] = kvm;
+	pthread_mutex_unlock(&kvm_models_lock);
+	if (kvm->id == KVM_MODEL_MAX) {
+		free(kvm);
+		return NULL;
+	}
 	kvm->fd = kt_file_install(&kvm->file);
 	if (kvm->fd < 0) {
+		kvm_models[kvm->id] = NULL;
 		free(kvm);
 		return NULL;
 	}
@@ -177,11 +194,14 @@ int kvm_model_set_slot(struct kvm *kvm, unsigned int slot, u64 gpa, u64 size,
 		return -EEXIST;
 	s->backing = calloc(size >> PAGE_SHIFT, sizeof(u64));
 	s->discarded = calloc(size >> PAGE_SHIFT, sizeof(u64));
-	if (!s->backing || !s->discarded) {
+	s->pages = calloc(size >> PAGE_SHIFT, sizeof(*s->pages));
+	if (!s->backing || !s->discarded || !s->pages) {
 		free(s->backing);
 		free(s->discarded);
+		free(s->pages);
 		return -ENOMEM;
 	}
+	s->hva = kvm_model_hva(kvm, gpa);
 	s->base_gfn = gpa >> PAGE_SHIFT;
 	s->npages = size >> PAGE_SHIFT;
 	s->readonly = readonly;
@@ -200,12 +220,16 @@ int kvm_model_delete_slot(struct kvm *kvm, unsigned int slot)
 	kvm_model_zap(kvm, s->base_gfn, s->base_gfn + s->npages, false);
 	s->used = false;
 	for (i = 0; i < s->npages; i++) {
+		/* pinned pages belong to their pinner until unpinned (a leak here) */
+		WARN_ON(s->pages[i].pins);
 		phys_free(kvm->pm, s->backing[i], 0);
 		phys_free(kvm->pm, s->discarded[i], 0);
 	}
 	free(s->backing);
 	free(s->discarded);
+	free(s->pages);
 	s->backing = s->discarded = NULL;
+	s->pages = NULL;
 	return 0;
 }
 
@@ -408,6 +432,7 @@ void kvm_model_discard(struct kvm *kvm, u64 gpa, u64 len)
 		phys_free(kvm->pm, *old, 0);
 		*old = *page;		/* still observable, like a memfd's other mapping */
 		*page = 0;
+		/* a pinned page stays the pinner's; the next touch gets a new one */
 	}
 }
 
@@ -523,4 +548,82 @@ int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags, u64 *mapped
 	if (!ret && mapped_size)
 		*mapped_size = PAGE_SIZE;
 	return ret;
+}
+
+/* ---- the VMM's view of guest memory, for the pin stand-in ---- */
+
+unsigned long kvm_model_hva(struct kvm *kvm, u64 gpa)
+{
+	return KVM_MODEL_HVA_BASE + ((u64)kvm->id << KVM_MODEL_HVA_SHIFT) + gpa;
+}
+
+struct page *kvm_model_hva_to_page(unsigned long hva, bool write)
+{
+	u64 off = hva - KVM_MODEL_HVA_BASE, gpa, *backing;
+	struct kvm_model_slot *s;
+	struct kvm *kvm;
+
+	if (hva < KVM_MODEL_HVA_BASE || (off >> KVM_MODEL_HVA_SHIFT) >= KVM_MODEL_MAX)
+		return NULL;
+	kvm = kvm_models[off >> KVM_MODEL_HVA_SHIFT];
+	gpa = off & ((1ULL << KVM_MODEL_HVA_SHIFT) - 1);
+	s = kvm ? find_slot(kvm, gpa >> PAGE_SHIFT) : NULL;
+	if (!s || (write && s->readonly))
+		return NULL;
+	backing = &s->backing[(gpa >> PAGE_SHIFT) - s->base_gfn];
+	if (!*backing) {			/* the VMM touches the page */
+		u64 p = phys_alloc(kvm->pm, 0), zero = 0;
+
+		if (!p)
+			return NULL;
+		if (!__atomic_compare_exchange_n(backing, &zero, p, false,
+						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			phys_free(kvm->pm, p, 0);
+	}
+	s->pages[(gpa >> PAGE_SHIFT) - s->base_gfn].hpa = *backing;
+	return &s->pages[(gpa >> PAGE_SHIFT) - s->base_gfn];
+}
+
+long kvm_model_pinned(struct kvm *kvm)
+{
+	long n = 0;
+	unsigned int i;
+	u64 g;
+
+	for (i = 0; i < KVM_MODEL_SLOTS; i++)
+		for (g = 0; kvm->slots[i].used && g < kvm->slots[i].npages; g++)
+			n += kvm->slots[i].pages[g].pins;
+	return n;
+}
+
+int kvm_tdp_export_for_each_memslot(struct kvm *kvm, kvm_tdp_memslot_fn fn, void *arg)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < KVM_MODEL_SLOTS && !ret; i++) {
+		struct kvm_model_slot *s = &kvm->slots[i];
+		struct kvm_tdp_memslot m;
+
+		if (!s->used)
+			continue;
+		m.gpa = s->base_gfn << PAGE_SHIFT;
+		m.size = s->npages << PAGE_SHIFT;
+		m.hva = s->hva;
+		m.readonly = s->readonly;
+		ret = fn(arg, &m);
+	}
+	return ret;
+}
+
+long kvm_model_backed(struct kvm *kvm)
+{
+	long n = 0;
+	unsigned int i;
+	u64 g;
+
+	for (i = 0; i < KVM_MODEL_SLOTS; i++)
+		for (g = 0; kvm->slots[i].used && g < kvm->slots[i].npages; g++)
+			n += !!kvm->slots[i].backing[g];
+	return n;
 }

@@ -26,6 +26,16 @@
 #include "phys.h"
 
 #define KVM_MODEL_SLOTS		8
+#define KVM_MODEL_MAX		16
+/* The VMM's mapping of guest memory: HVA = base + model id * 2^40 + GPA. */
+#define KVM_MODEL_HVA_BASE	0x100000000000ULL
+#define KVM_MODEL_HVA_SHIFT	40
+
+/* A host page of guest memory, as pin_user_pages() hands it out. */
+struct page {
+	u64 hpa;
+	int pins;
+};
 
 struct kvm_model_slot {
 	bool used;
@@ -34,11 +44,14 @@ struct kvm_model_slot {
 	u64 npages;
 	u64 *backing;		/* host page HPA per GFN, 0 = never touched */
 	u64 *discarded;		/* last page discarded per GFN, kept observable */
+	unsigned long hva;	/* the VMM's mapping of the slot */
+	struct page *pages;	/* per GFN, for pins */
 };
 
 struct kvm {
 	struct file file;	/* the VM's file: private_data = this */
 	int fd;
+	unsigned int id;	/* index in the model registry, for HVAs */
 	struct phys *pm;
 	struct kspte_cfg cfg;
 	pthread_rwlock_t mmu_lock;
@@ -81,5 +94,12 @@ int kvm_model_replace_root(struct kvm *kvm);
 
 /* The SPTE for @gpa at the level where the walk ends. */
 u64 kvm_model_spte(struct kvm *kvm, u64 gpa, unsigned int *level);
+/* The VMM's address of @gpa, and the reverse used by the pin stand-in. */
+unsigned long kvm_model_hva(struct kvm *kvm, u64 gpa);
+struct page *kvm_model_hva_to_page(unsigned long hva, bool write);
+/* Pages of the VM currently pinned. */
+long kvm_model_pinned(struct kvm *kvm);
+/* Guest pages that have a host page behind them. */
+long kvm_model_backed(struct kvm *kvm);
 
 #endif /* __KT_KVM_MMU_H */

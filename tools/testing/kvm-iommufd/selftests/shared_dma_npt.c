@@ -12,6 +12,23 @@
 #include "iommufd_utils.h"
 #include "shared_vm.h"
 
+/* VmLck of this process, in KiB: what RLIMIT_MEMLOCK is charged */
+static long vm_locked_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	TEST_ASSERT(f, "open /proc/self/status");
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+#define UNTOUCHED_GPA	0x500000UL	/* the guest never writes here */
+
 int main(void)
 {
 	struct shared_vm s;
@@ -19,7 +36,7 @@ int main(void)
 	uint32_t id, buf[4];
 	unsigned int i;
 
-	tap_plan(6);
+	tap_plan(7);
 
 	tap_begin("ioas_alloc_kvm");
 	shared_vm_create(&s);
@@ -37,6 +54,7 @@ int main(void)
 	tap_end();
 
 	tap_begin("hwpt_shared");
+	TEST_EXPECT_EQ(vm_locked_kb(), 0);
 	TEST_ASSERT(shared_vm_alloc_hwpt(&s) == 0, "HWPT_ALLOC on the KVM IOAS: %s (reasons %#x)",
 		    errno_name(errno), s.reasons);
 	TEST_EXPECT_EQ(s.mode, IOMMU_KVM_MODE_SHARED);
@@ -54,6 +72,15 @@ int main(void)
 	TEST_ASSERT(!edu_dma_from_dev(&s.edu, 0, SHARED_DST_GPA, SHARED_LEN), "DMA edu->GPA");
 	TEST_EXPECT(!memcmp(src, dst, SHARED_LEN), "host view of DST");
 	TEST_EXPECT_EQ(shared_vm_guest_compare(&s), SHARED_EQUAL);
+	tap_end();
+
+	tap_begin("pinned_and_prefaulted");
+	/* edu cannot fault: all guest RAM pinned, charged, and mapped */
+	TEST_EXPECT_EQ(vm_locked_kb(), SHARED_VM_RAM >> 10);
+	dst = addr_gpa2hva(s.vm, UNTOUCHED_GPA);
+	TEST_ASSERT(!edu_dma_from_dev(&s.edu, 0, UNTOUCHED_GPA, SHARED_LEN),
+		    "DMA to a GPA the guest never touched");
+	TEST_EXPECT(!memcmp(src, dst, SHARED_LEN), "bytes at the untouched GPA");
 	tap_end();
 
 	tap_begin("ss_pointer_is_kvm_root");
@@ -74,6 +101,7 @@ int main(void)
 	TEST_EXPECT_EQ(_edu_detach(&s.edu), 0);
 	test_ioctl_destroy(s.iommufd, s.hwpt_id);
 	test_ioctl_destroy(s.iommufd, s.ioas_id);
+	TEST_EXPECT_EQ(vm_locked_kb(), 0);	/* pins released */
 	tap_end();
 
 	shared_vm_destroy(&s);

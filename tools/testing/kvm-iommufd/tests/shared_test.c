@@ -17,6 +17,8 @@
 
 #define RAM	(16ULL << 20)
 
+extern struct mm_struct kt_mm;
+
 struct kt_shared {
 	struct phys *pm;
 	struct vtd *hw;
@@ -133,7 +135,7 @@ TEST(shared_dma_lands_in_guest_memory)
 	struct kspte_cfg c = npt_cfg();
 	struct kt_shared s;
 	u8 src[4095], dst[4095] = { 0 };
-	long phys_before, kvm_tables;
+	long phys_before, kvm_tables, backed;
 	u32 reasons = ~0u;
 	struct kvm_iommu_stats st;
 
@@ -142,13 +144,18 @@ TEST(shared_dma_lands_in_guest_memory)
 	ASSERT_EQ(kvm_model_guest_write(s.kvm, 0x1000, src, sizeof(src)), 0);
 	ASSERT_EQ(kvm_model_guest_write(s.kvm, 0x200000, dst, sizeof(dst)), 0);
 	kvm_tables = s.kvm->table_pages;
+	backed = kvm_model_backed(s.kvm);
 	phys_before = phys_allocated(s.pm);
 
 	ASSERT_EQ(share(&s, &reasons), 0);
 	ASSERT_EQ(reasons, 0);
-	/* attach built no IO page table: only the PASID structures are new */
-	ASSERT_EQ(phys_allocated(s.pm) - phys_before, 3);
-	ASSERT_EQ(s.kvm->table_pages, kvm_tables);
+	/*
+	 * Attach built no IO page table: what is new is the PASID structures
+	 * (3 pages), the guest pages pinning touched, and KVM's own table
+	 * pages for the pages it faulted in.
+	 */
+	ASSERT_EQ(phys_allocated(s.pm) - phys_before,
+		  3 + (kvm_model_backed(s.kvm) - backed) + (s.kvm->table_pages - kvm_tables));
 	/* the unit's second-stage pointer is KVM's root */
 	ASSERT_EQ(kt_intel_ss_pointer(s.iommu, KT_SID), s.kvm->root);
 	ASSERT_EQ(kvm_iommu_ioas_root(s.kio), s.kvm->root);
@@ -491,5 +498,80 @@ TEST(shared_attach_fail_nth_sweep)
 	}
 	printf("#   %d fault points swept\n", swept);
 	ASSERT_GE(swept, 4);
+	return true;
+}
+
+/*
+ * edu-like devices cannot fault: the attach pins every page of every
+ * memslot, charged to RLIMIT_MEMLOCK, and faults each one into KVM's table
+ * writable, so DMA reaches memory the guest never touched.  The last SHARED
+ * domain releases the pins and the charge.
+ */
+TEST(shared_pins_and_prefaults_for_devices_that_cannot_fault)
+{
+	struct kspte_cfg c = npt_cfg();
+	struct kvm_iommu_stats st;
+	struct kt_shared s;
+	unsigned int level;
+	u8 b[32], r[32];
+	u32 reasons;
+	u64 gpa;
+
+	ASSERT_TRUE(setup(&s, &c, VTDM_QEMU_CAP_AW48, VTDM_QEMU_ECAP_SM));
+	ASSERT_EQ(kvm_model_set_slot(s.kvm, 1, 0x10000000, 2 << 20, true), 0);	/* ROM */
+	ASSERT_EQ(kvm_model_pinned(s.kvm), 0);
+	ASSERT_EQ(share(&s, &reasons), 0);
+	ASSERT_EQ(kvm_model_pinned(s.kvm), (RAM + (2 << 20)) >> PAGE_SHIFT);
+	ASSERT_EQ(kt_mm.locked_vm, (RAM + (2 << 20)) >> PAGE_SHIFT);
+	kvm_iommu_get_stats(s.kio, &st);
+	ASSERT_EQ(st.pinned_pages, (RAM + (2 << 20)) >> PAGE_SHIFT);
+	/* every page present in KVM's table, writable except in the ROM slot */
+	for (gpa = 0; gpa < RAM; gpa += PAGE_SIZE) {
+		u64 spte = kvm_model_spte(s.kvm, gpa, &level);
+		bool rd, wr;
+
+		ASSERT_TRUE(kspte_is_present_leaf(&c, spte, &rd, &wr));
+		ASSERT_TRUE(wr);
+	}
+	{
+		u64 spte = kvm_model_spte(s.kvm, 0x10000000, &level);
+		bool rd, wr;
+
+		ASSERT_TRUE(kspte_is_present_leaf(&c, spte, &rd, &wr));
+		ASSERT_FALSE(wr);
+	}
+	/* DMA into memory the guest never touched lands in the pinned page */
+	memset(b, 0x3c, sizeof(b));
+	ASSERT_EQ(dma_write(&s.dma, 0xabc000, b, sizeof(b)), 0);
+	ASSERT_EQ(kvm_model_guest_read(s.kvm, 0xabc000, r, sizeof(r)), 0);
+	ASSERT_EQ(memcmp(b, r, sizeof(b)), 0);
+	ASSERT_EQ(dma_write(&s.dma, 0x10000000, b, sizeof(b)), -EFAULT);	/* ROM */
+	ASSERT_EQ(s.dma.last_fault, VTDM_F_SS_WRITE);
+	ASSERT_EQ(dma_read(&s.dma, 0x10000000, r, sizeof(r)), 0);
+	close_iommufd(&s);
+	ASSERT_EQ(kvm_model_pinned(s.kvm), 0);
+	ASSERT_EQ(kt_mm.locked_vm, 0);
+	ASSERT_TRUE(teardown(&s));
+	return true;
+}
+
+/* RLIMIT_MEMLOCK below guest RAM: the attach fails and leaves nothing. */
+TEST(shared_memlock_limit_refuses_and_leaves_nothing)
+{
+	struct kspte_cfg c = npt_cfg();
+	struct kt_shared s;
+	u32 reasons;
+
+	ASSERT_TRUE(setup(&s, &c, VTDM_QEMU_CAP_AW48, VTDM_QEMU_ECAP_SM));
+	kt_mm.memlock_limit = (RAM >> PAGE_SHIFT) - 1;
+	ASSERT_ERRNO(-ENOMEM, share(&s, &reasons));
+	kt_mm.memlock_limit = LONG_MAX;
+	ASSERT_EQ(reasons, 0);
+	ASSERT_TRUE(s.domain == NULL);
+	ASSERT_EQ(kvm_model_pinned(s.kvm), 0);
+	ASSERT_EQ(kt_mm.locked_vm, 0);
+	ASSERT_TRUE(list_empty(&s.kvm->importers));
+	ASSERT_EQ(kt_intel_ss_pointer(s.iommu, KT_SID), 0);
+	ASSERT_TRUE(teardown(&s));
 	return true;
 }
