@@ -153,8 +153,6 @@ struct kvm_tdp_memslot {
 	bool readonly;
 };
 
-typedef int (*kvm_tdp_memslot_fn)(void *arg, const struct kvm_tdp_memslot *slot);
-
 /* kvm_tdp_export_map() flags */
 #define KVM_TDP_MAP_WRITE	(1u << 0)	/* map writable (write intent) */
 
@@ -163,7 +161,8 @@ int kvm_tdp_export_register(struct kvm *kvm, struct kvm_tdp_importer *imp,
 void kvm_tdp_export_unregister(struct kvm *kvm, struct kvm_tdp_importer *imp);
 int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags,
 		       u64 *mapped_size);
-int kvm_tdp_export_for_each_memslot(struct kvm *kvm, kvm_tdp_memslot_fn fn,
+int kvm_tdp_export_for_each_memslot(struct kvm *kvm,
+				    int (*fn)(void *arg, const struct kvm_tdp_memslot *slot),
 				    void *arg);
 
 #endif /* __LINUX_KVM_TDP_EXPORT_H */

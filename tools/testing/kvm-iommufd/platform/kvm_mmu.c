@@ -596,7 +596,9 @@ long kvm_model_pinned(struct kvm *kvm)
 	return n;
 }
 
-int kvm_tdp_export_for_each_memslot(struct kvm *kvm, kvm_tdp_memslot_fn fn, void *arg)
+int kvm_tdp_export_for_each_memslot(struct kvm *kvm,
+				    int (*fn)(void *arg, const struct kvm_tdp_memslot *slot),
+				    void *arg)
 {
 	unsigned int i;
 	int ret = 0;
