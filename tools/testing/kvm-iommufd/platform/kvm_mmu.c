@@ -584,7 +584,8 @@ struct page *kvm_model_hva_to_page(unsigned long hva, bool write)
 	return &s->pages[(gpa >> PAGE_SHIFT) - s->base_gfn];
 }
 
-long kvm_model_pinned(struct kvm *kvm)
+/* Sum over every guest page: its pins, or whether a host page backs it. */
+static long count_pages(struct kvm *kvm, bool pins)
 {
 	long n = 0;
 	unsigned int i;
@@ -592,8 +593,18 @@ long kvm_model_pinned(struct kvm *kvm)
 
 	for (i = 0; i < KVM_MODEL_SLOTS; i++)
 		for (g = 0; kvm->slots[i].used && g < kvm->slots[i].npages; g++)
-			n += kvm->slots[i].pages[g].pins;
+			n += pins ? kvm->slots[i].pages[g].pins : !!kvm->slots[i].backing[g];
 	return n;
+}
+
+long kvm_model_pinned(struct kvm *kvm)
+{
+	return count_pages(kvm, true);
+}
+
+long kvm_model_backed(struct kvm *kvm)
+{
+	return count_pages(kvm, false);
 }
 
 int kvm_tdp_export_for_each_memslot(struct kvm *kvm,
@@ -616,16 +627,4 @@ int kvm_tdp_export_for_each_memslot(struct kvm *kvm,
 		ret = fn(arg, &m);
 	}
 	return ret;
-}
-
-long kvm_model_backed(struct kvm *kvm)
-{
-	long n = 0;
-	unsigned int i;
-	u64 g;
-
-	for (i = 0; i < KVM_MODEL_SLOTS; i++)
-		for (g = 0; kvm->slots[i].used && g < kvm->slots[i].npages; g++)
-			n += !!kvm->slots[i].backing[g];
-	return n;
 }

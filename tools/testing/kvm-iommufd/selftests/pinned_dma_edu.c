@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include "iommufd_utils.h"
+#include "dma_buf.h"
 #include "vfio_edu.h"
 
 #define SRC_IOVA	0x100000ULL
@@ -19,55 +20,6 @@
 #define MULTI_IOVA	0x400000ULL
 #define MULTI_PAGES	4
 #define PAGE		4096UL
-
-static void *alloc_buf(size_t len, uint8_t fill)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	TEST_ASSERT(p != MAP_FAILED, "mmap %zu: %s", len, errno_name(errno));
-	memset(p, fill, len);
-	return p;
-}
-
-static void fill_pattern(uint8_t *p, size_t len, uint8_t seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = (uint8_t)(seed + i * 7 + (i >> 8));
-}
-
-/* Compares and reports the first mismatch; returns true if equal. */
-static bool check_bytes(const char *what, const uint8_t *got,
-			const uint8_t *exp, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (got[i] != exp[i]) {
-			tap_diag("%s: byte 0x%zx is 0x%02x, expected 0x%02x",
-				 what, i, got[i], exp[i]);
-			return false;
-		}
-	}
-	return true;
-}
-
-static bool check_fill(const char *what, const uint8_t *got, uint8_t fill,
-		       size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (got[i] != fill) {
-			tap_diag("%s: byte 0x%zx is 0x%02x, expected 0x%02x",
-				 what, i, got[i], fill);
-			return false;
-		}
-	}
-	return true;
-}
 
 int main(void)
 {
