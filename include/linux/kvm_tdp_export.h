@@ -35,7 +35,15 @@
  *
  * The importer's side: callbacks do not sleep (they may run under KVM's
  * mmu_lock, read or write), and ->invalidate() returns only after the
- * hardware has dropped every translation of the range.
+ * hardware has dropped every translation of the range.  KVM does not call
+ * ->invalidate() when it makes an entry present (a vCPU fault,
+ * kvm_tdp_export_map()) or clears an accessed bit: an IOMMU that may cache
+ * non-present entries (VT-d caching mode) is the importer's to flush.
+ * kvm_tdp_export_map() must be called from a task using the VM's mm (it
+ * pins through current->mm); it fails with -EIO otherwise.
+ *
+ * The x86 TDP MMU exporter keeps the exported root for the VM's life, so it
+ * never calls ->root_changed(); importers still implement it.
  */
 #ifndef __LINUX_KVM_TDP_EXPORT_H
 #define __LINUX_KVM_TDP_EXPORT_H
