@@ -12,21 +12,6 @@
 #include "iommufd_utils.h"
 #include "shared_vm.h"
 
-/* VmLck of this process, in KiB: what RLIMIT_MEMLOCK is charged */
-static long vm_locked_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	TEST_ASSERT(f, "open /proc/self/status");
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 #define UNTOUCHED_GPA	0x500000UL	/* the guest never writes here */
 
 int main(void)
@@ -54,7 +39,7 @@ int main(void)
 	tap_end();
 
 	tap_begin("hwpt_shared");
-	TEST_EXPECT_EQ(vm_locked_kb(), 0);
+	TEST_EXPECT_EQ(shared_vm_locked_kb(), 0);
 	TEST_ASSERT(shared_vm_alloc_hwpt(&s) == 0, "HWPT_ALLOC on the KVM IOAS: %s (reasons %#x)",
 		    errno_name(errno), s.reasons);
 	TEST_EXPECT_EQ(s.mode, IOMMU_KVM_MODE_SHARED);
@@ -76,7 +61,7 @@ int main(void)
 
 	tap_begin("pinned_and_prefaulted");
 	/* edu cannot fault: all guest RAM pinned, charged, and mapped */
-	TEST_EXPECT_EQ(vm_locked_kb(), SHARED_VM_RAM >> 10);
+	TEST_EXPECT_EQ(shared_vm_locked_kb(), SHARED_VM_RAM >> 10);
 	dst = addr_gpa2hva(s.vm, UNTOUCHED_GPA);
 	TEST_ASSERT(!edu_dma_from_dev(&s.edu, 0, UNTOUCHED_GPA, SHARED_LEN),
 		    "DMA to a GPA the guest never touched");
@@ -101,7 +86,7 @@ int main(void)
 	TEST_EXPECT_EQ(_edu_detach(&s.edu), 0);
 	test_ioctl_destroy(s.iommufd, s.hwpt_id);
 	test_ioctl_destroy(s.iommufd, s.ioas_id);
-	TEST_EXPECT_EQ(vm_locked_kb(), 0);	/* pins released */
+	TEST_EXPECT_EQ(shared_vm_locked_kb(), 0);	/* pins released */
 	tap_end();
 
 	shared_vm_destroy(&s);

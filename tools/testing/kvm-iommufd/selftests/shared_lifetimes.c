@@ -29,20 +29,6 @@ static int vms_alive(void)
 	return n;
 }
 
-static long vm_locked_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	TEST_ASSERT(f, "open /proc/self/status");
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 int main(void)
 {
 	static const char *const orders[] = { "dim", "dmi", "idm", "imd", "mdi", "mid" };
@@ -81,7 +67,7 @@ int main(void)
 			}
 		}
 		TEST_EXPECT_EQ(vms_alive(), 0);
-		TEST_EXPECT_EQ(vm_locked_kb(), 0);
+		TEST_EXPECT_EQ(shared_vm_locked_kb(), 0);
 		tap_end();
 	}
 	tap_finish();

@@ -228,3 +228,17 @@ uint64_t shared_vtd_ss_pointer(unsigned int *pgtt)
 	fclose(f);
 	return ptr;
 }
+
+long shared_vm_locked_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	TEST_ASSERT(f, "open /proc/self/status");
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}

@@ -57,6 +57,8 @@ uint64_t shared_kvm_root(struct shared_vm *s);
  * @pgtt, when not NULL, gets the entry's translation type.
  */
 uint64_t shared_vtd_ss_pointer(unsigned int *pgtt);
+/* VmLck of this process in KiB: what RLIMIT_MEMLOCK is charged. */
+long shared_vm_locked_kb(void);
 const char *shared_reason_names(uint32_t reasons, char *buf, size_t len);
 
 #endif /* KVM_IOMMUFD_SHARED_VM_H */
