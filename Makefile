@@ -2,23 +2,24 @@
 #
 # kvm-iommufd: iommufd IO address spaces sourced from a KVM VM.
 #
-#   make demo          the main job: a VMM scenario on the emulated platform
-#   make test          host tests (plain, then ASan+UBSan)
-#   make kernel        Linux 6.12 + patches/ + overlay -> build/kernel/bzImage
-#   make test-kernel   boot it under QEMU (VT-d, edu, nested SVM), run selftests
-#   make clean         remove build/ (keeps nothing)
+#   make demo             the main job: a VMM scenario on the emulated platform
+#   make test             host tests (plain, then ASan+UBSan)
+#   make kernel           Linux 6.12 + patches/ + overlay -> build/kernel/bzImage
+#   make kernel-pristine  the same Linux 6.12 unpatched -> build/kernel-pristine/
+#   make test-kernel      boot them under QEMU (VT-d, edu, nested SVM), run selftests
+#   make clean            remove build/ (keeps nothing)
 #
-# demo, test, kernel and test-kernel install the Debian packages they need
-# when run as root (see tools/testing/kvm-iommufd/scripts/deps.sh).
+# demo, test, kernel, kernel-pristine and test-kernel install the Debian
+# packages they need when run as root (see tools/testing/kvm-iommufd/scripts/deps.sh).
 
 HOST	:= tools/testing/kvm-iommufd
 DEPS	:= $(HOST)/scripts/deps.sh
 
-.PHONY: all demo test kernel test-kernel deps-host deps-kernel clean help
+.PHONY: all demo test kernel kernel-pristine test-kernel deps-host deps-kernel clean help
 all: help
 
 help:
-	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
 
 deps-host:
 	@$(DEPS) host
@@ -35,7 +36,12 @@ test: deps-host
 kernel: deps-kernel
 	@$(HOST)/kernel/build-kernel.sh
 
-test-kernel: kernel
+# The unpatched kernel is the reference for the upstream iommufd selftests
+# (test-kernel.sh profile "upstream"); both builds share one build lock.
+kernel-pristine: deps-kernel
+	@$(HOST)/kernel/build-kernel.sh --pristine
+
+test-kernel: kernel kernel-pristine
 	@$(HOST)/kernel/test-kernel.sh
 
 clean:

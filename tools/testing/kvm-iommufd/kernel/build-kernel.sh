@@ -7,23 +7,50 @@
 # files are copied by content so unchanged files keep their timestamps; the
 # configuration is regenerated only when the fragment or the series changed.
 #
-# Usage: build-kernel.sh [ARCH]   (x86_64 only for now)
-# Output: build/kernel/bzImage and build/kernel/obj/usr/include (uAPI headers).
+# --pristine builds the unpatched reference kernel instead, the same way in
+# its own tree: no patches, no overlay, and the config fragment without the
+# project's own symbols (CONFIG_KVM_IOMMUFD*, CONFIG_KVM_TDP_EXPORT).  The
+# upstream iommufd selftests compare the two kernels (test-kernel.sh).
+#
+# Usage: build-kernel.sh [--pristine] [ARCH]   (x86_64 only for now)
+# Output: build/kernel/bzImage and build/kernel/obj/usr/include (uAPI headers);
+# with --pristine, the same under build/kernel-pristine/.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../../../.." && pwd)
+pristine=0
+if [ "${1:-}" = --pristine ]; then
+	pristine=1
+	shift
+fi
 arch=${1:-x86_64}
-bld=$top/build/kernel
-src=$bld/linux-source-6.12
-obj=$bld/obj
 tarball=/usr/src/linux-source-6.12.tar.xz
 frag=$top/tools/testing/kvm-iommufd/kernel/$arch.config
-overlay_dirs="virt/iommufd arch/x86/kvm-iommu arch/arm64/kvm-iommu include/uapi/linux include/linux"
+if [ "$pristine" = 1 ]; then
+	bld=$top/build/kernel-pristine
+	series_file=""	# no patch series
+	overlay_dirs=""
+else
+	bld=$top/build/kernel
+	series_file=$top/patches/series
+	overlay_dirs="virt/iommufd arch/x86/kvm-iommu arch/arm64/kvm-iommu include/uapi/linux include/linux"
+fi
+src=$bld/linux-source-6.12
+obj=$bld/obj
 jobs=$(nproc)
 
-log() { printf '[kernel] %s\n' "$*"; }
+if [ "$pristine" = 1 ]; then
+	log() { printf '[kernel-pristine] %s\n' "$*"; }
+else
+	log() { printf '[kernel] %s\n' "$*"; }
+fi
 
 mkdir -p "$bld" "$obj"
+
+# One kernel build at a time on this machine (2 cores): a second caller
+# waits for the first instead of racing it over the same tree.
+exec 9>"$top/build/.kernel-build.lock"
+flock 9
 
 if [ ! -f "$bld/.extracted" ]; then
 	[ -f "$tarball" ] || { echo "missing $tarball (apt-get install linux-source-6.12)" >&2; exit 1; }
@@ -36,8 +63,8 @@ fi
 # --- patch series --------------------------------------------------------
 series_new=$bld/series.new
 : > "$series_new"
-if [ -f "$top/patches/series" ]; then
-	grep -v -e '^#' -e '^[[:space:]]*$' "$top/patches/series" > "$series_new" || true
+if [ -f "$series_file" ]; then
+	grep -v -e '^#' -e '^[[:space:]]*$' "$series_file" > "$series_new" || true
 fi
 new_sum=$( (cat "$series_new"; while read -r p; do cat "$top/patches/$p"; done < "$series_new") | sha256sum)
 old_sum=$(cat "$bld/applied.sum" 2>/dev/null || true)
@@ -79,6 +106,12 @@ done < "$manifest_new"
 mv "$manifest_new" "$bld/overlay.manifest"
 
 # --- configuration -----------------------------------------------------------
+if [ "$pristine" = 1 ]; then
+	# The stock kernel has none of the project's Kconfig symbols.
+	grep -v -E '^(# )?CONFIG_(KVM_IOMMUFD[A-Z0-9_]*|KVM_TDP_EXPORT)[= ]' "$frag" \
+		> "$bld/$arch.config"
+	frag=$bld/$arch.config
+fi
 cfg_sum=$( (cat "$frag"; echo "$new_sum") | sha256sum)
 if [ "$cfg_sum" != "$(cat "$obj/.frag.sum" 2>/dev/null || true)" ] || [ ! -f "$obj/.config" ]; then
 	log "configuring (tinyconfig + $(basename "$frag"))"

@@ -5,17 +5,25 @@
 # Usage: test-kernel.sh [PROFILE...]     (default: every profile)
 #
 # Needs build-kernel.sh's output: build/kernel/bzImage, the uAPI headers in
-# build/kernel/obj/usr/include and build/kernel/obj/usr/gen_init_cpio.
-# Builds the selftests into build/selftests, one initramfs per profile into
-# build/kernel/initramfs-PROFILE.cpio.gz, and saves each serial log to
+# build/kernel/obj/usr/include and build/kernel/obj/usr/gen_init_cpio; the
+# "upstream" profile also needs build-kernel.sh --pristine's
+# build/kernel-pristine/bzImage.
+# Builds the selftests into build/selftests, one initramfs per boot into
+# build/kernel/initramfs-BOOT.cpio.gz, and saves each serial log to
 # build/kernel/test-kernel.log (profile "default") or
-# build/kernel/test-kernel-PROFILE.log.
+# build/kernel/test-kernel-BOOT.log.
 #
 # A profile is one boot: extra QEMU options and a test list file (one test
 # name per line).  A test passes only if its boot printed "ok N name"; a
 # listed test that is missing, skipped or "not ok" fails.  A boot also fails
 # without the end marker, on a QEMU timeout, or with a kernel splat in the
 # log.  The last line is always "N passed, N failed".
+#
+# Except profile "upstream": two boots without the vIOMMU, one of the
+# patched and one of the unpatched kernel, running the same static build of
+# the kernel's own tools/testing/selftests/iommu (iommufd, iommufd_fail_nth).
+# It counts as one test, upstream_iommufd_selftests, which passes when both
+# kernels give every test case the same result (see profile_upstream).
 #
 # Environment: QEMU_TIMEOUT (seconds per boot, default 240), VERBOSE=1 to
 # echo the serial console while it runs.
@@ -28,6 +36,9 @@ stdir=$top/tools/testing/kvm-iommufd/selftests
 bld=$top/build/kernel
 stout=$top/build/selftests
 bzimage=$bld/bzImage
+pristine_bzimage=$top/build/kernel-pristine/bzImage
+updir=$top/tools/testing/kvm-iommufd/upstream
+upout=$top/build/upstream-selftests
 khdr=$bld/obj/usr/include
 gen_init_cpio=$bld/obj/usr/gen_init_cpio
 busybox=${BUSYBOX:-/bin/busybox}
@@ -41,6 +52,10 @@ splat_re='Kernel panic|Oops|WARNING:|BUG:|Call Trace'
 # devices (IOMMU first, then edu) come from the profile.
 qemu_common="-M q35,kernel-irqchip=split -accel tcg -m 1G -smp 2 -nographic -no-reboot"
 kernel_cmdline="console=ttyS0 intel_iommu=on iommu=nopt panic=-1"
+# No vIOMMU: the iommufd mock domain fails with EINVAL while intel-iommu is
+# active (TESTBED.md); the upstream selftests map hugetlb pages.
+novtd_qemu="-cpu max,la57=off"
+novtd_cmdline="console=ttyS0 intel_iommu=off panic=-1 hugepages=160"
 
 vtd_sm48="intel-iommu,intremap=on,caching-mode=on,x-scalable-mode=on,aw-bits=48"
 vtd_sm39="intel-iommu,intremap=on,caching-mode=on,x-scalable-mode=on,aw-bits=39"
@@ -62,10 +77,13 @@ list_tests() {
 	sed -e 's/#.*//' -e 's/[[:space:]]//g' "$1" | grep -v '^$'
 }
 
-# make_initramfs PROFILE LISTFILE OUT
+# make_initramfs PROFILE LISTFILE OUT [NAME=PATH...]
+# Each listed test comes from build/selftests; each NAME=PATH adds the file
+# PATH as /tests/NAME.
 make_initramfs() {
-	local profile=$1 list=$2 out=$3 spec t
+	local profile=$1 list=$2 out=$3 spec t f
 	local dir=$bld/initramfs-$profile.d
+	shift 3
 
 	mkdir -p "$dir"
 	list_tests "$list" > "$dir/list"
@@ -88,29 +106,35 @@ make_initramfs() {
 		while read -r t; do
 			[ -x "$stout/$t" ] && echo "file /tests/$t $stout/$t 0755 0 0"
 		done < "$dir/list"
+		for f in "$@"; do
+			echo "file /tests/${f%%=*} ${f#*=} 0755 0 0"
+		done
 	} > "$spec"
 	"$gen_init_cpio" "$spec" | gzip -1 > "$out.tmp" && mv "$out.tmp" "$out"
 }
 
-# boot_and_run PROFILE "QEMU_EXTRA_ARGS" LISTFILE ["EXTRA_KERNEL_ARGS"]
-boot_and_run() {
-	local profile=$1 qemu_extra=$2 list=$3 kextra=${4:-}
-	local initrd=$bld/initramfs-$profile.cpio.gz
-	local logf=$bld/test-kernel-$profile.log
-	local cmdline=$kernel_cmdline${kextra:+ $kextra}
-	local t line rc t0 t1 pass=0 fail=0 bad=0 splat
+# boot NAME KERNEL "QEMU_EXTRA_ARGS" "CMDLINE" LISTFILE [NAME=PATH...]
+# One QEMU boot running the tests of LISTFILE (and the extra files, see
+# make_initramfs).  Sets boot_log (the serial log), boot_secs, boot_bad
+# (QEMU error or timeout, no end marker: each with a "# " line in
+# boot_notes) and boot_splat (the first kernel splat lines, or empty).
+boot() {
+	local name=$1 kernel=$2 qemu_extra=$3 cmdline=$4 list=$5
+	local initrd=$bld/initramfs-$name.cpio.gz
+	local logf=$bld/test-kernel-$name.log
+	local rc t0 t1
 	local -a qcmd
+	shift 5
 
-	[ "$profile" = default ] && logf=$bld/test-kernel.log
-	[ -f "$list" ] || { log "$profile: no test list $list"; status=1; nr_fail=$((nr_fail + 1)); return; }
+	[ "$name" = default ] && logf=$bld/test-kernel.log
+	boot_log=$logf boot_secs=0 boot_bad=0 boot_notes="" boot_splat=""
 
-	make_initramfs "$profile" "$list" "$initrd" || die "initramfs for $profile failed"
+	make_initramfs "$name" "$list" "$initrd" "$@" || die "initramfs for $name failed"
 
 	# shellcheck disable=SC2206 # word splitting of the option strings is intended
-	qcmd=($qemu $qemu_common $qemu_extra -kernel "$bzimage" -initrd "$initrd")
+	qcmd=($qemu $qemu_common $qemu_extra -kernel "$kernel" -initrd "$initrd")
 	qcmd+=(-append "$cmdline")
 
-	echo "== $profile: $qemu_extra"
 	t0=$(date +%s.%N)
 	# The serial console goes to the log as it comes; QEMU's own messages
 	# (stderr) are appended at the end so they never split a guest line.
@@ -127,10 +151,45 @@ boot_and_run() {
 		rm -f "$logf.stderr"
 	} > "$logf"
 	t1=$(date +%s.%N)
+	boot_secs=$(echo "$t1 - $t0" | bc)
 	rc=$(sed -n 's/^# qemu exit status //p' "$logf" | tail -n 1)
 
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		boot_notes+="# $name: QEMU timed out after ${qemu_timeout}s"$'\n'
+		boot_bad=1
+	elif [ "$rc" != 0 ]; then
+		boot_notes+="# $name: QEMU exit status $rc"$'\n'
+		boot_bad=1
+	fi
+	if ! grep -qx "$end_marker" "$logf"; then
+		boot_notes+="# $name: end marker missing"$'\n'
+		boot_bad=1
+	fi
+	boot_splat=$(grep -E "$splat_re" "$logf" | head -n 5)
+}
+
+# print_splat NAME: the splat lines boot found
+print_splat() {
+	echo "# $1: kernel splat in the log:"
+	# shellcheck disable=SC2001 # prefix every line
+	echo "$boot_splat" | sed 's/^/#   /'
+}
+
+# boot_and_run PROFILE "QEMU_EXTRA_ARGS" LISTFILE ["EXTRA_KERNEL_ARGS"]
+# Boots the patched kernel with the vIOMMU; each listed test counts.
+boot_and_run() {
+	local profile=$1 qemu_extra=$2 list=$3 kextra=${4:-}
+	local cmdline=$kernel_cmdline${kextra:+ $kextra}
+	local t line pass=0 fail=0 bad
+
+	[ -f "$list" ] || { log "$profile: no test list $list"; status=1; nr_fail=$((nr_fail + 1)); return; }
+
+	echo "== $profile: $qemu_extra"
+	boot "$profile" "$bzimage" "$qemu_extra" "$cmdline" "$list"
+	bad=$boot_bad
+
 	while read -r t; do
-		line=$(grep -E "^(not )?ok [0-9]+ $t( #.*)?\$" "$logf" | tail -n 1)
+		line=$(grep -E "^(not )?ok [0-9]+ $t( #.*)?\$" "$boot_log" | tail -n 1)
 		if [ -z "$line" ]; then
 			echo "not ok - $t # no result in the log"
 			fail=$((fail + 1))
@@ -143,32 +202,48 @@ boot_and_run() {
 		fi
 	done < <(list_tests "$list")
 
-	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-		echo "# $profile: QEMU timed out after ${qemu_timeout}s"
-		bad=1
-	elif [ "$rc" != 0 ]; then
-		echo "# $profile: QEMU exit status $rc"
-		bad=1
-	fi
-	if ! grep -qx "$end_marker" "$logf"; then
-		echo "# $profile: end marker missing"
-		bad=1
-	fi
-	splat=$(grep -E "$splat_re" "$logf" | head -n 5)
-	if [ -n "$splat" ]; then
-		echo "# $profile: kernel splat in the log:"
-		# shellcheck disable=SC2001 # prefix every line
-		echo "$splat" | sed 's/^/#   /'
+	printf '%s' "$boot_notes"
+	if [ -n "$boot_splat" ]; then
+		print_splat "$profile"
 		bad=1
 	fi
 	printf '# %s: %d passed, %d failed, %.1f s, log %s\n' "$profile" "$pass" \
-		"$fail" "$(echo "$t1 - $t0" | bc)" "${logf#"$top"/}"
+		"$fail" "$boot_secs" "${boot_log#"$top"/}"
 
 	nr_pass=$((nr_pass + pass))
 	nr_fail=$((nr_fail + fail))
 	if [ "$fail" != 0 ] || [ "$bad" != 0 ]; then
 		status=1
 	fi
+}
+
+# upstream_results LOG OUT: the per-test results of the upstream selftests
+# in a serial log, one "PROGRAM TEST RESULT" line each (RESULT: PASS, FAIL,
+# SKIP, XFAIL or XPASS), and one "PROGRAM .plan N" line per TAP plan.
+upstream_results() {
+	awk '
+	$1 ~ /^(iommufd|iommufd_fail_nth):$/ {
+		p = substr($1, 1, length($1) - 1)
+		if ($2 ~ /^1\.\.[0-9]+$/) { print p, ".plan", substr($2, 4); next }
+		if ($2 == "ok" && $3 ~ /^[0-9]+$/) { name = $4; r = "PASS" }
+		else if ($2 == "not" && $3 == "ok" && $4 ~ /^[0-9]+$/) { name = $5; r = "FAIL" }
+		else next
+		if (r == "PASS" && match($0, /# (SKIP|XFAIL|XPASS)/))
+			r = substr($0, RSTART + 2, RLENGTH - 2)
+		print p, name, r
+	}' "$1" > "$2"
+}
+
+# because REASON: add a reason for "not ok" to the caller's local $why
+because() {
+	why+=${why:+; }$1
+}
+
+# upstream_count RESULTS PROGRAM: "passed/planned" (planned: the TAP plan)
+upstream_count() {
+	awk -v p="$2" '$1 == p && $2 == ".plan" { plan = $3 }
+		$1 == p && $3 == "PASS" { pass++ }
+		END { printf "%d/%d", pass, plan }' "$1"
 }
 
 # --- profiles ---------------------------------------------------------------
@@ -203,7 +278,113 @@ profile_la57() {
 		"$stdir/TESTS.refused" "kvm.mmio_caching=0"
 }
 
-all_profiles="default shared aw39 la57"
+# The kernel's own iommufd selftests give every test case the same result
+# on the patched kernel as on the unpatched one (build-kernel.sh --pristine).
+# Both kernels boot without the vIOMMU and run the same static binaries,
+# built from the patched tree's tools/testing/selftests/iommu against the
+# patched uAPI headers (upstream/Makefile).  One test,
+# upstream_iommufd_selftests: ok when neither boot failed, the patched boot
+# has no kernel splat, each program reported every test of its plan on both
+# kernels, at least half of them passed, and no result differs.  Absolute
+# counts are printed, never compared: the tree's selftests are newer than
+# its uAPI, so some fail on both kernels.  Per-test results:
+# build/kernel/upstream-iommufd-{patched,pristine}.results, differences:
+# build/kernel/upstream-iommufd.diff.
+profile_upstream() {
+	local t=upstream_iommufd_selftests list=$bld/upstream.list
+	local res_p=$bld/upstream-iommufd-patched.results
+	local res_u=$bld/upstream-iommufd-pristine.results
+	local difff=$bld/upstream-iommufd.diff
+	local -a files
+	local why="" ndiff secs_p secs_u log_p log_u prog res plan nres npass cnt
+
+	echo "== upstream: $novtd_qemu, no vIOMMU, patched and unpatched kernel"
+	rm -f "$res_p" "$res_u" "$difff"
+	if [ ! -e "$pristine_bzimage" ]; then
+		because "no ${pristine_bzimage#"$top"/} (make kernel-pristine)"
+	elif ! make -s -C "$updir" KHDR="$khdr" KSRC="$bld/linux-source-6.12" O="$upout"; then
+		because "building the upstream selftests failed"
+	fi
+	if [ -n "$why" ]; then
+		echo "not ok 1 $t # $why"
+		nr_fail=$((nr_fail + 1)); status=1
+		return
+	fi
+
+	echo upstream_iommufd > "$list"
+	files=("upstream_iommufd=$updir/run-in-guest.sh"
+	       "iommufd=$upout/iommufd" "iommufd_fail_nth=$upout/iommufd_fail_nth")
+
+	boot upstream-patched "$bzimage" "$novtd_qemu" "$novtd_cmdline" "$list" "${files[@]}"
+	secs_p=$boot_secs log_p=$boot_log
+	printf '%s' "$boot_notes"
+	[ "$boot_bad" = 0 ] || because "patched boot failed"
+	if [ -n "$boot_splat" ]; then
+		print_splat upstream-patched
+		because "kernel splat on the patched kernel"
+	fi
+	upstream_results "$log_p" "$res_p"
+
+	boot upstream-pristine "$pristine_bzimage" "$novtd_qemu" "$novtd_cmdline" "$list" "${files[@]}"
+	secs_u=$boot_secs log_u=$boot_log
+	printf '%s' "$boot_notes"
+	[ "$boot_bad" = 0 ] || because "unpatched boot failed"
+	# Not the project's to fix, and not a difference by itself: shown only.
+	[ -z "$boot_splat" ] || print_splat "upstream-pristine (unpatched, not counted)"
+	upstream_results "$log_u" "$res_u"
+
+	# Every test of each plan reported, at least half passed, on both.
+	for res in "$res_p" "$res_u"; do
+		for prog in iommufd iommufd_fail_nth; do
+			plan=$(awk -v p="$prog" '$1 == p && $2 == ".plan" { print $3 }' "$res")
+			nres=$(awk -v p="$prog" '$1 == p && $2 != ".plan"' "$res" | wc -l)
+			npass=$(awk -v p="$prog" '$1 == p && $3 == "PASS"' "$res" | wc -l)
+			if [ -z "$plan" ] || [ "$plan" = 0 ] || [ "$nres" != "$plan" ]; then
+				echo "# $(basename "$res" .results): $prog reported $nres results of a plan of ${plan:-none}"
+				because "$prog: incomplete results"
+			elif [ $((npass * 2)) -lt "$plan" ]; then
+				echo "# $(basename "$res" .results): $prog passed only $npass of $plan"
+				because "$prog: too few passed"
+			fi
+		done
+	done
+
+	awk 'FNR == NR { a[$1 " " $2] = $3; next }
+		{ b[$1 " " $2] = $3 }
+		END {
+			for (k in a)
+				if (!(k in b) || a[k] != b[k])
+					print k ": patched " a[k] ", unpatched " ((k in b) ? b[k] : "none")
+			for (k in b)
+				if (!(k in a))
+					print k ": patched none, unpatched " b[k]
+		}' "$res_p" "$res_u" | sort > "$difff"
+	ndiff=$(wc -l < "$difff")
+
+	cnt="# upstream iommufd: patched $(upstream_count "$res_p" iommufd) pass,"
+	cnt+=" unpatched $(upstream_count "$res_u" iommufd) pass;"
+	cnt+=" fail_nth $(upstream_count "$res_p" iommufd_fail_nth) and"
+	cnt+=" $(upstream_count "$res_u" iommufd_fail_nth); $ndiff differences"
+	echo "$cnt"
+	if [ "$ndiff" != 0 ]; then
+		head -n 20 "$difff" | sed 's/^/#   differs: /'
+		[ "$ndiff" -le 20 ] || echo "#   ... all $ndiff in ${difff#"$top"/}"
+		because "$ndiff results differ"
+	fi
+
+	if [ -z "$why" ]; then
+		printf 'ok 1 %s # %.1fs\n' "$t" "$(echo "$secs_p + $secs_u" | bc)"
+		nr_pass=$((nr_pass + 1))
+	else
+		echo "not ok 1 $t # $why"
+		nr_fail=$((nr_fail + 1)); status=1
+	fi
+	printf '# upstream: patched boot %.1f s, unpatched boot %.1f s, logs %s %s, results %s\n' \
+		"$secs_p" "$secs_u" "${log_p#"$top"/}" "${log_u#"$top"/}" \
+		"${bld#"$top"/}/upstream-iommufd-{patched,pristine}.results"
+}
+
+all_profiles="default shared aw39 la57 upstream"
 
 # --- main ---------------------------------------------------------------------
 [ -e "$bzimage" ] || die "no $bzimage (run build-kernel.sh)"
