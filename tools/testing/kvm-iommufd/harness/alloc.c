@@ -154,6 +154,14 @@ void kt_assert_held(const struct kt_lockinfo *li, const char *what,
 	kt_warn(what, file, line);
 }
 
+void kt_assert_held_write(const struct kt_lockinfo *li, const char *what,
+			  const char *file, int line)
+{
+	if (li->writers && pthread_equal(li->owner, pthread_self()))
+		return;
+	kt_warn(what, file, line);
+}
+
 void kt_assert_not_held(const struct kt_lockinfo *li, const char *what,
 			const char *file, int line)
 {

@@ -71,6 +71,8 @@ void kt_assert_held(const struct kt_lockinfo *li, const char *what,
 		    const char *file, int line);
 void kt_assert_not_held(const struct kt_lockinfo *li, const char *what,
 			const char *file, int line);
+void kt_assert_held_write(const struct kt_lockinfo *li, const char *what,
+			  const char *file, int line);
 
 typedef struct {
 	pthread_mutex_t m;
@@ -128,6 +130,8 @@ static inline void __kt_lock_releasing(struct kt_lockinfo *li)
 	     pthread_rwlock_unlock(&(s)->rw); } while (0)
 
 #define lockdep_assert_held(l)	kt_assert_held(&(l)->li, #l, __FILE__, __LINE__)
+#define lockdep_assert_held_write(l) \
+	kt_assert_held_write(&(l)->li, #l, __FILE__, __LINE__)
 #define lockdep_assert_not_held(l) \
 	kt_assert_not_held(&(l)->li, #l, __FILE__, __LINE__)
 
@@ -139,19 +143,34 @@ bool file_is_kvm(struct file *file);
 /*
  * ---- the VMM's memory: pins and locked-memory accounting (standin/mm.c) ----
  * A page is pinned in the KVM model that owns the address; RLIMIT_MEMLOCK
- * is kt_mm.memlock_limit (pages).
+ * is kt_mm.memlock_limit (pages) and CAP_IPC_LOCK is kt_mm.cap_ipc_lock
+ * (both belong to the task in the kernel; the VMM is the only task here).
+ * The VMM's user is kt_user: user_struct::locked_vm is what iommufd's
+ * IOPT_PAGES_ACCOUNT_USER charges.
  */
 struct mm_struct {
 	long locked_vm;
 	long pinned_vm;
 	long memlock_limit;
 	int refs;
+	bool cap_ipc_lock;
+};
+struct user_struct {
+	long locked_vm;		/* atomic_long_t in the kernel: __atomic builtins */
 };
 struct task_struct {
 	struct mm_struct *mm;
+	struct user_struct *user;
 };
 extern struct task_struct *kt_current;
+extern struct mm_struct kt_mm;		/* the VMM's mm: test knobs and counters */
+extern struct user_struct kt_user;	/* the VMM's user */
 #define current kt_current
+#define current_user()		(kt_current->user)
+#define CAP_IPC_LOCK		14
+bool capable(int cap);
+int __account_locked_vm(struct mm_struct *mm, unsigned long pages, bool inc,
+			struct task_struct *task, bool bypass_rlim);
 long pin_user_pages_fast(unsigned long start, int nr_pages, unsigned int gup_flags,
 			 struct page **pages);
 void unpin_user_pages(struct page **pages, unsigned long npages);

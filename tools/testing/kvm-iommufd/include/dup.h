@@ -175,29 +175,74 @@ struct device {
 	void *iommu;		/* the unit (struct intel_iommu) the device is behind */
 	u16 sid;
 	const char *name;
+	/* the driver refuses this device a shared table (IOMMU_KVM_SHARE_DEVICE) */
+	bool kt_no_share;
 };
 
 struct iommu_domain;
+typedef u64 dma_addr_t;
+
+#define IOMMU_READ		(1 << 0)
+#define IOMMU_WRITE		(1 << 1)
+#define IOMMU_CACHE		(1 << 2)
+
+/* What an unmap leaves to flush, for ->iotlb_sync() (see standin/iommu.c). */
+struct iommu_iotlb_gather {
+	unsigned long start;
+	unsigned long end;	/* inclusive; start > end: nothing gathered */
+	size_t pgsize;
+	struct list_head freelist;
+	bool queued;
+};
 
 struct iommu_domain_ops {
 	int (*attach_dev)(struct iommu_domain *domain, struct device *dev);
+	int (*map_pages)(struct iommu_domain *domain, unsigned long iova,
+			 phys_addr_t paddr, size_t pgsize, size_t pgcount,
+			 int prot, gfp_t gfp, size_t *mapped);
+	size_t (*unmap_pages)(struct iommu_domain *domain, unsigned long iova,
+			      size_t pgsize, size_t pgcount,
+			      struct iommu_iotlb_gather *iotlb_gather);
+	void (*flush_iotlb_all)(struct iommu_domain *domain);
+	int (*iotlb_sync_map)(struct iommu_domain *domain, unsigned long iova,
+			      size_t size);
+	void (*iotlb_sync)(struct iommu_domain *domain,
+			   struct iommu_iotlb_gather *iotlb_gather);
+	phys_addr_t (*iova_to_phys)(struct iommu_domain *domain, dma_addr_t iova);
 	int (*kvm_tdp_flush)(struct iommu_domain *domain, u64 start, u64 end,
 			     bool tables);
 	int (*kvm_tdp_set_root)(struct iommu_domain *domain, u64 root);
 	void (*free)(struct iommu_domain *domain);
 };
 
+#define __IOMMU_DOMAIN_PAGING	(1U << 0)	/* iommu_map()/iommu_unmap() work */
+#define IOMMU_DOMAIN_UNMANAGED	(__IOMMU_DOMAIN_PAGING)
 #define IOMMU_DOMAIN_KVM_TDP	(1U << 7)	/* __IOMMU_DOMAIN_KVM_TDP */
+
+struct iommu_domain_geometry {
+	dma_addr_t aperture_start;	/* first address that can be mapped */
+	dma_addr_t aperture_end;	/* last address that can be mapped */
+	bool force_aperture;
+};
 
 struct iommu_domain {
 	unsigned int type;
 	const struct iommu_domain_ops *ops;
+	unsigned long pgsize_bitmap;	/* page sizes the domain can map */
+	struct iommu_domain_geometry geometry;
 };
 
+struct kvm_tdp_format;
+struct kvm_iommu_share_info;
+
 struct iommu_ops {
+	struct iommu_domain *(*domain_alloc_paging)(struct device *dev);
 	struct iommu_domain *(*domain_alloc_kvm_tdp)(struct device *dev,
 						     const struct kvm_tdp_export *exp,
 						     u32 *reasons);
+	void (*kvm_tdp_share_info)(struct device *dev,
+				   const struct kvm_tdp_format *fmt,
+				   struct kvm_iommu_share_info *info);
 };
 
 static inline const struct iommu_ops *dev_iommu_ops(struct device *dev)
@@ -208,6 +253,40 @@ static inline const struct iommu_ops *dev_iommu_ops(struct device *dev)
 static inline void iommu_domain_free(struct iommu_domain *domain)
 {
 	domain->ops->free(domain);
+}
+
+/* The IOMMU core's paging API over a domain's ops (standin/iommu.c). */
+struct iommu_domain *iommu_paging_domain_alloc(struct device *dev);
+int iommu_map(struct iommu_domain *domain, unsigned long iova,
+	      phys_addr_t paddr, size_t size, int prot, gfp_t gfp);
+size_t iommu_unmap(struct iommu_domain *domain, unsigned long iova, size_t size);
+size_t iommu_unmap_fast(struct iommu_domain *domain, unsigned long iova,
+			size_t size, struct iommu_iotlb_gather *iotlb_gather);
+phys_addr_t iommu_iova_to_phys(struct iommu_domain *domain, dma_addr_t iova);
+
+static inline void iommu_iotlb_gather_init(struct iommu_iotlb_gather *gather)
+{
+	*gather = (struct iommu_iotlb_gather) { .start = ~0UL };
+	INIT_LIST_HEAD(&gather->freelist);
+}
+
+static inline void iommu_iotlb_gather_add_range(struct iommu_iotlb_gather *gather,
+						unsigned long iova, size_t size)
+{
+	unsigned long end = iova + size - 1;
+
+	if (gather->start > iova)
+		gather->start = iova;
+	if (gather->end < end)
+		gather->end = end;
+}
+
+static inline void iommu_iotlb_sync(struct iommu_domain *domain,
+				    struct iommu_iotlb_gather *iotlb_gather)
+{
+	if (domain->ops->iotlb_sync)
+		domain->ops->iotlb_sync(domain, iotlb_gather);
+	iommu_iotlb_gather_init(iotlb_gather);
 }
 
 #define ALIGN_DOWN(x, a)	((x) & ~((typeof(x))(a) - 1))

@@ -3,14 +3,29 @@
  * Stand-in for the VMM's memory as the core pins it: pin_user_pages_fast()
  * resolves HVAs in the KVM models' address space (platform/kvm_mmu.c) and
  * counts pins per page; account_locked_vm() charges kt_mm against its
- * RLIMIT_MEMLOCK (kt_mm.memlock_limit, in pages).
+ * RLIMIT_MEMLOCK (kt_mm.memlock_limit, in pages) unless the task has
+ * CAP_IPC_LOCK (kt_mm.cap_ipc_lock), as mm/util.c does.  kt_user is the
+ * VMM's user: iommufd's IOPT_PAGES_ACCOUNT_USER charges its locked_vm.
  */
 #include "../platform/kvm_mmu.h"
 
 struct mm_struct kt_mm = { .memlock_limit = LONG_MAX };
-static struct task_struct kt_task = { .mm = &kt_mm };
+struct user_struct kt_user;
+static struct task_struct kt_task = { .mm = &kt_mm, .user = &kt_user };
 struct task_struct *kt_current = &kt_task;
+/* protects kt_mm.locked_vm (mmap_write_lock() in the kernel) */
 static pthread_mutex_t kt_mm_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/**
+ * capable() - does the current task have capability @cap
+ * @cap: a capability; only CAP_IPC_LOCK is modelled (kt_mm.cap_ipc_lock)
+ *
+ * Return: true when it has it.
+ */
+bool capable(int cap)
+{
+	return cap == CAP_IPC_LOCK && READ_ONCE(kt_current->mm->cap_ipc_lock);
+}
 
 long pin_user_pages_fast(unsigned long start, int nr_pages, unsigned int gup_flags,
 			 struct page **pages)
@@ -39,22 +54,43 @@ void unpin_user_pages(struct page **pages, unsigned long npages)
 		WARN_ON(__atomic_sub_fetch(&pages[i]->pins, 1, __ATOMIC_SEQ_CST) < 0);
 }
 
-int account_locked_vm(struct mm_struct *mm, unsigned long pages, bool inc)
+/**
+ * __account_locked_vm() - charge or uncharge @mm's locked_vm
+ * @mm: the mm
+ * @pages: number of pages
+ * @inc: charge (true) or uncharge
+ * @task: whose RLIMIT_MEMLOCK applies (the stand-in's limit is
+ *	@mm->memlock_limit: one task)
+ * @bypass_rlim: charge without checking the limit (CAP_IPC_LOCK)
+ *
+ * Return: 0, or -ENOMEM when charging would exceed the limit (nothing is
+ * charged then).
+ */
+int __account_locked_vm(struct mm_struct *mm, unsigned long pages, bool inc,
+			struct task_struct *task, bool bypass_rlim)
 {
 	int ret = 0;
 
+	(void)task;
 	pthread_mutex_lock(&kt_mm_lock);
 	if (inc) {
-		if (mm->locked_vm + (long)pages > mm->memlock_limit)
+		if (!bypass_rlim && mm->locked_vm + (long)pages > mm->memlock_limit)
 			ret = -ENOMEM;
 		else
 			mm->locked_vm += pages;
 	} else {
+		WARN_ON(mm->locked_vm < (long)pages);
 		mm->locked_vm -= pages;
-		WARN_ON(mm->locked_vm < 0);
 	}
 	pthread_mutex_unlock(&kt_mm_lock);
 	return ret;
+}
+
+int account_locked_vm(struct mm_struct *mm, unsigned long pages, bool inc)
+{
+	if (!pages || !mm)
+		return 0;
+	return __account_locked_vm(mm, pages, inc, current, capable(CAP_IPC_LOCK));
 }
 
 void mmgrab(struct mm_struct *mm)
