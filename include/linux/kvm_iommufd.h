@@ -8,7 +8,10 @@
  * (address space 0) and userspace cannot map or unmap in it.  A paging HWPT
  * allocated on it in SHARED mode gets a domain whose translation is KVM's
  * own TDP table; this file keeps the list of those domains and forwards
- * every invalidation and root change KVM reports to each of them.
+ * every invalidation and root change KVM reports to each of them.  A
+ * device that cannot share gets a PINNED domain instead: an ordinary
+ * paging domain of the IOAS's io_pagetable, which the core keeps equal to
+ * the VM's memslots.
  */
 #ifndef __LINUX_KVM_IOMMUFD_H
 #define __LINUX_KVM_IOMMUFD_H
@@ -16,8 +19,47 @@
 #include <linux/types.h>
 
 struct device;
+struct io_pagetable;
 struct iommu_domain;
+struct iommufd_ctx;
 struct kvm_iommu_ioas;
+
+/**
+ * enum kvm_iommu_policy - which modes a device may get on a KVM-sourced IOAS
+ * @KVM_IOMMU_POLICY_AUTO: SHARED when the device can walk KVM's table,
+ *	otherwise PINNED
+ * @KVM_IOMMU_POLICY_SHARE_REQUIRED: SHARED or nothing
+ * @KVM_IOMMU_POLICY_PIN_ONLY: PINNED whatever the device could do
+ */
+enum kvm_iommu_policy {
+	KVM_IOMMU_POLICY_AUTO,
+	KVM_IOMMU_POLICY_SHARE_REQUIRED,
+	KVM_IOMMU_POLICY_PIN_ONLY,
+};
+
+/**
+ * struct kvm_iommu_share_info - both sides of a sharing decision
+ * @reasons: mask of enum iommu_kvm_share_reason; 0 when sharing is possible
+ * @kvm_format: enum kvm_tdp_fmt_type of KVM's table
+ * @kvm_levels: levels of KVM's root
+ * @kvm_max_leaf_level: largest leaf KVM may install (1: 4K, 2: 2M, 3: 1G)
+ * @kvm_phys_bits: width of the physical addresses KVM writes
+ * @iommu_levels: mask of table depths the IOMMU can walk (bit n: n levels)
+ * @iommu_max_leaf_level: largest leaf the IOMMU can walk
+ * @iommu_addr_bits: width of the addresses the IOMMU accepts
+ * @rsvd_conflict: bits KVM sets in present entries that the IOMMU reserves
+ */
+struct kvm_iommu_share_info {
+	u32 reasons;
+	u8 kvm_format;
+	u8 kvm_levels;
+	u8 kvm_max_leaf_level;
+	u8 kvm_phys_bits;
+	u8 iommu_levels;
+	u8 iommu_max_leaf_level;
+	u8 iommu_addr_bits;
+	u64 rsvd_conflict;
+};
 
 /**
  * struct kvm_iommu_stats - counters of one KVM-sourced IOAS
@@ -26,7 +68,11 @@ struct kvm_iommu_ioas;
  * @flush_errors: flushes a domain reported as failed
  * @root_changes: root replacements received from KVM
  * @shared_domains: SHARED domains currently allocated
- * @pinned_pages: guest pages pinned for devices that cannot fault
+ * @pinned_pages: guest pages pinned for SHARED devices that cannot fault
+ * @memslot_changes: memslot changes KVM reported (after the initial slots)
+ * @mirror_errors: memslot changes that could not be mirrored into the
+ *	PINNED table after KVM had made them (a moved slot that could not be
+ *	mapped at its new address): DMA to those GPAs is blocked
  */
 struct kvm_iommu_stats {
 	u64 invalidations;
@@ -35,12 +81,20 @@ struct kvm_iommu_stats {
 	u64 root_changes;
 	u32 shared_domains;
 	u64 pinned_pages;
+	u64 memslot_changes;
+	u64 mirror_errors;
 };
 
-struct kvm_iommu_ioas *kvm_iommu_ioas_alloc(int kvm_fd);
+struct kvm_iommu_ioas *kvm_iommu_ioas_alloc(int kvm_fd,
+					    struct iommufd_ctx *ictx,
+					    struct io_pagetable *iopt);
 void kvm_iommu_ioas_free(struct kvm_iommu_ioas *kio);
 struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
-					    struct device *dev, u32 *reasons);
+					    struct device *dev,
+					    enum kvm_iommu_policy policy,
+					    u32 *reasons);
+int kvm_iommu_share_query(struct kvm_iommu_ioas *kio, struct device *dev,
+			  struct kvm_iommu_share_info *info);
 void kvm_iommu_domain_free(struct kvm_iommu_ioas *kio,
 			   struct iommu_domain *domain);
 void kvm_iommu_get_stats(struct kvm_iommu_ioas *kio,

@@ -30,8 +30,12 @@
  *   share while they can exist.
  * - kvm_tdp_export_map() faults a GPA in from outside any vCPU, with write
  *   intent when asked, so a device that cannot fault can find every page
- *   present before it is allowed to DMA; kvm_tdp_export_for_each_memslot()
- *   tells the importer which GPAs those are and where the VMM maps them.
+ *   present before it is allowed to DMA.
+ * - kvm_tdp_export_listen() reports the existing memslots, then every
+ *   change to them, so an importer knows which GPAs are guest memory and
+ *   where the VMM maps them; this works without a vCPU or an exported
+ *   root, and for importers that never share the table (a pinned IO page
+ *   table mirroring the memslots).
  *
  * The importer's side: callbacks do not sleep (they may run under KVM's
  * mmu_lock, read or write), and ->invalidate() returns only after the
@@ -153,12 +157,71 @@ struct kvm_tdp_export {
  * @size: size in bytes
  * @hva: start of the VMM's mapping of the slot
  * @readonly: the slot is KVM_MEM_READONLY
+ * @dirty_log: the slot is KVM_MEM_LOG_DIRTY_PAGES (KVM write-protects its
+ *	pages to log writes)
  */
 struct kvm_tdp_memslot {
 	u64 gpa;
 	u64 size;
 	unsigned long hva;
 	bool readonly;
+	bool dirty_log;
+};
+
+/**
+ * enum kvm_tdp_memslot_change - what happens to a memslot
+ * @KVM_TDP_SLOT_CREATE: a slot appears (@new only)
+ * @KVM_TDP_SLOT_DELETE: a slot goes away (@old only)
+ * @KVM_TDP_SLOT_MOVE: a slot changes its GPA, same memory (@old and @new)
+ * @KVM_TDP_SLOT_FLAGS: a slot changes its flags (@old and @new)
+ */
+enum kvm_tdp_memslot_change {
+	KVM_TDP_SLOT_CREATE,
+	KVM_TDP_SLOT_DELETE,
+	KVM_TDP_SLOT_MOVE,
+	KVM_TDP_SLOT_FLAGS,
+};
+
+struct kvm_tdp_memslot_listener;
+
+/**
+ * struct kvm_tdp_memslot_ops - memslot changes, as KVM makes them
+ * @prepare: before KVM changes anything.  May sleep and fail; a failure
+ *	fails the change (KVM_SET_USER_MEMORY_REGION returns it) and neither
+ *	@commit nor @abort follows for this listener.
+ * @commit: the change is complete: for DELETE and MOVE KVM has already
+ *	removed (and flushed) every translation of @old.  Cannot fail.
+ * @abort: KVM failed the change after this listener's @prepare succeeded.
+ *
+ * Called in the VMM's context (current->mm is the VM's mm), under KVM's
+ * slots_lock, for the user memslots of address space 0 only (not KVM's
+ * internal slots nor SMM's address space), in the order KVM makes the
+ * changes.  A listener must not take slots_lock nor call
+ * kvm_tdp_export_listen() from them; kvm_tdp_export_map() is allowed.
+ */
+struct kvm_tdp_memslot_ops {
+	int (*prepare)(struct kvm_tdp_memslot_listener *l,
+		       const struct kvm_tdp_memslot *old,
+		       const struct kvm_tdp_memslot *new,
+		       enum kvm_tdp_memslot_change change);
+	void (*commit)(struct kvm_tdp_memslot_listener *l,
+		       const struct kvm_tdp_memslot *old,
+		       const struct kvm_tdp_memslot *new,
+		       enum kvm_tdp_memslot_change change);
+	void (*abort)(struct kvm_tdp_memslot_listener *l,
+		      const struct kvm_tdp_memslot *old,
+		      const struct kvm_tdp_memslot *new,
+		      enum kvm_tdp_memslot_change change);
+};
+
+/**
+ * struct kvm_tdp_memslot_listener - a follower of a VM's memslots
+ * @ops: callbacks, set before kvm_tdp_export_listen()
+ * @node: on the VM's list of listeners; owned by KVM while listening
+ */
+struct kvm_tdp_memslot_listener {
+	const struct kvm_tdp_memslot_ops *ops;
+	struct list_head node;
 };
 
 /* kvm_tdp_export_map() flags */
@@ -169,8 +232,7 @@ int kvm_tdp_export_register(struct kvm *kvm, struct kvm_tdp_importer *imp,
 void kvm_tdp_export_unregister(struct kvm *kvm, struct kvm_tdp_importer *imp);
 int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags,
 		       u64 *mapped_size);
-int kvm_tdp_export_for_each_memslot(struct kvm *kvm,
-				    int (*fn)(void *arg, const struct kvm_tdp_memslot *slot),
-				    void *arg);
+int kvm_tdp_export_listen(struct kvm *kvm, struct kvm_tdp_memslot_listener *l);
+void kvm_tdp_export_unlisten(struct kvm *kvm, struct kvm_tdp_memslot_listener *l);
 
 #endif /* __LINUX_KVM_TDP_EXPORT_H */

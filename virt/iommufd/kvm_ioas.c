@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kvm-iommufd core: the KVM-sourced IOAS and its SHARED domains.
+ * kvm-iommufd core: the KVM-sourced IOAS, its SHARED domains and the
+ * memslot mirror behind its PINNED domains.
  *
  * DOC: Invalidation coupling
  *
@@ -25,9 +26,38 @@
  * built.  The VMM can still drop translations itself (munmap,
  * MADV_DONTNEED): KVM's flush then blocks the device's DMA to those GPAs.
  *
+ * DOC: The memslot mirror and PINNED domains
+ *
+ * From its allocation the IOAS listens to the VM's memslots
+ * (kvm_tdp_export_listen()) and keeps its io_pagetable equal to them: one
+ * area per slot at the slot's GPA, mapping the VMM's pages read-only for a
+ * read-only slot.  iommufd pins an area's pages only while a paging domain
+ * is attached to the io_pagetable, so the mirror costs nothing until a
+ * device is attached PINNED; from then on iommufd's own pinned path (long
+ * term pins, RLIMIT_MEMLOCK and its accounting modes, huge IO mappings of
+ * contiguous pages) serves the device.  KVM reports every change in the
+ * VMM's context under its slots_lock:
+ * - create: prepared by mapping the slot into the io_pagetable (pinning it
+ *   for PINNED domains) and, with SHARED domains, pinning it; a failure
+ *   (the memlock limit) fails KVM_SET_USER_MEMORY_REGION.  On commit the
+ *   slot is faulted into KVM's table for the SHARED domains;
+ * - delete: on commit, after KVM has zapped and flushed the slot, its
+ *   range leaves the io_pagetable (iommufd unmaps, flushes and unpins) and
+ *   the SHARED pins are dropped;
+ * - move: on commit, the range moves in the io_pagetable; the SHARED pins
+ *   (same pages) are kept and faulted in at the new GPAs;
+ * - flags: when dirty logging stops, KVM leaves the slot write-protected
+ *   until the vCPUs write it, so the SHARED pins are faulted in writable
+ *   again.  While dirty logging runs, DMA writes of SHARED devices fault.
+ *
  * Locking:
- * - kvm_iommu_ioas::lock (mutex) serialises domain allocation and freeing
- *   and the importer registration; it is never taken from KVM callbacks.
+ * - KVM's slots_lock is outside everything here: memslot callbacks run
+ *   under it, and nothing here takes it.
+ * - kvm_iommu_ioas::lock (mutex) serialises domain allocation and freeing,
+ *   the importer registration, the slot list and the SHARED pins; it is
+ *   taken inside slots_lock and outside KVM's exporter lock, the mm's
+ *   mmap_lock and the io_pagetable's locks, never from KVM's flush
+ *   callbacks.
  * - kvm_iommu_ioas::domains_lock (spinlock) protects the domain list and
  *   the root; KVM callbacks take it, nested inside KVM's mmu_lock, so
  *   nothing here may call into KVM while holding it.
@@ -42,38 +72,50 @@
  * struct kvm_iommu_ioas - the KVM side of a KVM-sourced IOAS
  * @kvm_file: reference on the VM's file: the VM lives while the IOAS does
  * @kvm: the VM
+ * @ictx: the iommufd context, for the io_pagetable's accounting
+ * @iopt: the IOAS's io_pagetable, which PINNED domains translate through
  * @lock: see DOC above
  * @domains_lock: see DOC above
  * @domains: SHARED domains (struct kvm_iommu_shared), under both locks
  *	for writing, either for reading
- * @nr_domains: entries in @domains; the importer is registered while > 0
+ * @nr_domains: entries in @domains; the importer is registered and every
+ *	slot pinned while > 0; under both locks for writing
  * @importer: our registration with KVM's exporter
+ * @listener: our registration with KVM's memslot notifications
  * @exp: root and format KVM reported; @exp.root under @domains_lock
  * @stats: counters, under @domains_lock
- * @mm: the VMM's mm, charged for the pins
- * @pinned: struct kvm_iommu_pinned ranges, under @lock
- * @nr_pinned: pages pinned, under @lock
+ * @mm: the VMM's mm, charged for the SHARED pins
+ * @slots: the VM's memslots (struct kvm_iommu_slot), under @lock
+ * @pending: the slot a create is preparing, under @lock (KVM's slots_lock
+ *	allows one change at a time)
+ * @nr_pinned: pages pinned for SHARED domains, under @lock
  */
 struct kvm_iommu_ioas {
 	struct file *kvm_file;
 	struct kvm *kvm;
-	struct mutex lock;
-	spinlock_t domains_lock;
+	struct iommufd_ctx *ictx;
+	struct io_pagetable *iopt;
+	struct mutex lock;		/* see DOC: Locking */
+	spinlock_t domains_lock;	/* see DOC: Locking */
 	struct list_head domains;
 	unsigned int nr_domains;
 	struct kvm_tdp_importer importer;
+	struct kvm_tdp_memslot_listener listener;
 	struct kvm_tdp_export exp;
 	struct kvm_iommu_stats stats;
 	struct mm_struct *mm;
-	struct list_head pinned;
+	struct list_head slots;
+	struct kvm_iommu_slot *pending;
 	unsigned long nr_pinned;
 };
 
-/* A memslot's pages, pinned for devices that cannot fault. */
-struct kvm_iommu_pinned {
+/*
+ * One memslot.  @pages is non-NULL while the slot's pages are pinned for
+ * the SHARED domains.
+ */
+struct kvm_iommu_slot {
 	struct list_head node;
-	u64 gpa;
-	unsigned long npages;
+	struct kvm_tdp_memslot desc;
 	struct page **pages;
 };
 
@@ -155,20 +197,345 @@ static const struct kvm_tdp_importer_ops kvm_iommu_importer_ops = {
 	.release = kvm_iommu_release,
 };
 
+/* Tell every SHARED domain that entries may have become present. */
+static void flush_all_domains(struct kvm_iommu_ioas *kio)
+{
+	struct kvm_iommu_shared *s;
+	unsigned long irqflags;
+
+	/*
+	 * A unit in caching mode may have cached the entries as not present:
+	 * KVM does not flush when it makes an entry present.
+	 */
+	spin_lock_irqsave(&kio->domains_lock, irqflags);
+	list_for_each_entry(s, &kio->domains, node)
+		if (WARN_ON(s->domain->ops->kvm_tdp_flush(s->domain, 0, ~0ULL,
+							  false)))
+			kio->stats.flush_errors++;
+	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
+}
+
+static unsigned long slot_npages(const struct kvm_tdp_memslot *desc)
+{
+	return desc->size >> PAGE_SHIFT;
+}
+
+/* Drop the SHARED pins of @s, if it has any. */
+static void unpin_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
+{
+	unsigned long npages = slot_npages(&s->desc);
+
+	lockdep_assert_held(&kio->lock);
+	if (!s->pages)
+		return;
+	unpin_user_pages(s->pages, npages);
+	account_locked_vm(kio->mm, npages, false);
+	trace_kvm_iommu_unpin(s->desc.gpa, npages);
+	kio->nr_pinned -= npages;
+	kvfree(s->pages);
+	s->pages = NULL;
+}
+
+/* Pin one slot's pages for the SHARED domains; nothing is left on failure. */
+static int pin_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
+{
+	unsigned int gup = FOLL_LONGTERM | (s->desc.readonly ? 0 : FOLL_WRITE);
+	unsigned long npages = slot_npages(&s->desc), done = 0;
+	struct page **pages;
+	int ret;
+
+	lockdep_assert_held(&kio->lock);
+	pages = kvcalloc(npages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages)
+		return -ENOMEM;
+	ret = account_locked_vm(kio->mm, npages, true);
+	if (ret)
+		goto err_free;
+	while (done < npages) {
+		long n = pin_user_pages_fast(s->desc.hva + done * PAGE_SIZE,
+					     min(npages - done, 512UL), gup,
+					     pages + done);
+
+		if (n <= 0) {
+			ret = n ? n : -EFAULT;
+			goto err_unpin;
+		}
+		done += n;
+	}
+	trace_kvm_iommu_pin(s->desc.gpa, npages);
+	s->pages = pages;
+	kio->nr_pinned += npages;
+	return 0;
+
+err_unpin:
+	unpin_user_pages(pages, done);
+	account_locked_vm(kio->mm, npages, false);
+err_free:
+	kvfree(pages);
+	return ret;
+}
+
+/* Make every page of @s present in KVM's table, writable unless read-only. */
+static int prefault_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
+{
+	unsigned int map = s->desc.readonly ? 0 : KVM_TDP_MAP_WRITE;
+	u64 gpa = s->desc.gpa, end = s->desc.gpa + s->desc.size, mapped;
+	int ret;
+
+	while (gpa < end) {
+		ret = kvm_tdp_export_map(kio->kvm, gpa, map, &mapped);
+		if (ret)
+			return ret;
+		gpa = ALIGN_DOWN(gpa, mapped) + mapped;
+	}
+	return 0;
+}
+
+static void unpin_all(struct kvm_iommu_ioas *kio)
+{
+	struct kvm_iommu_slot *s;
+
+	list_for_each_entry(s, &kio->slots, node)
+		unpin_slot(kio, s);
+}
+
+/* Pin and fault in every slot for the first SHARED domain; undone on failure. */
+static int pin_all(struct kvm_iommu_ioas *kio)
+{
+	struct kvm_iommu_slot *s;
+	int ret = 0;
+
+	lockdep_assert_held(&kio->lock);
+	list_for_each_entry(s, &kio->slots, node) {
+		ret = pin_slot(kio, s);
+		if (ret)
+			break;
+	}
+	list_for_each_entry(s, &kio->slots, node) {
+		if (ret)
+			break;
+		ret = prefault_slot(kio, s);
+	}
+	if (ret) {
+		unpin_all(kio);
+		return ret;
+	}
+	flush_all_domains(kio);
+	return 0;
+}
+
+/* ---- the memslot mirror ---- */
+
+static struct kvm_iommu_ioas *listener_to_kio(struct kvm_tdp_memslot_listener *l)
+{
+	return container_of(l, struct kvm_iommu_ioas, listener);
+}
+
+static struct kvm_iommu_slot *find_slot(struct kvm_iommu_ioas *kio, u64 gpa)
+{
+	struct kvm_iommu_slot *s;
+
+	list_for_each_entry(s, &kio->slots, node)
+		if (s->desc.gpa == gpa)
+			return s;
+	return NULL;
+}
+
+/* Map a slot into the io_pagetable at its GPA (pinned for PINNED domains). */
+static int mirror_map(struct kvm_iommu_ioas *kio,
+		      const struct kvm_tdp_memslot *desc)
+{
+	int prot = IOMMU_READ | (desc->readonly ? 0 : IOMMU_WRITE);
+	unsigned long iova = desc->gpa;
+
+	return iopt_map_user_pages(kio->ictx, kio->iopt, &iova,
+				   (void __user *)desc->hva, desc->size, prot, 0);
+}
+
+static int mirror_unmap(struct kvm_iommu_ioas *kio,
+			const struct kvm_tdp_memslot *desc)
+{
+	unsigned long unmapped = 0;
+	int ret;
+
+	ret = iopt_unmap_iova(kio->iopt, desc->gpa, desc->size, &unmapped);
+	WARN_ON(!ret && unmapped != desc->size);
+	return ret;
+}
+
+static int kvm_iommu_slot_prepare(struct kvm_tdp_memslot_listener *l,
+				  const struct kvm_tdp_memslot *old,
+				  const struct kvm_tdp_memslot *new,
+				  enum kvm_tdp_memslot_change change)
+{
+	struct kvm_iommu_ioas *kio = listener_to_kio(l);
+	struct kvm_iommu_slot *s;
+	int ret;
+
+	if (change != KVM_TDP_SLOT_CREATE)
+		return 0;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return -ENOMEM;
+	s->desc = *new;
+
+	mutex_lock(&kio->lock);
+	ret = mirror_map(kio, new);
+	if (ret)
+		goto err_unlock;
+	if (kio->nr_domains) {
+		ret = pin_slot(kio, s);
+		if (ret)
+			goto err_unmap;
+	}
+	WARN_ON(kio->pending);
+	kio->pending = s;
+	mutex_unlock(&kio->lock);
+	return 0;
+
+err_unmap:
+	mirror_unmap(kio, new);
+err_unlock:
+	mutex_unlock(&kio->lock);
+	kfree(s);
+	trace_kvm_iommu_memslot(change, new->gpa, new->size, ret);
+	return ret;
+}
+
+static void kvm_iommu_slot_abort(struct kvm_tdp_memslot_listener *l,
+				 const struct kvm_tdp_memslot *old,
+				 const struct kvm_tdp_memslot *new,
+				 enum kvm_tdp_memslot_change change)
+{
+	struct kvm_iommu_ioas *kio = listener_to_kio(l);
+	struct kvm_iommu_slot *s;
+
+	if (change != KVM_TDP_SLOT_CREATE)
+		return;
+
+	mutex_lock(&kio->lock);
+	s = kio->pending;
+	kio->pending = NULL;
+	if (!WARN_ON(!s)) {
+		unpin_slot(kio, s);
+		mirror_unmap(kio, new);
+	}
+	mutex_unlock(&kio->lock);
+	kfree(s);
+}
+
+static void kvm_iommu_slot_commit(struct kvm_tdp_memslot_listener *l,
+				  const struct kvm_tdp_memslot *old,
+				  const struct kvm_tdp_memslot *new,
+				  enum kvm_tdp_memslot_change change)
+{
+	struct kvm_iommu_ioas *kio = listener_to_kio(l);
+	const struct kvm_tdp_memslot *now = new ? new : old;
+	struct kvm_iommu_slot *s;
+	unsigned long irqflags;
+	int ret = 0;
+
+	mutex_lock(&kio->lock);
+	if (change == KVM_TDP_SLOT_CREATE) {
+		s = kio->pending;
+		kio->pending = NULL;
+		if (WARN_ON(!s))
+			goto out_unlock;
+		list_add_tail(&s->node, &kio->slots);
+	} else {
+		s = find_slot(kio, old->gpa);
+		if (WARN_ON(!s))
+			goto out_unlock;
+	}
+
+	switch (change) {
+	case KVM_TDP_SLOT_CREATE:
+		break;
+	case KVM_TDP_SLOT_DELETE:
+		/* KVM has zapped and flushed the slot: no SHARED walk reaches it */
+		mirror_unmap(kio, old);
+		unpin_slot(kio, s);
+		list_del(&s->node);
+		kfree(s);
+		s = NULL;
+		break;
+	case KVM_TDP_SLOT_MOVE:
+		mirror_unmap(kio, old);
+		s->desc = *new;
+		ret = mirror_map(kio, new);
+		break;
+	case KVM_TDP_SLOT_FLAGS:
+		s->desc = *new;
+		/*
+		 * Only the end of dirty logging needs work: while it runs KVM
+		 * write-protects the slot and SHARED DMA writes fault.
+		 */
+		if (!old->dirty_log || new->dirty_log)
+			s = NULL;
+		break;
+	}
+	/* SHARED pins present at their (new) GPAs and writable */
+	if (s && s->pages) {
+		int err = prefault_slot(kio, s);
+
+		if (!ret)
+			ret = err;
+		flush_all_domains(kio);
+	}
+out_unlock:
+	spin_lock_irqsave(&kio->domains_lock, irqflags);
+	if (ret)
+		kio->stats.mirror_errors++;
+	kio->stats.memslot_changes++;
+	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
+	mutex_unlock(&kio->lock);
+	trace_kvm_iommu_memslot(change, now->gpa, now->size, ret);
+}
+
+static const struct kvm_tdp_memslot_ops kvm_iommu_memslot_ops = {
+	.prepare = kvm_iommu_slot_prepare,
+	.commit = kvm_iommu_slot_commit,
+	.abort = kvm_iommu_slot_abort,
+};
+
+/* Forget the slots; the io_pagetable is emptied by its owner. */
+static void free_slots(struct kvm_iommu_ioas *kio)
+{
+	struct kvm_iommu_slot *s, *tmp;
+
+	list_for_each_entry_safe(s, tmp, &kio->slots, node) {
+		WARN_ON(s->pages);
+		list_del(&s->node);
+		kfree(s);
+	}
+}
+
 /**
  * kvm_iommu_ioas_alloc() - the KVM side of a new KVM-sourced IOAS
  * @kvm_fd: a KVM VM file descriptor of the calling process
+ * @ictx: the iommufd context the IOAS belongs to
+ * @iopt: the IOAS's io_pagetable, empty; from now on it mirrors the VM's
+ *	memslots until kvm_iommu_ioas_free()
  *
- * Takes a reference on the VM's file, so the VM outlives the IOAS.
+ * Takes a reference on the VM's file, so the VM outlives the IOAS, and
+ * starts following the VM's memslots: each existing slot is mapped into
+ * @iopt (nothing is pinned until a PINNED domain is attached).
  *
- * Context: process context.
+ * Context: process context, in the process that created the VM (the
+ * memslots' addresses are in its mm).
  * Return: the new object; ERR_PTR(-EBADF) if @kvm_fd is not an open file,
- * ERR_PTR(-EINVAL) if it is not a KVM VM, ERR_PTR(-ENOMEM).
+ * ERR_PTR(-EINVAL) if it is not a KVM VM, ERR_PTR(-EIO) if the caller
+ * does not use the VM's mm, ERR_PTR(-ENOMEM), or the io_pagetable's error
+ * for a slot it cannot map.
  */
-struct kvm_iommu_ioas *kvm_iommu_ioas_alloc(int kvm_fd)
+struct kvm_iommu_ioas *kvm_iommu_ioas_alloc(int kvm_fd,
+					    struct iommufd_ctx *ictx,
+					    struct io_pagetable *iopt)
 {
 	struct kvm_iommu_ioas *kio;
 	struct file *file;
+	int ret;
 
 	file = fget(kvm_fd);
 	if (!file)
@@ -184,13 +551,28 @@ struct kvm_iommu_ioas *kvm_iommu_ioas_alloc(int kvm_fd)
 	}
 	kio->kvm_file = file;
 	kio->kvm = file->private_data;
+	kio->ictx = ictx;
+	kio->iopt = iopt;
 	kio->mm = current->mm;
 	mmgrab(kio->mm);
-	INIT_LIST_HEAD(&kio->pinned);
+	INIT_LIST_HEAD(&kio->slots);
 	mutex_init(&kio->lock);
 	spin_lock_init(&kio->domains_lock);
 	INIT_LIST_HEAD(&kio->domains);
 	kio->importer.ops = &kvm_iommu_importer_ops;
+	kio->listener.ops = &kvm_iommu_memslot_ops;
+
+	ret = kvm_tdp_export_listen(kio->kvm, &kio->listener);
+	if (ret) {
+		free_slots(kio);
+		mmdrop(kio->mm);
+		mutex_destroy(&kio->lock);
+		fput(file);
+		kfree(kio);
+		return ERR_PTR(ret);
+	}
+	/* The initial slots are not changes */
+	kio->stats.memslot_changes = 0;
 	return kio;
 }
 
@@ -198,141 +580,52 @@ struct kvm_iommu_ioas *kvm_iommu_ioas_alloc(int kvm_fd)
  * kvm_iommu_ioas_free() - release the KVM side of an IOAS
  * @kio: the object; every SHARED domain must have been freed
  *
+ * Stops following the memslots first, so the caller may then empty and
+ * destroy the io_pagetable.
+ *
  * Context: process context.
  */
 void kvm_iommu_ioas_free(struct kvm_iommu_ioas *kio)
 {
 	if (!kio)
 		return;
-	WARN_ON(kio->nr_domains || kio->nr_pinned);
+	kvm_tdp_export_unlisten(kio->kvm, &kio->listener);
+	WARN_ON(kio->nr_domains || kio->nr_pinned || kio->pending);
+	free_slots(kio);
 	mmdrop(kio->mm);
 	mutex_destroy(&kio->lock);
 	fput(kio->kvm_file);
 	kfree(kio);
 }
 
-static void unpin_range(struct kvm_iommu_ioas *kio, struct kvm_iommu_pinned *p,
-			unsigned long npages)
-{
-	unpin_user_pages(p->pages, npages);
-	account_locked_vm(kio->mm, npages, false);
-	trace_kvm_iommu_unpin(p->gpa, npages);
-}
-
-static void unpin_all(struct kvm_iommu_ioas *kio)
-{
-	struct kvm_iommu_pinned *p, *tmp;
-
-	lockdep_assert_held(&kio->lock);
-	list_for_each_entry_safe(p, tmp, &kio->pinned, node) {
-		unpin_range(kio, p, p->npages);
-		kio->nr_pinned -= p->npages;
-		list_del(&p->node);
-		kvfree(p->pages);
-		kfree(p);
-	}
-}
-
-/* Pin one memslot's pages and fault every page into KVM's table. */
-static int pin_memslot(void *arg, const struct kvm_tdp_memslot *slot)
-{
-	struct kvm_iommu_ioas *kio = arg;
-	unsigned int gup = FOLL_LONGTERM | (slot->readonly ? 0 : FOLL_WRITE);
-	unsigned int map = slot->readonly ? 0 : KVM_TDP_MAP_WRITE;
-	unsigned long npages = slot->size >> PAGE_SHIFT, done = 0;
-	struct kvm_iommu_pinned *p;
-	u64 off, mapped;
-	int ret;
-
-	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
-	if (!p)
-		return -ENOMEM;
-	p->gpa = slot->gpa;
-	p->pages = kvcalloc(npages, sizeof(*p->pages), GFP_KERNEL_ACCOUNT);
-	if (!p->pages) {
-		ret = -ENOMEM;
-		goto err_free;
-	}
-	ret = account_locked_vm(kio->mm, npages, true);
-	if (ret)
-		goto err_free;
-	while (done < npages) {
-		long n = pin_user_pages_fast(slot->hva + done * PAGE_SIZE,
-					     min(npages - done, 512UL), gup,
-					     p->pages + done);
-
-		if (n <= 0) {
-			ret = n ? n : -EFAULT;
-			goto err_unpin;
-		}
-		done += n;
-	}
-	trace_kvm_iommu_pin(slot->gpa, npages);
-	/* Present, and writable unless the slot is read-only, before any DMA */
-	for (off = 0; off < slot->size; off = ALIGN_DOWN(slot->gpa + off, mapped) +
-							 mapped - slot->gpa) {
-		ret = kvm_tdp_export_map(kio->kvm, slot->gpa + off, map, &mapped);
-		if (ret)
-			goto err_unpin;
-	}
-	p->npages = npages;
-	list_add_tail(&p->node, &kio->pinned);
-	kio->nr_pinned += npages;
-	return 0;
-
-err_unpin:
-	unpin_user_pages(p->pages, done);
-	account_locked_vm(kio->mm, npages, false);
-	if (done == npages)
-		trace_kvm_iommu_unpin(slot->gpa, npages);
-err_free:
-	kvfree(p->pages);
-	kfree(p);
-	return ret;
-}
-
-/* Pin and fault in every memslot; undone completely on failure. */
-static int pin_all(struct kvm_iommu_ioas *kio)
-{
-	struct kvm_iommu_shared *s;
-	unsigned long irqflags;
-	int ret;
-
-	lockdep_assert_held(&kio->lock);
-	ret = kvm_tdp_export_for_each_memslot(kio->kvm, pin_memslot, kio);
-	if (ret) {
-		unpin_all(kio);
-		return ret;
-	}
-	/*
-	 * A unit in caching mode may have cached the entries as not present:
-	 * KVM does not flush when it makes an entry present.
-	 */
-	spin_lock_irqsave(&kio->domains_lock, irqflags);
-	list_for_each_entry(s, &kio->domains, node)
-		WARN_ON(s->domain->ops->kvm_tdp_flush(s->domain, 0, ~0ULL, false));
-	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
-	return 0;
-}
-
 /**
- * kvm_iommu_domain_alloc() - a SHARED domain translating through KVM's table
+ * kvm_iommu_domain_alloc() - the domain a device gets on a KVM-sourced IOAS
  * @kio: the IOAS's KVM side
  * @dev: the device the domain is for
+ * @policy: which modes the device may get
  * @reasons: set to the enum iommu_kvm_share_reason mask when the device's
- *	IOMMU cannot walk KVM's table, else 0
+ *	IOMMU cannot walk KVM's table, else 0 (always 0 for PIN_ONLY, which
+ *	does not look)
  *
- * Registers with KVM's exporter when this is the first SHARED domain of
- * the IOAS.  The domain is on the invalidation list before any device can
- * be attached to it.
+ * A SHARED domain translates through KVM's table.  Registers with KVM's
+ * exporter when this is the first SHARED domain of the IOAS, and pins and
+ * faults in every memslot for it.  The domain is on the invalidation list
+ * before any device can be attached to it.
  *
- * Context: process context; takes @kio->lock.
- * Return: the domain; ERR_PTR(-EOPNOTSUPP) when sharing is not possible
- * (see @reasons); the exporter's error (-EOPNOTSUPP when the VM does not
- * use the TDP MMU); ERR_PTR(-ENOMEM).
+ * Context: process context, in the VMM (faulting in needs the VM's mm);
+ * takes @kio->lock.
+ * Return: a SHARED domain; NULL when the device is to be PINNED: the
+ * caller allocates an ordinary paging domain for it and adds it to the
+ * io_pagetable given to kvm_iommu_ioas_alloc(); ERR_PTR(-EOPNOTSUPP) under
+ * SHARE_REQUIRED when sharing is not possible (see @reasons); the
+ * exporter's error (-EAGAIN while the VM has no vCPU, -EOPNOTSUPP when it
+ * does not use the TDP MMU); -ENOMEM, or the pinning error (-ENOMEM over
+ * RLIMIT_MEMLOCK).
  */
 struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
-					    struct device *dev, u32 *reasons)
+					    struct device *dev,
+					    enum kvm_iommu_policy policy,
+					    u32 *reasons)
 {
 	const struct iommu_ops *ops = dev_iommu_ops(dev);
 	struct iommu_domain *domain;
@@ -342,9 +635,12 @@ struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
 	int ret;
 
 	*reasons = 0;
+	if (policy == KVM_IOMMU_POLICY_PIN_ONLY)
+		goto pinned;
 	if (!ops->domain_alloc_kvm_tdp) {
 		*reasons = IOMMU_KVM_SHARE_NO_TRANSLATION;
-		return ERR_PTR(-EOPNOTSUPP);
+		ret = -EOPNOTSUPP;
+		goto refused;
 	}
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
@@ -403,8 +699,16 @@ err_unregister:
 err_unlock:
 	mutex_unlock(&kio->lock);
 	kfree(s);
-	trace_kvm_iommu_mode(IOMMU_KVM_MODE_NONE, *reasons, 0, 0);
-	return ERR_PTR(ret);
+refused:
+	/* Only a refusal with reasons may fall back to PINNED */
+	if (ret != -EOPNOTSUPP || !*reasons ||
+	    policy == KVM_IOMMU_POLICY_SHARE_REQUIRED) {
+		trace_kvm_iommu_mode(IOMMU_KVM_MODE_NONE, *reasons, 0, 0);
+		return ERR_PTR(ret);
+	}
+pinned:
+	trace_kvm_iommu_mode(IOMMU_KVM_MODE_PINNED, *reasons, 0, 0);
+	return NULL;
 }
 
 /**
@@ -412,8 +716,8 @@ err_unlock:
  * @kio: the IOAS's KVM side
  * @domain: a domain from kvm_iommu_domain_alloc(), no longer attached
  *
- * Unregisters from KVM when it was the last SHARED domain.  The caller
- * frees the domain afterwards.
+ * Unregisters from KVM, and drops the pins, when it was the last SHARED
+ * domain.  The caller frees the domain afterwards.
  *
  * Context: process context; takes @kio->lock.
  */
@@ -440,6 +744,55 @@ void kvm_iommu_domain_free(struct kvm_iommu_ioas *kio, struct iommu_domain *doma
 	}
 	mutex_unlock(&kio->lock);
 	kfree(found);
+}
+
+/**
+ * kvm_iommu_share_query() - could a device share the VM's table, and why not
+ * @kio: the IOAS's KVM side
+ * @dev: the device
+ * @info: filled with both sides of the comparison and the reasons
+ *
+ * Allocates and attaches nothing.  While no SHARED domain exists the IOAS
+ * registers with KVM's exporter just long enough to read the table's
+ * format.
+ *
+ * Context: process context; takes @kio->lock.
+ * Return: 0; the exporter's error (-EAGAIN while the VM has no vCPU,
+ * -EOPNOTSUPP when it does not use the TDP MMU).
+ */
+int kvm_iommu_share_query(struct kvm_iommu_ioas *kio, struct device *dev,
+			  struct kvm_iommu_share_info *info)
+{
+	const struct iommu_ops *ops = dev_iommu_ops(dev);
+	struct kvm_tdp_export exp;
+	unsigned long irqflags;
+	int ret = 0;
+
+	mutex_lock(&kio->lock);
+	if (!kio->nr_domains) {
+		ret = kvm_tdp_export_register(kio->kvm, &kio->importer, &kio->exp);
+		if (ret)
+			goto out_unlock;
+	}
+	spin_lock_irqsave(&kio->domains_lock, irqflags);
+	exp = kio->exp;
+	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
+	if (!kio->nr_domains)
+		kvm_tdp_export_unregister(kio->kvm, &kio->importer);
+
+	memset(info, 0, sizeof(*info));
+	if (ops->kvm_tdp_share_info) {
+		ops->kvm_tdp_share_info(dev, &exp.fmt, info);
+	} else {
+		info->reasons = IOMMU_KVM_SHARE_NO_TRANSLATION;
+		info->kvm_format = exp.fmt.type;
+		info->kvm_levels = exp.fmt.root_level;
+		info->kvm_max_leaf_level = exp.fmt.max_leaf_level;
+		info->kvm_phys_bits = exp.fmt.phys_bits;
+	}
+out_unlock:
+	mutex_unlock(&kio->lock);
+	return ret;
 }
 
 /**

@@ -31,5 +31,7 @@
 
 /* dev_iommu_ops(): the core is part of iommufd, which uses the same header */
 #include "../../drivers/iommu/iommu-priv.h"
+/* The io_pagetable behind PINNED domains: iommufd's own pinned path */
+#include "../../drivers/iommu/iommufd/iommufd_private.h"
 
 #endif /* __KVM_IOMMU_INTERNAL_H */

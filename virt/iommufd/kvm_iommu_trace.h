@@ -143,6 +143,36 @@ DEFINE_EVENT(kvm_iommu_pin_class, kvm_iommu_unpin,
 	TP_ARGS(gpa, pages)
 );
 
+/*
+ * kvm_iommu_memslot - a memslot change KVM reported, as the IOAS applied it
+ * @change: enum kvm_tdp_memslot_change
+ * @gpa: the slot's guest-physical address (the new one for a move)
+ * @size: the slot's size in bytes
+ * @ret: 0, or the error that failed (prepare) or could not be mirrored
+ *	(commit) the change
+ */
+TRACE_EVENT(kvm_iommu_memslot,
+	TP_PROTO(u32 change, u64 gpa, u64 size, int ret),
+	TP_ARGS(change, gpa, size, ret),
+
+	TP_STRUCT__entry(
+		__field(u32, change)
+		__field(u64, gpa)
+		__field(u64, size)
+		__field(int, ret)
+	),
+
+	TP_fast_assign(
+		__entry->change = change;
+		__entry->gpa = gpa;
+		__entry->size = size;
+		__entry->ret = ret;
+	),
+
+	TP_printk("change %u gpa 0x%llx size 0x%llx ret %d", __entry->change,
+		  __entry->gpa, __entry->size, __entry->ret)
+);
+
 #endif /* _TRACE_KVM_IOMMU_H */
 
 #undef TRACE_INCLUDE_PATH

@@ -83,27 +83,7 @@ int kvm_iommu_vtd_flush_domain(struct intel_iommu *iommu, u16 did);
 
 struct kvm_tdp_format;
 
-/**
- * struct kvm_iommu_share_info - both sides of a sharing decision
- * @reasons: mask of enum iommu_kvm_share_reason; 0 when sharing is possible
- * @kvm_levels: levels of KVM's root
- * @kvm_max_leaf_level: largest leaf KVM may install (1: 4K, 2: 2M, 3: 1G)
- * @kvm_phys_bits: width of the physical addresses KVM writes
- * @iommu_levels: mask of table depths the IOMMU can walk (bit n: n levels)
- * @iommu_max_leaf_level: largest leaf the IOMMU can walk
- * @iommu_addr_bits: width of the addresses the IOMMU accepts
- * @rsvd_conflict: bits KVM sets in present entries that the IOMMU reserves
- */
-struct kvm_iommu_share_info {
-	u32 reasons;
-	u8 kvm_levels;
-	u8 kvm_max_leaf_level;
-	u8 kvm_phys_bits;
-	u8 iommu_levels;
-	u8 iommu_max_leaf_level;
-	u8 iommu_addr_bits;
-	u64 rsvd_conflict;
-};
+struct kvm_iommu_share_info;
 
 u32 kvm_iommu_vtd_share_check(const struct kvm_tdp_format *fmt, u64 cap,
 			      u64 ecap, bool walk_coherent,

@@ -24,6 +24,7 @@
  */
 #include "vtd_internal.h"
 #include "vtd.h"
+#include <linux/kvm_iommufd.h>
 #include <linux/kvm_tdp_export.h>
 #include <uapi/linux/iommufd_kvm.h>
 
@@ -56,6 +57,7 @@ u32 kvm_iommu_vtd_share_check(const struct kvm_tdp_format *fmt, u64 cap,
 	u32 r = 0;
 
 	memset(info, 0, sizeof(*info));
+	info->kvm_format = fmt->type;
 	info->kvm_levels = fmt->root_level;
 	info->kvm_max_leaf_level = fmt->max_leaf_level;
 	info->kvm_phys_bits = fmt->phys_bits;

@@ -10,10 +10,36 @@
  * is one bit of enum iommu_kvm_share_reason; a non-zero mask means the
  * device cannot walk KVM's table (it is served by a pinned IO page table
  * instead, or the request fails when sharing was required).
+ *
+ * DOC: Choosing a mode per device
+ *
+ * IOMMU_HWPT_ALLOC on a KVM-sourced IOAS (and attaching a device to the
+ * IOAS directly, which allocates with the default policy) chooses per
+ * device, from the HWPT flags:
+ * - neither flag (AUTO): SHARED when the device can walk the VM's table,
+ *   otherwise PINNED;
+ * - IOMMU_HWPT_ALLOC_KVM_SHARE_REQUIRED: SHARED, or fail with EOPNOTSUPP;
+ * - IOMMU_HWPT_ALLOC_KVM_PIN_ONLY: PINNED, whatever the device could do.
+ * The mode chosen and the reasons come back in out_kvm_mode and
+ * out_kvm_reasons of struct iommu_hwpt_alloc (the reasons also with
+ * EOPNOTSUPP); IOMMU_KVM_SHARE_QUERY answers the same without allocating.
+ * Both policy flags together fail with EINVAL; any other HWPT flag, driver
+ * data or a PASID fail with EOPNOTSUPP.  AUTO and SHARE_REQUIRED need the
+ * VM's table, which KVM builds with the first vCPU: EAGAIN before that.
+ *
+ * A PINNED device translates through an ordinary IO page table that the
+ * kernel keeps equal to the VM's memslots of address space 0: every slot
+ * is mapped at its guest-physical address with its pages pinned and
+ * charged like IOMMU_IOAS_MAP's (RLIMIT_MEMLOCK, IOMMU_OPTION_RLIMIT_MODE).
+ * Creating, deleting, moving and changing the flags of a memslot reach
+ * every device on the IOAS, SHARED or PINNED, without any iommufd call.
+ * When a new slot cannot be pinned (the memlock limit), creating it fails
+ * in KVM_SET_USER_MEMORY_REGION with that error.
  */
 #ifndef _UAPI_IOMMUFD_KVM_H
 #define _UAPI_IOMMUFD_KVM_H
 
+#include <linux/iommufd.h>
 #include <linux/types.h>
 
 /**
@@ -40,6 +66,9 @@
  * @IOMMU_KVM_SHARE_ACCESS_TRACKING: KVM ages memory by making entries
  *	non-present (no hardware accessed bit), which a device that cannot
  *	fault would hit
+ * @IOMMU_KVM_SHARE_DEVICE: the device itself cannot be given a shared
+ *	table whatever its IOMMU (VT-d: not a PCI device, a DMA alias of
+ *	another device, or firmware requires 1:1 mappings for it)
  */
 enum iommu_kvm_share_reason {
 	IOMMU_KVM_SHARE_NO_TRANSLATION	= 1 << 0,
@@ -52,6 +81,7 @@ enum iommu_kvm_share_reason {
 	IOMMU_KVM_SHARE_MMIO_CACHING	= 1 << 7,
 	IOMMU_KVM_SHARE_WALK_COHERENCY	= 1 << 8,
 	IOMMU_KVM_SHARE_ACCESS_TRACKING	= 1 << 9,
+	IOMMU_KVM_SHARE_DEVICE		= 1 << 10,
 };
 
 /**
@@ -66,5 +96,74 @@ enum iommu_kvm_mode {
 	IOMMU_KVM_MODE_SHARED	= 1,
 	IOMMU_KVM_MODE_PINNED	= 2,
 };
+
+/**
+ * enum iommu_kvm_format - entry format of KVM's table
+ * @IOMMU_KVM_FORMAT_EPT: Intel EPT
+ * @IOMMU_KVM_FORMAT_NPT: AMD NPT (x86-64 long-mode paging entries)
+ */
+enum iommu_kvm_format {
+	IOMMU_KVM_FORMAT_EPT	= 1,
+	IOMMU_KVM_FORMAT_NPT	= 2,
+};
+
+/*
+ * Well above iommufd's own commands (0x80 onwards, one number per command)
+ * and its test command (0xa0), so later upstream commands do not collide.
+ */
+#define IOMMUFD_CMD_KVM_SHARE_QUERY	0xb0
+
+/**
+ * struct iommu_kvm_share_query - ioctl(IOMMU_KVM_SHARE_QUERY)
+ * @size: sizeof(struct iommu_kvm_share_query)
+ * @flags: must be 0
+ * @dev_id: a device bound to this iommufd
+ * @ioas_id: an IOAS allocated with IOMMU_IOAS_ALLOC_FLAG_KVM_FD
+ * @out_mode: enum iommu_kvm_mode of the device on @ioas_id now:
+ *	IOMMU_KVM_MODE_NONE when it is not attached to a HWPT of that IOAS
+ * @out_reasons: mask of enum iommu_kvm_share_reason: every reason the
+ *	device cannot walk the VM's table; 0 when it can
+ * @out_kvm_format: enum iommu_kvm_format of the VM's table
+ * @out_kvm_levels: levels of the VM's root table
+ * @out_iommu_levels: table depths the device's IOMMU can walk, as a mask
+ *	(bit n set: n levels)
+ * @out_kvm_addr_bits: width of the physical addresses KVM writes into its
+ *	table
+ * @out_iommu_addr_bits: width of the physical addresses the device's
+ *	IOMMU accepts in a table it walks
+ * @__reserved: must be 0
+ * @out_kvm_pgsizes: sizes of the leaves KVM may install (bit n: 2^n bytes)
+ * @out_iommu_pgsizes: leaf sizes the device's IOMMU can walk in a table of
+ *	this format (bit n: 2^n bytes)
+ * @out_rsvd_conflict: bits KVM sets in present entries that the IOMMU
+ *	checks as reserved (the detail behind IOMMU_KVM_SHARE_RSVD_BITS)
+ *
+ * Tells a VMM whether a device can share the VM's table before (or after)
+ * it attaches, and why not, with both sides of each comparison.  Nothing
+ * is allocated and nothing is attached.
+ *
+ * Errors: ENOENT when @dev_id or @ioas_id is not an object of that type,
+ * EINVAL when @ioas_id is not sourced from a KVM VM, EAGAIN while the VM
+ * has no vCPU (KVM builds its table with the first vCPU), EOPNOTSUPP for
+ * non-zero @flags or @__reserved.
+ */
+struct iommu_kvm_share_query {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 ioas_id;
+	__u32 out_mode;
+	__u32 out_reasons;
+	__u32 out_kvm_format;
+	__u32 out_kvm_levels;
+	__u32 out_iommu_levels;
+	__u32 out_kvm_addr_bits;
+	__u32 out_iommu_addr_bits;
+	__u32 __reserved;
+	__aligned_u64 out_kvm_pgsizes;
+	__aligned_u64 out_iommu_pgsizes;
+	__aligned_u64 out_rsvd_conflict;
+};
+#define IOMMU_KVM_SHARE_QUERY _IO(IOMMUFD_TYPE, IOMMUFD_CMD_KVM_SHARE_QUERY)
 
 #endif /* _UAPI_IOMMUFD_KVM_H */

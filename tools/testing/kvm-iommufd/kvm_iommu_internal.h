@@ -14,5 +14,7 @@
 #include "include/stubs.h"
 #include "include/dup.h"
 #include "include/custom.h"
+/* iommufd's io_pagetable (iommufd_private.h in the kernel) */
+#include "standin/iopt.h"
 
 #endif /* __KVM_IOMMU_INTERNAL_H */

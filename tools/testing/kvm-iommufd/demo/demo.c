@@ -5,14 +5,18 @@
  * running the product's core and VT-d adapter.
  *
  *   1. create a VM whose guest writes its memory;
- *   2. allocate a KVM-sourced IOAS and attach the device: SHARED, the
+ *   2. allocate a KVM-sourced IOAS and attach a device: SHARED, the
  *      IOMMU walks KVM's own table (attach time, IO page-table bytes,
- *      pages pinned);
- *   3. the device copies guest bytes from one GPA to another;
- *   4. the VMM discards a guest page: KVM's flush reaches the IOMMU and a
+ *      pages pinned); the device copies guest bytes between two GPAs;
+ *   3. attach a second device, behind a unit that cannot walk KVM's
+ *      table, to the same IOAS: PINNED, with the reasons named;
+ *   4. the VMM adds, then removes a memslot: both devices follow, with
+ *      no call to the IOAS;
+ *   5. the VMM discards a guest page: KVM's flush reaches the IOMMU and a
  *      DMA to that page no longer lands;
- *   5. a VM on stock Linux 6.12 (KVM's MMU-present bit 11) is refused,
- *      with the reasons named.
+ *   6. a VM on stock Linux 6.12 (KVM's MMU-present bit 11) cannot be
+ *      shared: sharing required is refused with the reasons, the default
+ *      policy pins.
  * Every step is checked; the demo exits non-zero if a check fails.
  */
 #include <stdio.h>
@@ -23,12 +27,16 @@
 #include "../platform/dma.h"
 #include "../platform/kvm_mmu.h"
 #include "../standin/intel_kvm_domain.h"
+#include "../standin/kvm_hwpt.h"
 #include "../../../../arch/x86/kvm-iommu/vtd.h"
 #include <linux/kvm_iommufd.h>
 #include <uapi/linux/iommufd_kvm.h>
 
 #define SID	0x0018		/* 00:03.0, where QEMU puts edu */
+#define SID_NIC	0x0020		/* 00:04.0 */
 #define RAM	(64ULL << 20)
+#define HOTPLUG_GPA	(1ULL << 30)
+#define HOTPLUG_SIZE	(8ULL << 20)
 
 extern struct mm_struct kt_mm;
 
@@ -55,7 +63,7 @@ static const char *reason_names(u32 r, char *buf, size_t len)
 		"no translation mode", "permission format", "table levels",
 		"address width", "page sizes", "reserved bits",
 		"non-present entries", "MMIO caching", "walk coherency",
-		"access tracking",
+		"access tracking", "device",
 	};
 	unsigned int i;
 
@@ -79,22 +87,49 @@ static struct kspte_cfg npt(unsigned int present_bit)
 	return c;
 }
 
+/* The device copies @len bytes from @src to @dst; true if the guest reads them there. */
+static bool copy_seen(struct dma_dev *dma, struct kvm *kvm, u64 src, u64 dst,
+		      const u8 *want, size_t len)
+{
+	u8 got[64] = { 0 };
+
+	kvm_model_guest_write(kvm, dst, got, len);
+	if (dma_copy(dma, src, dst, len))
+		return false;
+	kvm_model_guest_read(kvm, dst, got, len);
+	return !memcmp(got, want, len);
+}
+
+static u64 shared_pins(struct kvm_iommu_ioas *kio)
+{
+	struct kvm_iommu_stats st;
+
+	kvm_iommu_get_stats(kio, &st);
+	return st.pinned_pages;
+}
+
 int main(void)
 {
 	struct phys *pm = phys_create(1ULL << 31);
 	struct vtd *hw = vtd_create(pm, VTDM_QEMU_CAP_AW48, VTDM_QEMU_ECAP_SM);
+	struct vtd *hw39 = vtd_create(pm, VTDM_QEMU_CAP_AW39, VTDM_QEMU_ECAP_SM);
 	struct intel_iommu *iommu = kt_intel_iommu_create(pm, hw, 0);
+	struct intel_iommu *iommu39 = kt_intel_iommu_create(pm, hw39, 1);
+	struct iommufd_ctx ictx = { .account_mode = IOPT_PAGES_ACCOUNT_USER };
+	struct device dev = { .name = "edu" }, nic = { .name = "nic" };
 	struct kspte_cfg cfg = npt(59);
+	struct kt_kvm_hwpt edu_hwpt, nic_hwpt;
+	struct kvm_iommu_share_info info;
+	struct kvm_iommu_stats st;
+	struct dma_dev dma, nic_dma;
+	struct io_pagetable iopt;
 	struct kvm_iommu_ioas *kio;
 	struct iommu_domain *domain;
-	struct kvm_iommu_stats st;
 	struct vtdm_stats vs;
-	struct device dev = { .name = "edu" };
-	struct dma_dev dma;
 	struct kvm *kvm;
 	bool destroyed;
 	u8 msg[64], got[64], sentinel[64];
-	u64 gpa, old_hpa;
+	u64 gpa, old_hpa, pins_before;
 	u32 reasons;
 	long kvm_tables, phys_before, backed;
 	double t0, t_attach;
@@ -124,18 +159,24 @@ int main(void)
 	if (ret)
 		return 1;
 
-	printf("\n2. IOMMU_IOAS_ALLOC(KVM fd) and attach the device: the mode is chosen per device\n");
+	printf("\n2. IOMMU_IOAS_ALLOC(KVM fd) and attach edu: the mode is chosen per device\n");
 	kt_intel_probe_device(&dev, iommu, SID);
+	kt_intel_probe_device(&nic, iommu39, SID_NIC);
+	iopt_init_table(&iopt);
+	kio = kvm_iommu_ioas_alloc(kvm->fd, &ictx, &iopt);
+	CHECK(!IS_ERR(kio), "IOAS of VM fd %d: it follows the VM's memslots (%lu), nothing pinned",
+	      kvm->fd, kt_iopt_nr_areas(&iopt));
+	if (IS_ERR(kio))
+		return 1;
 	kvm_tables = kvm->table_pages;
 	backed = kvm_model_backed(kvm);
 	phys_before = phys_allocated(pm);
 	t0 = now_us();
-	kio = kvm_iommu_ioas_alloc(kvm->fd);
-	domain = IS_ERR(kio) ? ERR_CAST(kio) : kvm_iommu_domain_alloc(kio, &dev, &reasons);
-	ret = IS_ERR(domain) ? PTR_ERR(domain) : domain->ops->attach_dev(domain, &dev);
+	ret = kt_kvm_hwpt_attach(&edu_hwpt, kio, &iopt, &dev, KVM_IOMMU_POLICY_AUTO);
 	t_attach = now_us() - t0;
-	CHECK(ret == 0 && reasons == 0, "mode SHARED, attach took %.1f ms (most of it pinning and "
-	      "faulting in the guest pages)", t_attach / 1000);
+	CHECK(ret == 0 && edu_hwpt.mode == IOMMU_KVM_MODE_SHARED,
+	      "edu: mode SHARED, attach took %.1f ms (most of it pinning and faulting in the "
+	      "guest pages)", t_attach / 1000);
 	if (ret)
 		return 1;
 	CHECK(kt_intel_ss_pointer(iommu, SID) == kvm->root,
@@ -151,19 +192,55 @@ int main(void)
 	      "pages pinned: %llu (%llu MiB, charged to RLIMIT_MEMLOCK): the device cannot "
 	      "fault, so every guest page was pinned and faulted in writable",
 	      (unsigned long long)st.pinned_pages, (unsigned long long)st.pinned_pages >> 8);
-
-	printf("\n3. the device copies the message from GPA 0x1000 to GPA 0x200000\n");
 	dma_dev_init(&dma, hw, SID);
-	ret = dma_copy(&dma, 0x1000, 0x200000, sizeof(msg));
-	kvm_model_guest_read(kvm, 0x200000, got, sizeof(got));
-	CHECK(ret == 0 && !memcmp(got, msg, sizeof(msg)), "the guest reads at 0x200000: \"%s\"",
-	      (char *)got);
+	CHECK(copy_seen(&dma, kvm, 0x1000, 0x200000, msg, sizeof(msg)),
+	      "edu copies the message from GPA 0x1000 to 0x200000; the guest reads: \"%s\"",
+	      (char *)msg);
 	vs = vtd_stats(hw);
 	printf("  IOMMU: %llu translations, %llu table walks, %llu IOTLB hits\n",
 	       (unsigned long long)vs.translations, (unsigned long long)vs.walks,
 	       (unsigned long long)vs.iotlb_hits);
 
-	printf("\n4. the VMM discards the guest page at 0x200000 (MADV_DONTNEED)\n");
+	printf("\n3. a second device, behind a unit that walks 3 levels and 39 address bits\n");
+	ret = kvm_iommu_share_query(kio, &nic, &info);
+	CHECK(ret == 0 && info.reasons,
+	      "IOMMU_KVM_SHARE_QUERY: KVM %u levels, %u-bit addresses; the unit %s levels, "
+	      "%u-bit addresses: cannot share (%s)", info.kvm_levels, info.kvm_phys_bits,
+	      info.iommu_levels == 8 ? "3" : "other", info.iommu_addr_bits,
+	      reason_names(info.reasons, why, sizeof(why)));
+	phys_before = phys_allocated(pm);
+	pins_before = kt_user.locked_vm;
+	ret = kt_kvm_hwpt_attach(&nic_hwpt, kio, &iopt, &nic, KVM_IOMMU_POLICY_AUTO);
+	CHECK(ret == 0 && nic_hwpt.mode == IOMMU_KVM_MODE_PINNED &&
+	      nic_hwpt.reasons == info.reasons,
+	      "nic: mode PINNED on the same IOAS, reasons %#x (%s)", nic_hwpt.reasons,
+	      reason_names(nic_hwpt.reasons, why, sizeof(why)));
+	CHECK(kt_iopt_npinned(&iopt) == RAM >> PAGE_SHIFT &&
+	      kt_user.locked_vm - pins_before == (long)(RAM >> PAGE_SHIFT),
+	      "a pinned IO page table built from the memslots: %lu pages pinned (charged to "
+	      "RLIMIT_MEMLOCK), %ld table pages", kt_iopt_npinned(&iopt),
+	      phys_allocated(pm) - phys_before - 3);
+	dma_dev_init(&nic_dma, hw39, SID_NIC);
+	CHECK(copy_seen(&nic_dma, kvm, 0x1000, 0x300000, msg, sizeof(msg)),
+	      "nic copies the message to GPA 0x300000; the guest reads it");
+
+	printf("\n4. the VMM hot-adds %llu MiB of RAM at GPA %#llx, later removes it\n",
+	       HOTPLUG_SIZE >> 20, HOTPLUG_GPA);
+	ret = kvm_model_set_slot(kvm, 1, HOTPLUG_GPA, HOTPLUG_SIZE, false);
+	CHECK(ret == 0 && copy_seen(&dma, kvm, 0x1000, HOTPLUG_GPA, msg, sizeof(msg)) &&
+	      copy_seen(&nic_dma, kvm, 0x1000, HOTPLUG_GPA + 0x1000, msg, sizeof(msg)),
+	      "KVM_SET_USER_MEMORY_REGION alone: edu and nic DMA into the new memory");
+	CHECK(shared_pins(kio) == (RAM + HOTPLUG_SIZE) >> PAGE_SHIFT &&
+	      kt_iopt_npinned(&iopt) == (RAM + HOTPLUG_SIZE) >> PAGE_SHIFT,
+	      "pins followed: %llu pages for edu (SHARED), %lu for nic (PINNED)",
+	      (unsigned long long)shared_pins(kio), kt_iopt_npinned(&iopt));
+	ret = kvm_model_delete_slot(kvm, 1);
+	CHECK(ret == 0 && dma_copy(&dma, 0x1000, HOTPLUG_GPA, 64) == -EFAULT &&
+	      dma_copy(&nic_dma, 0x1000, HOTPLUG_GPA, 64) == -EFAULT &&
+	      shared_pins(kio) == RAM >> PAGE_SHIFT && kt_iopt_npinned(&iopt) == RAM >> PAGE_SHIFT,
+	      "removed: DMA there is blocked for both, its pages unpinned");
+
+	printf("\n5. the VMM discards the guest page at 0x200000 (MADV_DONTNEED)\n");
 	kvm_model_discard(kvm, 0x200000, PAGE_SIZE);
 	old_hpa = kvm_model_discarded(kvm, 0x200000);
 	memcpy(sentinel, phys_va(pm, old_hpa), sizeof(sentinel));
@@ -171,37 +248,48 @@ int main(void)
 	kvm_iommu_get_stats(kio, &st);
 	vs = vtd_stats(hw);
 	CHECK(ret == -EFAULT && !memcmp(sentinel, phys_va(pm, old_hpa), sizeof(sentinel)),
-	      "DMA to 0x200000 is blocked; the discarded page is untouched");
+	      "edu's DMA to 0x200000 is blocked; the discarded page is untouched");
 	printf("  KVM flushes seen by the IOAS: %llu; IOTLB invalidations: %llu page-selective, "
 	       "%llu domain; waits: %llu\n", (unsigned long long)st.invalidations,
 	       (unsigned long long)vs.inv_iotlb_psi, (unsigned long long)vs.inv_iotlb_dsi,
 	       (unsigned long long)vs.qi_waits);
 
-	kt_kvm_domain_detach(domain, &dev);
-	kvm_iommu_domain_free(kio, domain);
-	domain->ops->free(domain);
+	kt_kvm_hwpt_detach(&nic_hwpt);
+	kt_kvm_hwpt_detach(&edu_hwpt);
 	kvm_iommu_ioas_free(kio);
+	iopt_unmap_all(&iopt, NULL);
 	kvm_model_close(kvm);
-	CHECK(destroyed && kt_mm.locked_vm == 0,
-	      "device detached, IOAS destroyed (pins released), VM fd closed: the VM is gone");
+	CHECK(destroyed && kt_mm.locked_vm == 0 && kt_user.locked_vm == 0,
+	      "devices detached, IOAS destroyed (pins released), VM fd closed: the VM is gone");
 
-	printf("\n5. the same on stock Linux 6.12, where KVM marks present entries with bit 11\n");
+	printf("\n6. the same on stock Linux 6.12, where KVM marks present entries with bit 11\n");
 	cfg = npt(11);
 	cfg.mmio_caching = true;
 	kvm = kvm_model_create(pm, &cfg, &destroyed);
 	kvm_model_set_slot(kvm, 0, 0, RAM, false);
-	kio = kvm_iommu_ioas_alloc(kvm->fd);
-	domain = kvm_iommu_domain_alloc(kio, &dev, &reasons);
+	kvm_model_guest_write(kvm, 0x1000, msg, sizeof(msg));
+	kio = kvm_iommu_ioas_alloc(kvm->fd, &ictx, &iopt);
+	domain = kvm_iommu_domain_alloc(kio, &dev, KVM_IOMMU_POLICY_SHARE_REQUIRED, &reasons);
 	CHECK(PTR_ERR(domain) == -EOPNOTSUPP && reasons ==
 	      (IOMMU_KVM_SHARE_RSVD_BITS | IOMMU_KVM_SHARE_MMIO_CACHING),
-	      "refused (EOPNOTSUPP), reasons %#x: %s", reasons,
+	      "sharing required: refused (EOPNOTSUPP), reasons %#x: %s", reasons,
 	      reason_names(reasons, why, sizeof(why)));
+	ret = kt_kvm_hwpt_attach(&edu_hwpt, kio, &iopt, &dev, KVM_IOMMU_POLICY_AUTO);
+	CHECK(ret == 0 && edu_hwpt.mode == IOMMU_KVM_MODE_PINNED &&
+	      copy_seen(&dma, kvm, 0x1000, 0x200000, msg, sizeof(msg)),
+	      "default policy: edu PINNED, and its DMA reaches the guest");
+	kt_kvm_hwpt_detach(&edu_hwpt);
 	kvm_iommu_ioas_free(kio);
+	iopt_unmap_all(&iopt, NULL);
+	iopt_destroy_table(&iopt);
 	kvm_model_close(kvm);
 
 	kt_intel_iommu_destroy(iommu);
-	CHECK(phys_allocated(pm) == 0, "teardown: no page of the platform left allocated");
+	kt_intel_iommu_destroy(iommu39);
+	CHECK(phys_allocated(pm) == 0 && kt_mm.locked_vm == 0 && kt_user.locked_vm == 0,
+	      "teardown: no page of the platform left allocated or pinned");
 	vtd_destroy(hw);
+	vtd_destroy(hw39);
 	phys_destroy(pm);
 	rcu_unregister_thread();
 	printf("\ndemo %s: %d check(s) failed\n", failures ? "FAILED" : "passed", failures);

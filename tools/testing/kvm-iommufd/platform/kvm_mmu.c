@@ -127,6 +127,7 @@ static void kvm_model_destroy(struct file *file)
 	if (kvm->root)
 		free_tree(kvm, kvm->root, kvm->cfg.root_level, false);
 	kvm->root = 0;
+	WARN_ON(!list_empty(&kvm->listeners));
 	for (i = 0; i < KVM_MODEL_SLOTS; i++)
 		kvm_model_delete_slot(kvm, i);
 	rcu_barrier();
@@ -137,6 +138,7 @@ static void kvm_model_destroy(struct file *file)
 		*kvm->destroyed = true;
 	pthread_rwlock_destroy(&kvm->mmu_lock);
 	pthread_mutex_destroy(&kvm->importers_lock);
+	pthread_mutex_destroy(&kvm->slots_lock);
 	free(kvm);
 }
 
@@ -155,6 +157,8 @@ struct kvm *kvm_model_create(struct phys *pm, const struct kspte_cfg *cfg,
 	pthread_rwlock_init(&kvm->mmu_lock, NULL);
 	pthread_mutex_init(&kvm->importers_lock, NULL);
 	INIT_LIST_HEAD(&kvm->importers);
+	pthread_mutex_init(&kvm->slots_lock, NULL);
+	INIT_LIST_HEAD(&kvm->listeners);
 	kvm->file.private_data = kvm;
 	kvm->file.is_kvm = true;
 	kvm->file.release = kvm_model_destroy;
@@ -182,45 +186,150 @@ void kvm_model_close(struct kvm *kvm)
 	kt_file_close(kvm->fd);
 }
 
+/* ---- memslots, and the exporter's memslot notifications ---- */
+
+static void slot_desc(const struct kvm_model_slot *s, struct kvm_tdp_memslot *d)
+{
+	d->gpa = s->base_gfn << PAGE_SHIFT;
+	d->size = s->npages << PAGE_SHIFT;
+	d->hva = s->hva;
+	d->readonly = s->readonly;
+	d->dirty_log = s->dirty_log;
+}
+
+/*
+ * KVM's order for one change: every listener prepares (the first failure
+ * aborts the ones before it and fails the change), KVM makes the change,
+ * every listener commits.  Called with slots_lock held.
+ */
+static int slots_prepare(struct kvm *kvm, const struct kvm_tdp_memslot *old,
+			 const struct kvm_tdp_memslot *new,
+			 enum kvm_tdp_memslot_change change)
+{
+	struct kvm_tdp_memslot_listener *l, *failed = NULL;
+	int ret = 0;
+
+	list_for_each_entry(l, &kvm->listeners, node) {
+		ret = l->ops->prepare(l, old, new, change);
+		if (ret) {
+			failed = l;
+			break;
+		}
+	}
+	/* kvm_prepare_memory_region() fails after the listeners prepared */
+	if (!ret && kt_should_fail("kvm_prepare_memory_region"))
+		ret = -ENOMEM;
+	if (!ret)
+		return 0;
+	list_for_each_entry(l, &kvm->listeners, node) {
+		if (l == failed)
+			break;
+		l->ops->abort(l, old, new, change);
+	}
+	return ret;
+}
+
+static void slots_commit(struct kvm *kvm, const struct kvm_tdp_memslot *old,
+			 const struct kvm_tdp_memslot *new,
+			 enum kvm_tdp_memslot_change change)
+{
+	struct kvm_tdp_memslot_listener *l;
+
+	list_for_each_entry(l, &kvm->listeners, node)
+		l->ops->commit(l, old, new, change);
+}
+
+static bool slot_overlaps(struct kvm *kvm, unsigned int skip, u64 gfn, u64 npages)
+{
+	unsigned int i;
+
+	for (i = 0; i < KVM_MODEL_SLOTS; i++) {
+		struct kvm_model_slot *s = &kvm->slots[i];
+
+		if (i != skip && s->used && gfn < s->base_gfn + s->npages &&
+		    s->base_gfn < gfn + npages)
+			return true;
+	}
+	return false;
+}
+
 int kvm_model_set_slot(struct kvm *kvm, unsigned int slot, u64 gpa, u64 size,
 		       bool readonly)
 {
+	struct kvm_tdp_memslot desc;
 	struct kvm_model_slot *s;
+	int ret;
 
 	if (slot >= KVM_MODEL_SLOTS || !size || (gpa | size) & (PAGE_SIZE - 1))
 		return -EINVAL;
+	pthread_mutex_lock(&kvm->slots_lock);
 	s = &kvm->slots[slot];
-	if (s->used)
-		return -EEXIST;
+	ret = -EEXIST;
+	if (s->used || slot_overlaps(kvm, slot, gpa >> PAGE_SHIFT, size >> PAGE_SHIFT))
+		goto out_unlock;
+	ret = -ENOMEM;
 	s->backing = calloc(size >> PAGE_SHIFT, sizeof(u64));
 	s->discarded = calloc(size >> PAGE_SHIFT, sizeof(u64));
 	s->pages = calloc(size >> PAGE_SHIFT, sizeof(*s->pages));
-	if (!s->backing || !s->discarded || !s->pages) {
-		free(s->backing);
-		free(s->discarded);
-		free(s->pages);
-		return -ENOMEM;
-	}
+	if (!s->backing || !s->discarded || !s->pages)
+		goto out_free;
 	s->hva = kvm_model_hva(kvm, gpa);
 	s->base_gfn = gpa >> PAGE_SHIFT;
 	s->npages = size >> PAGE_SHIFT;
 	s->readonly = readonly;
-	s->used = true;
+	s->dirty_log = false;
+	slot_desc(s, &desc);
+	ret = slots_prepare(kvm, NULL, &desc, KVM_TDP_SLOT_CREATE);
+	if (ret) {
+		u64 i;
+
+		/* the VMM unmaps the memory it had prepared for the slot */
+		for (i = 0; i < s->npages; i++) {
+			WARN_ON(s->pages[i].pins);
+			phys_free(kvm->pm, s->backing[i], 0);
+		}
+		goto out_free;
+	}
+	__atomic_store_n(&s->used, true, __ATOMIC_RELEASE);
+	slots_commit(kvm, NULL, &desc, KVM_TDP_SLOT_CREATE);
+	pthread_mutex_unlock(&kvm->slots_lock);
 	return 0;
+
+out_free:
+	free(s->backing);
+	free(s->discarded);
+	free(s->pages);
+	s->backing = s->discarded = NULL;
+	s->pages = NULL;
+out_unlock:
+	pthread_mutex_unlock(&kvm->slots_lock);
+	return ret;
 }
 
 int kvm_model_delete_slot(struct kvm *kvm, unsigned int slot)
 {
+	struct kvm_tdp_memslot desc;
 	struct kvm_model_slot *s;
+	int ret;
 	u64 i;
 
-	if (slot >= KVM_MODEL_SLOTS || !kvm->slots[slot].used)
+	if (slot >= KVM_MODEL_SLOTS)
 		return -EINVAL;
+	pthread_mutex_lock(&kvm->slots_lock);
 	s = &kvm->slots[slot];
+	ret = -EINVAL;
+	if (!s->used)
+		goto out_unlock;
+	slot_desc(s, &desc);
+	ret = slots_prepare(kvm, &desc, NULL, KVM_TDP_SLOT_DELETE);
+	if (ret)
+		goto out_unlock;
+	/* KVM invalidates the slot (no new faults), then zaps and flushes */
+	__atomic_store_n(&s->used, false, __ATOMIC_RELEASE);
 	kvm_model_zap(kvm, s->base_gfn, s->base_gfn + s->npages, false);
-	s->used = false;
+	slots_commit(kvm, &desc, NULL, KVM_TDP_SLOT_DELETE);
+	/* The VMM frees the memory after the ioctl: nothing may pin it now */
 	for (i = 0; i < s->npages; i++) {
-		/* pinned pages belong to their pinner until unpinned (a leak here) */
 		WARN_ON(s->pages[i].pins);
 		phys_free(kvm->pm, s->backing[i], 0);
 		phys_free(kvm->pm, s->discarded[i], 0);
@@ -230,7 +339,109 @@ int kvm_model_delete_slot(struct kvm *kvm, unsigned int slot)
 	free(s->pages);
 	s->backing = s->discarded = NULL;
 	s->pages = NULL;
-	return 0;
+out_unlock:
+	pthread_mutex_unlock(&kvm->slots_lock);
+	return ret;
+}
+
+int kvm_model_move_slot(struct kvm *kvm, unsigned int slot, u64 new_gpa)
+{
+	struct kvm_tdp_memslot old, new;
+	struct kvm_model_slot *s;
+	u64 old_gfn;
+	int ret;
+
+	if (slot >= KVM_MODEL_SLOTS || new_gpa & (PAGE_SIZE - 1))
+		return -EINVAL;
+	pthread_mutex_lock(&kvm->slots_lock);
+	s = &kvm->slots[slot];
+	ret = -EINVAL;
+	if (!s->used)
+		goto out_unlock;
+	ret = -EEXIST;
+	if (slot_overlaps(kvm, slot, new_gpa >> PAGE_SHIFT, s->npages))
+		goto out_unlock;
+	slot_desc(s, &old);
+	new = old;
+	new.gpa = new_gpa;
+	ret = slots_prepare(kvm, &old, &new, KVM_TDP_SLOT_MOVE);
+	if (ret)
+		goto out_unlock;
+	old_gfn = s->base_gfn;
+	__atomic_store_n(&s->used, false, __ATOMIC_RELEASE);
+	kvm_model_zap(kvm, old_gfn, old_gfn + s->npages, false);
+	s->base_gfn = new_gpa >> PAGE_SHIFT;
+	__atomic_store_n(&s->used, true, __ATOMIC_RELEASE);
+	slots_commit(kvm, &old, &new, KVM_TDP_SLOT_MOVE);
+out_unlock:
+	pthread_mutex_unlock(&kvm->slots_lock);
+	return ret;
+}
+
+int kvm_model_set_dirty_log(struct kvm *kvm, unsigned int slot, bool on)
+{
+	struct kvm_tdp_memslot old, new;
+	struct kvm_model_slot *s;
+	int ret;
+
+	if (slot >= KVM_MODEL_SLOTS)
+		return -EINVAL;
+	pthread_mutex_lock(&kvm->slots_lock);
+	s = &kvm->slots[slot];
+	ret = -EINVAL;
+	if (!s->used)
+		goto out_unlock;
+	slot_desc(s, &old);
+	new = old;
+	new.dirty_log = on;
+	ret = slots_prepare(kvm, &old, &new, KVM_TDP_SLOT_FLAGS);
+	if (ret)
+		goto out_unlock;
+	s->dirty_log = on;
+	/* KVM write-protects the slot to log writes */
+	if (on)
+		kvm_model_wrprot(kvm, s->base_gfn, s->base_gfn + s->npages);
+	slots_commit(kvm, &old, &new, KVM_TDP_SLOT_FLAGS);
+out_unlock:
+	pthread_mutex_unlock(&kvm->slots_lock);
+	return ret;
+}
+
+int kvm_tdp_export_listen(struct kvm *kvm, struct kvm_tdp_memslot_listener *l)
+{
+	struct kvm_tdp_memslot desc;
+	unsigned int i, j;
+	int ret = 0;
+
+	pthread_mutex_lock(&kvm->slots_lock);
+	for (i = 0; i < KVM_MODEL_SLOTS && !ret; i++) {
+		if (!kvm->slots[i].used)
+			continue;
+		slot_desc(&kvm->slots[i], &desc);
+		ret = l->ops->prepare(l, NULL, &desc, KVM_TDP_SLOT_CREATE);
+		if (!ret)
+			l->ops->commit(l, NULL, &desc, KVM_TDP_SLOT_CREATE);
+	}
+	if (ret) {
+		/* Undo the slots reported before the failing one */
+		for (j = 0; j + 1 < i; j++) {
+			if (!kvm->slots[j].used)
+				continue;
+			slot_desc(&kvm->slots[j], &desc);
+			l->ops->commit(l, &desc, NULL, KVM_TDP_SLOT_DELETE);
+		}
+	} else {
+		list_add_tail(&l->node, &kvm->listeners);
+	}
+	pthread_mutex_unlock(&kvm->slots_lock);
+	return ret;
+}
+
+void kvm_tdp_export_unlisten(struct kvm *kvm, struct kvm_tdp_memslot_listener *l)
+{
+	pthread_mutex_lock(&kvm->slots_lock);
+	list_del(&l->node);
+	pthread_mutex_unlock(&kvm->slots_lock);
 }
 
 static int ensure_root(struct kvm *kvm)
@@ -557,20 +768,35 @@ unsigned long kvm_model_hva(struct kvm *kvm, u64 gpa)
 	return KVM_MODEL_HVA_BASE + ((u64)kvm->id << KVM_MODEL_HVA_SHIFT) + gpa;
 }
 
+/* The slot the VMM maps at @hva: a moved slot keeps its mapping. */
+static struct kvm_model_slot *find_slot_hva(struct kvm *kvm, unsigned long hva)
+{
+	unsigned int i;
+
+	for (i = 0; i < KVM_MODEL_SLOTS; i++) {
+		struct kvm_model_slot *s = &kvm->slots[i];
+
+		/* the VMM's memory exists before KVM installs the slot */
+		if (s->backing && hva >= s->hva && hva < s->hva + (s->npages << PAGE_SHIFT))
+			return s;
+	}
+	return NULL;
+}
+
 struct page *kvm_model_hva_to_page(unsigned long hva, bool write)
 {
-	u64 off = hva - KVM_MODEL_HVA_BASE, gpa, *backing;
+	u64 off = hva - KVM_MODEL_HVA_BASE, idx, *backing;
 	struct kvm_model_slot *s;
 	struct kvm *kvm;
 
 	if (hva < KVM_MODEL_HVA_BASE || (off >> KVM_MODEL_HVA_SHIFT) >= KVM_MODEL_MAX)
 		return NULL;
 	kvm = kvm_models[off >> KVM_MODEL_HVA_SHIFT];
-	gpa = off & ((1ULL << KVM_MODEL_HVA_SHIFT) - 1);
-	s = kvm ? find_slot(kvm, gpa >> PAGE_SHIFT) : NULL;
+	s = kvm ? find_slot_hva(kvm, hva) : NULL;
 	if (!s || (write && s->readonly))
 		return NULL;
-	backing = &s->backing[(gpa >> PAGE_SHIFT) - s->base_gfn];
+	idx = (hva - s->hva) >> PAGE_SHIFT;
+	backing = &s->backing[idx];
 	if (!*backing) {			/* the VMM touches the page */
 		u64 p = phys_alloc(kvm->pm, 0), zero = 0;
 
@@ -580,8 +806,8 @@ struct page *kvm_model_hva_to_page(unsigned long hva, bool write)
 						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 			phys_free(kvm->pm, p, 0);
 	}
-	s->pages[(gpa >> PAGE_SHIFT) - s->base_gfn].hpa = *backing;
-	return &s->pages[(gpa >> PAGE_SHIFT) - s->base_gfn];
+	s->pages[idx].hpa = *backing;
+	return &s->pages[idx];
 }
 
 /* Sum over every guest page: its pins, or whether a host page backs it. */
@@ -605,26 +831,4 @@ long kvm_model_pinned(struct kvm *kvm)
 long kvm_model_backed(struct kvm *kvm)
 {
 	return count_pages(kvm, false);
-}
-
-int kvm_tdp_export_for_each_memslot(struct kvm *kvm,
-				    int (*fn)(void *arg, const struct kvm_tdp_memslot *slot),
-				    void *arg)
-{
-	unsigned int i;
-	int ret = 0;
-
-	for (i = 0; i < KVM_MODEL_SLOTS && !ret; i++) {
-		struct kvm_model_slot *s = &kvm->slots[i];
-		struct kvm_tdp_memslot m;
-
-		if (!s->used)
-			continue;
-		m.gpa = s->base_gfn << PAGE_SHIFT;
-		m.size = s->npages << PAGE_SHIFT;
-		m.hva = s->hva;
-		m.readonly = s->readonly;
-		ret = fn(arg, &m);
-	}
-	return ret;
 }

@@ -40,6 +40,7 @@ struct page {
 struct kvm_model_slot {
 	bool used;
 	bool readonly;
+	bool dirty_log;
 	u64 base_gfn;
 	u64 npages;
 	u64 *backing;		/* host page HPA per GFN, 0 = never touched */
@@ -59,6 +60,9 @@ struct kvm {
 	struct kvm_model_slot slots[KVM_MODEL_SLOTS];
 	pthread_mutex_t importers_lock;	/* protects importers */
 	struct list_head importers;
+	/* KVM's slots_lock: serialises memslot changes; protects listeners */
+	pthread_mutex_t slots_lock;
+	struct list_head listeners;
 	/* test knob: the next @skip_invalidate importer calls are dropped */
 	int skip_invalidate;
 	/* counters */
@@ -74,6 +78,10 @@ void kvm_model_close(struct kvm *kvm);
 int kvm_model_set_slot(struct kvm *kvm, unsigned int slot, u64 gpa, u64 size,
 		       bool readonly);
 int kvm_model_delete_slot(struct kvm *kvm, unsigned int slot);
+/* KVM_MR_MOVE: same memory (same HVA), new GPA */
+int kvm_model_move_slot(struct kvm *kvm, unsigned int slot, u64 new_gpa);
+/* KVM_MR_FLAGS_ONLY with KVM_MEM_LOG_DIRTY_PAGES: on write-protects the slot */
+int kvm_model_set_dirty_log(struct kvm *kvm, unsigned int slot, bool on);
 
 /* A vCPU access: fault the page in as KVM would, then read or write it. */
 int kvm_model_guest_write(struct kvm *kvm, u64 gpa, const void *buf, size_t len);

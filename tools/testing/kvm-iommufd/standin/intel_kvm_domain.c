@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Stand-in intel-iommu KVM-TDP domain: see intel_kvm_domain.h. */
 #include "intel_kvm_domain.h"
+#include <linux/kvm_iommufd.h>
+#include <uapi/linux/iommufd_kvm.h>
+#include "intel_paging_domain.h"
 #include "../../../../arch/x86/kvm-iommu/vtd.h"
 #include <linux/kvm_tdp_export.h>
 
@@ -90,6 +93,19 @@ static const struct iommu_domain_ops kt_kvm_domain_ops = {
 	.free = kd_free,
 };
 
+/* As the driver's op: the unit's check, walk coherency as the driver rules. */
+static void kt_kvm_tdp_share_info(struct device *dev, const struct kvm_tdp_format *fmt,
+				  struct kvm_iommu_share_info *info)
+{
+	struct intel_iommu *iommu = dev->iommu;
+	/* scalable-mode walk coherency, or caching mode: an emulated unit */
+	bool coherent = (iommu->ecap & KVM_IOMMU_VTD_ECAP_SMPWC) || (iommu->cap & CAP_CM);
+
+	kvm_iommu_vtd_share_check(fmt, iommu->cap, iommu->ecap, coherent, info);
+	if (dev->kt_no_share)
+		info->reasons |= IOMMU_KVM_SHARE_DEVICE;
+}
+
 static struct iommu_domain *kt_alloc_kvm_tdp(struct device *dev,
 					     const struct kvm_tdp_export *exp,
 					     u32 *reasons)
@@ -97,11 +113,9 @@ static struct iommu_domain *kt_alloc_kvm_tdp(struct device *dev,
 	struct intel_iommu *iommu = dev->iommu;
 	struct kvm_iommu_share_info info;
 	struct kt_kvm_domain *kd;
-	/* scalable-mode walk coherency, or caching mode: an emulated unit */
-	bool coherent = (iommu->ecap & KVM_IOMMU_VTD_ECAP_SMPWC) || (iommu->cap & CAP_CM);
 
-	*reasons = kvm_iommu_vtd_share_check(&exp->fmt, iommu->cap, iommu->ecap,
-					     coherent, &info);
+	kt_kvm_tdp_share_info(dev, &exp->fmt, &info);
+	*reasons = info.reasons;
 	if (*reasons)
 		return ERR_PTR(-EOPNOTSUPP);
 	kd = kzalloc(sizeof(*kd), GFP_KERNEL);
@@ -117,7 +131,9 @@ static struct iommu_domain *kt_alloc_kvm_tdp(struct device *dev,
 }
 
 const struct iommu_ops kt_intel_iommu_ops = {
+	.domain_alloc_paging = kt_intel_domain_alloc_paging,	/* intel_paging_domain.c */
 	.domain_alloc_kvm_tdp = kt_alloc_kvm_tdp,
+	.kvm_tdp_share_info = kt_kvm_tdp_share_info,
 };
 
 void kt_intel_probe_device(struct device *dev, struct intel_iommu *iommu, u16 sid)

@@ -28,6 +28,8 @@ struct kt_shared {
 	bool vm_closed;
 	struct device dev;
 	struct dma_dev dma;
+	struct iommufd_ctx ictx;	/* the iommufd the IOAS belongs to */
+	struct io_pagetable iopt;	/* the IOAS's table, mirroring the memslots */
 	struct kvm_iommu_ioas *kio;
 	struct iommu_domain *domain;
 	bool attached;
@@ -55,6 +57,8 @@ static bool setup(struct kt_shared *s, const struct kspte_cfg *cfg, u64 cap, u64
 	ASSERT_EQ(kvm_model_set_slot(s->kvm, 0, 0, RAM, false), 0);
 	kt_intel_probe_device(&s->dev, s->iommu, KT_SID);
 	dma_dev_init(&s->dma, s->hw, KT_SID);
+	s->ictx.account_mode = IOPT_PAGES_ACCOUNT_USER;
+	iopt_init_table(&s->iopt);
 	return true;
 }
 
@@ -63,13 +67,14 @@ static int share(struct kt_shared *s, u32 *reasons)
 {
 	int ret;
 
-	s->kio = kvm_iommu_ioas_alloc(s->kvm->fd);
+	s->kio = kvm_iommu_ioas_alloc(s->kvm->fd, &s->ictx, &s->iopt);
 	if (IS_ERR(s->kio)) {
 		ret = PTR_ERR(s->kio);
 		s->kio = NULL;
 		return ret;
 	}
-	s->domain = kvm_iommu_domain_alloc(s->kio, &s->dev, reasons);
+	s->domain = kvm_iommu_domain_alloc(s->kio, &s->dev,
+					   KVM_IOMMU_POLICY_SHARE_REQUIRED, reasons);
 	if (IS_ERR(s->domain)) {
 		ret = PTR_ERR(s->domain);
 		s->domain = NULL;
@@ -96,8 +101,10 @@ static void close_iommufd(struct kt_shared *s)
 		s->domain->ops->free(s->domain);
 		s->domain = NULL;
 	}
+	/* as iommufd_ioas_destroy(): stop mirroring, then empty the table */
 	kvm_iommu_ioas_free(s->kio);
 	s->kio = NULL;
+	iopt_unmap_all(&s->iopt, NULL);
 }
 
 static void close_vm(struct kt_shared *s)
@@ -112,6 +119,7 @@ static bool teardown(struct kt_shared *s)
 	long left;
 
 	close_iommufd(s);
+	iopt_destroy_table(&s->iopt);
 	close_vm(s);
 	ASSERT_TRUE(s->vm_destroyed);
 	kt_intel_iommu_destroy(s->iommu);
@@ -406,10 +414,16 @@ TEST(shared_ioas_rejects_fds_that_are_not_vms)
 	int fd = kt_file_install(&f);
 
 	ASSERT_GE(fd, 0);
-	ASSERT_EQ(PTR_ERR(kvm_iommu_ioas_alloc(fd)), -EINVAL);
+	struct iommufd_ctx ictx = { .account_mode = IOPT_PAGES_ACCOUNT_USER };
+	struct io_pagetable iopt;
+
+	iopt_init_table(&iopt);
+	ASSERT_EQ(PTR_ERR(kvm_iommu_ioas_alloc(fd, &ictx, &iopt)), -EINVAL);
 	ASSERT_EQ(f.refs, 1);			/* the reference was dropped */
-	ASSERT_EQ(PTR_ERR(kvm_iommu_ioas_alloc(60)), -EBADF);
-	ASSERT_EQ(PTR_ERR(kvm_iommu_ioas_alloc(-1)), -EBADF);
+	ASSERT_EQ(PTR_ERR(kvm_iommu_ioas_alloc(60, &ictx, &iopt)), -EBADF);
+	ASSERT_EQ(PTR_ERR(kvm_iommu_ioas_alloc(-1, &ictx, &iopt)), -EBADF);
+	ASSERT_EQ(kt_iopt_nr_areas(&iopt), 0);
+	iopt_destroy_table(&iopt);
 	ASSERT_EQ(kt_file_close(fd), 0);
 	return true;
 }
@@ -493,6 +507,7 @@ TEST(shared_attach_fail_nth_sweep)
 		ASSERT_EQ(kt_intel_ss_pointer(s.iommu, KT_SID), 0);
 		kvm_iommu_ioas_free(s.kio);
 		s.kio = NULL;
+		iopt_unmap_all(&s.iopt, NULL);
 		ASSERT_EQ(kt_alloc_live(), live);
 		ASSERT_TRUE(teardown(&s));
 	}

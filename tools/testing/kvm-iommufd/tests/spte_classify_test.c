@@ -23,6 +23,7 @@
 #include "../platform/kvm_spte.h"
 #include "fixture.h"
 #include <linux/kvm_tdp_export.h>
+#include <linux/kvm_iommufd.h>
 #include <uapi/linux/iommufd_kvm.h>
 
 #define IOVA	0x40201000ULL	/* L4 0, L3 1, L2 1, L1 1 */

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One KVM-sourced IOAS, two devices: A behind a VT-d unit that can walk
+ * KVM's table (SHARED), B behind a unit that cannot (3-level, 39-bit:
+ * PINNED through the IOAS's io_pagetable).  Both must DMA correctly, with
+ * no call from the VMM to the IOAS, through a sequence of memslot changes:
+ * create, move, dirty logging on and off, delete, and a create refused by
+ * RLIMIT_MEMLOCK.  Pins and charges are counted at every step, on both
+ * sides (the core's SHARED pins, the io_pagetable's pinned pages).
+ */
+#include <stdio.h>
+
+#include "../harness/test.h"
+#include "../platform/kvm_mmu.h"
+#include "../standin/intel_kvm_domain.h"
+#include "../standin/kvm_hwpt.h"
+#include <linux/kvm_iommufd.h>
+#include "fixture.h"
+#include <uapi/linux/iommufd_kvm.h>
+
+#define RAM		(16ULL << 20)
+#define SID_A		0x0018		/* 00:03.0 */
+#define SID_B		0x0020		/* 00:04.0 */
+#define SLOT1_GPA	(32ULL << 20)
+#define SLOT1_MOVED	(48ULL << 20)
+#define SLOT1_SIZE	(2ULL << 20)
+#define SRC		0x1000ULL
+#define LEN		4000
+
+struct kt_mixed {
+	struct phys *pm;
+	struct vtd *hw[2];
+	struct intel_iommu *iommu[2];
+	struct kvm *kvm;
+	bool vm_destroyed;
+	struct device dev[2];
+	struct dma_dev dma[2];
+	struct iommufd_ctx ictx;
+	struct io_pagetable iopt;
+	struct kvm_iommu_ioas *kio;
+	struct kt_kvm_hwpt hwpt[2];
+	u8 pattern[LEN];
+};
+
+static bool setup(struct kt_mixed *m)
+{
+	static const u64 caps[2] = { VTDM_QEMU_CAP_AW48, VTDM_QEMU_CAP_AW39 };
+	static const u16 sids[2] = { SID_A, SID_B };
+	struct kspte_cfg c = {
+		.present_bit = 59, .phys_bits = 40, .nx_huge_pages = true,
+		.root_level = 4, .max_leaf_level = 3,
+	};
+	unsigned int i;
+
+	memset(m, 0, sizeof(*m));
+	m->pm = phys_create(1ULL << 31);
+	ASSERT_TRUE(m->pm);
+	for (i = 0; i < 2; i++) {
+		m->hw[i] = vtd_create(m->pm, caps[i], VTDM_QEMU_ECAP_SM);
+		ASSERT_TRUE(m->hw[i]);
+		m->iommu[i] = kt_intel_iommu_create(m->pm, m->hw[i], i);
+		ASSERT_TRUE(m->iommu[i]);
+		kt_intel_probe_device(&m->dev[i], m->iommu[i], sids[i]);
+		dma_dev_init(&m->dma[i], m->hw[i], sids[i]);
+	}
+	m->kvm = kvm_model_create(m->pm, &c, &m->vm_destroyed);
+	ASSERT_TRUE(m->kvm);
+	ASSERT_EQ(kvm_model_set_slot(m->kvm, 0, 0, RAM, false), 0);
+	for (i = 0; i < LEN; i++)
+		m->pattern[i] = (u8)(i * 7 + 3);
+	ASSERT_EQ(kvm_model_guest_write(m->kvm, SRC, m->pattern, LEN), 0);
+
+	m->ictx.account_mode = IOPT_PAGES_ACCOUNT_USER;
+	iopt_init_table(&m->iopt);
+	m->kio = kvm_iommu_ioas_alloc(m->kvm->fd, &m->ictx, &m->iopt);
+	ASSERT_FALSE(IS_ERR(m->kio));
+	return true;
+}
+
+static bool teardown(struct kt_mixed *m)
+{
+	unsigned int i;
+	long left;
+
+	for (i = 0; i < 2; i++)
+		kt_kvm_hwpt_detach(&m->hwpt[i]);
+	kvm_iommu_ioas_free(m->kio);
+	iopt_unmap_all(&m->iopt, NULL);
+	iopt_destroy_table(&m->iopt);
+	kvm_model_close(m->kvm);
+	ASSERT_TRUE(m->vm_destroyed);
+	ASSERT_EQ(kt_mm.locked_vm, 0);
+	ASSERT_EQ(kt_mm.pinned_vm, 0);
+	ASSERT_EQ(kt_user.locked_vm, 0);
+	for (i = 0; i < 2; i++) {
+		kt_intel_iommu_destroy(m->iommu[i]);
+		vtd_destroy(m->hw[i]);
+	}
+	left = phys_allocated(m->pm);
+	phys_destroy(m->pm);
+	ASSERT_EQ(left, 0);
+	return true;
+}
+
+/* Device @i copies the pattern from SRC to @gpa; the guest must read it there. */
+static bool dma_reaches(struct kt_mixed *m, unsigned int i, u64 gpa)
+{
+	u8 got[LEN];
+
+	memset(got, 0, sizeof(got));
+	ASSERT_EQ(kvm_model_guest_write(m->kvm, gpa, got, LEN), 0);
+	ASSERT_EQ(dma_copy(&m->dma[i], SRC, gpa, LEN), 0);
+	ASSERT_EQ(kvm_model_guest_read(m->kvm, gpa, got, LEN), 0);
+	ASSERT_EQ(memcmp(got, m->pattern, LEN), 0);
+	return true;
+}
+
+static u64 shared_pins(struct kt_mixed *m)
+{
+	struct kvm_iommu_stats st;
+
+	kvm_iommu_get_stats(m->kio, &st);
+	return st.pinned_pages;
+}
+
+/* Both devices on one IOAS, in different modes, and the reasons of B's. */
+static bool attach_both(struct kt_mixed *m)
+{
+	struct kvm_iommu_share_info info;
+	u32 want;
+
+	ASSERT_EQ(kt_kvm_hwpt_attach(&m->hwpt[0], m->kio, &m->iopt, &m->dev[0],
+				     KVM_IOMMU_POLICY_AUTO), 0);
+	ASSERT_EQ(m->hwpt[0].mode, IOMMU_KVM_MODE_SHARED);
+	ASSERT_EQ(m->hwpt[0].reasons, 0);
+	ASSERT_EQ(kt_kvm_hwpt_attach(&m->hwpt[1], m->kio, &m->iopt, &m->dev[1],
+				     KVM_IOMMU_POLICY_AUTO), 0);
+	ASSERT_EQ(m->hwpt[1].mode, IOMMU_KVM_MODE_PINNED);
+	/* the reasons are those of the unit's check against KVM's format */
+	ASSERT_EQ(kvm_iommu_share_query(m->kio, &m->dev[1], &info), 0);
+	ASSERT_EQ(m->hwpt[1].reasons, info.reasons);
+	want = IOMMU_KVM_SHARE_LEVELS | IOMMU_KVM_SHARE_ADDR_WIDTH;
+	ASSERT_EQ(info.reasons, want);
+	ASSERT_EQ(info.kvm_levels, 4);
+	ASSERT_EQ(info.iommu_levels, 1u << 3);
+	ASSERT_EQ(info.iommu_addr_bits, 39);
+	ASSERT_EQ(info.kvm_phys_bits, 40);
+	/* A walks KVM's root; B walks a table of its own */
+	ASSERT_EQ(kvm_iommu_ioas_root(m->kio), m->kvm->root);
+	ASSERT_EQ(kt_intel_ss_pointer(m->iommu[0], SID_A), m->kvm->root);
+	ASSERT_NE(kt_intel_ss_pointer(m->iommu[1], SID_B), 0);
+	ASSERT_NE(kt_intel_ss_pointer(m->iommu[1], SID_B), m->kvm->root);
+	return true;
+}
+
+TEST(mixed_modes)
+{
+	const u64 ram_pages = RAM >> PAGE_SHIFT, slot_pages = SLOT1_SIZE >> PAGE_SHIFT;
+	struct kvm_iommu_stats st;
+	struct kt_mixed m;
+	unsigned int i;
+
+	ASSERT_TRUE(setup(&m));
+	/* the mirror pins nothing until a PINNED domain exists */
+	ASSERT_EQ(kt_iopt_nr_areas(&m.iopt), 1);
+	ASSERT_EQ(kt_iopt_npinned(&m.iopt), 0);
+	ASSERT_TRUE(attach_both(&m));
+	ASSERT_EQ(shared_pins(&m), ram_pages);
+	ASSERT_EQ(kt_iopt_npinned(&m.iopt), ram_pages);
+	ASSERT_EQ(kt_mm.locked_vm, (long)ram_pages);		/* SHARED pins */
+	ASSERT_EQ(kt_user.locked_vm, (long)ram_pages);	/* iommufd's pins */
+	for (i = 0; i < 2; i++)
+		ASSERT_TRUE(dma_reaches(&m, i, 0x200000 + i * 0x100000));
+
+	/* create: both devices reach the new slot */
+	ASSERT_EQ(kvm_model_set_slot(m.kvm, 1, SLOT1_GPA, SLOT1_SIZE, false), 0);
+	ASSERT_EQ(shared_pins(&m), ram_pages + slot_pages);
+	ASSERT_EQ(kt_iopt_npinned(&m.iopt), ram_pages + slot_pages);
+	for (i = 0; i < 2; i++)
+		ASSERT_TRUE(dma_reaches(&m, i, SLOT1_GPA + 0x10000 + i * 0x1000));
+
+	/* move: the same memory at the new GPA, nothing at the old */
+	ASSERT_EQ(kvm_model_move_slot(m.kvm, 1, SLOT1_MOVED), 0);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(dma_copy(&m.dma[i], SRC, SLOT1_GPA + 0x20000, LEN), -EFAULT);
+		ASSERT_TRUE(dma_reaches(&m, i, SLOT1_MOVED + 0x20000 + i * 0x1000));
+	}
+	ASSERT_EQ(shared_pins(&m), ram_pages + slot_pages);
+	ASSERT_EQ(kt_iopt_npinned(&m.iopt), ram_pages + slot_pages);
+
+	/*
+	 * Dirty logging write-protects the slot in KVM's table: the SHARED
+	 * device's writes fault, the PINNED device's do not.  When it stops,
+	 * the core makes the pinned slot writable again.
+	 */
+	ASSERT_EQ(kvm_model_set_dirty_log(m.kvm, 1, true), 0);
+	ASSERT_EQ(dma_copy(&m.dma[0], SRC, SLOT1_MOVED + 0x30000, LEN), -EFAULT);
+	ASSERT_TRUE(dma_reaches(&m, 1, SLOT1_MOVED + 0x31000));
+	ASSERT_EQ(kvm_model_set_dirty_log(m.kvm, 1, false), 0);
+	ASSERT_EQ(dma_copy(&m.dma[0], SRC, SLOT1_MOVED + 0x30000, LEN), 0);
+	ASSERT_TRUE(dma_reaches(&m, 0, SLOT1_MOVED + 0x32000));
+
+	/* delete: blocked for both, and every pin of the slot dropped */
+	ASSERT_EQ(kvm_model_delete_slot(m.kvm, 1), 0);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(dma_copy(&m.dma[i], SRC, SLOT1_MOVED + 0x40000, LEN), -EFAULT);
+	ASSERT_EQ(shared_pins(&m), ram_pages);
+	ASSERT_EQ(kt_iopt_npinned(&m.iopt), ram_pages);
+	ASSERT_EQ(kt_mm.locked_vm, (long)ram_pages);
+	ASSERT_EQ(kt_user.locked_vm, (long)ram_pages);
+	ASSERT_EQ(kvm_model_pinned(m.kvm), 2 * (long)ram_pages);
+
+	/* a slot the devices cannot pin within RLIMIT_MEMLOCK is refused */
+	kt_mm.memlock_limit = ram_pages + slot_pages / 2;
+	ASSERT_EQ(kvm_model_set_slot(m.kvm, 1, SLOT1_GPA, SLOT1_SIZE, false), -ENOMEM);
+	kt_mm.memlock_limit = LONG_MAX;
+	ASSERT_FALSE(m.kvm->slots[1].used);
+	ASSERT_EQ(kt_iopt_nr_areas(&m.iopt), 1);
+	ASSERT_EQ(shared_pins(&m), ram_pages);
+	ASSERT_EQ(kt_iopt_npinned(&m.iopt), ram_pages);
+	ASSERT_EQ(kt_mm.locked_vm, (long)ram_pages);
+	ASSERT_EQ(kt_user.locked_vm, (long)ram_pages);
+	for (i = 0; i < 2; i++)
+		ASSERT_TRUE(dma_reaches(&m, i, 0x400000 + i * 0x1000));
+
+	kvm_iommu_get_stats(m.kio, &st);
+	ASSERT_EQ(st.memslot_changes, 5);	/* create, move, flags x2, delete */
+	ASSERT_EQ(st.mirror_errors, 0);
+	ASSERT_TRUE(teardown(&m));
+	return true;
+}
+
+/*
+ * Every allocation and injected failure on the memslot paths (KVM's own
+ * prepare included) fails the change with an errno and leaves the IOAS as
+ * it was: pins, charges, areas; the devices still DMA.
+ */
+TEST(mixed_modes_memslot_fail_nth_sweep)
+{
+	const u64 ram_pages = RAM >> PAGE_SHIFT;
+	int nth, swept = 0;
+
+	for (nth = 1; nth < 200; nth++) {
+		struct kt_mixed m;
+		bool injected;
+		long live;
+		int ret;
+
+		ASSERT_TRUE(setup(&m));
+		ASSERT_TRUE(attach_both(&m));
+		live = kt_alloc_live();
+		kt_fail_nth_set(nth);
+		ret = kvm_model_set_slot(m.kvm, 1, SLOT1_GPA, SLOT1_SIZE, false);
+		injected = kt_fault_injected();
+		kt_fail_nth_set(0);
+		if (!injected) {
+			ASSERT_EQ(ret, 0);
+			ASSERT_TRUE(dma_reaches(&m, 1, SLOT1_GPA));
+			ASSERT_TRUE(teardown(&m));
+			break;
+		}
+		swept++;
+		ASSERT_EQ(ret, -ENOMEM);
+		ASSERT_FALSE(m.kvm->slots[1].used);
+		ASSERT_EQ(kt_alloc_live(), live);
+		ASSERT_EQ(kt_iopt_nr_areas(&m.iopt), 1);
+		ASSERT_EQ(shared_pins(&m), ram_pages);
+		ASSERT_EQ(kt_iopt_npinned(&m.iopt), ram_pages);
+		ASSERT_EQ(kt_user.locked_vm, (long)ram_pages);
+		ASSERT_EQ(kt_mm.locked_vm, (long)ram_pages);
+		ASSERT_TRUE(dma_reaches(&m, 0, 0x200000));
+		ASSERT_TRUE(dma_reaches(&m, 1, 0x201000));
+		ASSERT_TRUE(teardown(&m));
+	}
+	printf("#   %d fault points swept on memslot create\n", swept);
+	ASSERT_GE(swept, 3);
+	return true;
+}
