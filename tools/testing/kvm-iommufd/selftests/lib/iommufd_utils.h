@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <linux/iommufd.h>
@@ -223,15 +224,24 @@ static inline int _test_ioctl_ioas_alloc_kvm(int fd, int vm_fd, uint32_t flags,
 			_test_ioctl_ioas_alloc_kvm(fd, vm_fd, flags, ioas_id), \
 			"IOMMU_IOAS_ALLOC(KVM_FD)")
 
-/* IOMMU_HWPT_ALLOC on a KVM-sourced IOAS: mode and reasons come back. */
-static inline int _test_ioctl_hwpt_alloc_kvm(int fd, uint32_t dev_id,
-					     uint32_t pt_id, uint32_t *hwpt_id,
-					     uint32_t *mode, uint32_t *reasons)
+/*
+ * IOMMU_HWPT_ALLOC on a KVM-sourced IOAS with policy @flags (0: AUTO,
+ * IOMMU_HWPT_ALLOC_KVM_SHARE_REQUIRED, IOMMU_HWPT_ALLOC_KVM_PIN_ONLY):
+ * mode and reasons come back, also on failure.
+ */
+static inline int _test_ioctl_hwpt_alloc_kvm_flags(int fd, uint32_t dev_id,
+						   uint32_t pt_id, uint32_t flags,
+						   uint32_t *hwpt_id,
+						   uint32_t *mode,
+						   uint32_t *reasons)
 {
 	struct iommu_hwpt_alloc cmd = {
 		.size = sizeof(cmd),
+		.flags = flags,
 		.dev_id = dev_id,
 		.pt_id = pt_id,
+		.out_kvm_mode = ~0u,
+		.out_kvm_reasons = ~0u,
 	};
 	int ret;
 
@@ -244,8 +254,40 @@ static inline int _test_ioctl_hwpt_alloc_kvm(int fd, uint32_t dev_id,
 		*reasons = cmd.out_kvm_reasons;
 	return ret;
 }
+static inline int _test_ioctl_hwpt_alloc_kvm(int fd, uint32_t dev_id,
+					     uint32_t pt_id, uint32_t *hwpt_id,
+					     uint32_t *mode, uint32_t *reasons)
+{
+	return _test_ioctl_hwpt_alloc_kvm_flags(fd, dev_id, pt_id, 0, hwpt_id,
+						mode, reasons);
+}
 #define test_ioctl_hwpt_alloc_kvm(fd, dev_id, pt_id, hwpt_id, mode, reasons) \
 	__test_ioctl_assert(_test_ioctl_hwpt_alloc_kvm(fd, dev_id, pt_id, \
 			hwpt_id, mode, reasons), "IOMMU_HWPT_ALLOC(KVM IOAS)")
+
+/* IOMMU_KVM_SHARE_QUERY for (device, KVM-sourced IOAS). */
+static inline int _test_ioctl_kvm_share_query(int fd, uint32_t dev_id,
+					      uint32_t ioas_id,
+					      struct iommu_kvm_share_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->size = sizeof(*q);
+	q->dev_id = dev_id;
+	q->ioas_id = ioas_id;
+	return __iommufd_ret(ioctl(fd, IOMMU_KVM_SHARE_QUERY, q));
+}
+
+/* IOMMU_OPTION_RLIMIT_MODE: 1 charges pins to the mm too (VmPin). */
+static inline int _test_ioctl_set_rlimit_mode(int fd, uint64_t mode)
+{
+	struct iommu_option cmd = {
+		.size = sizeof(cmd),
+		.option_id = IOMMU_OPTION_RLIMIT_MODE,
+		.op = IOMMU_OPTION_OP_SET,
+		.val64 = mode,
+	};
+
+	return __iommufd_ret(ioctl(fd, IOMMU_OPTION, &cmd));
+}
 
 #endif /* KVM_IOMMUFD_IOMMUFD_UTILS_H */

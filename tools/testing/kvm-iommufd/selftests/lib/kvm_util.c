@@ -144,6 +144,26 @@ void vm_add_memslot(struct kvm_vm *vm, uint32_t slot, uint64_t gpa,
 			  slot, (unsigned long long)gpa, size, errno_name(-ret));
 }
 
+int _vm_update_memslot(struct kvm_vm *vm, uint32_t slot, uint64_t gpa,
+		       uint64_t size, uint32_t flags)
+{
+	struct kvm_userspace_memory_region m;
+	struct vm_region *r;
+	int ret;
+
+	if (slot >= KVM_MAX_SLOTS || !vm->regions[slot].used)
+		return -EINVAL;
+	r = &vm->regions[slot];
+	m = r->kvm;
+	m.guest_phys_addr = gpa;
+	m.memory_size = size;
+	m.flags = flags;
+	ret = _vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &m);
+	if (!ret)
+		r->kvm = m;
+	return ret;
+}
+
 struct vm_region *vm_get_region(struct kvm_vm *vm, uint32_t slot)
 {
 	TEST_ASSERT(slot < KVM_MAX_SLOTS && vm->regions[slot].used,

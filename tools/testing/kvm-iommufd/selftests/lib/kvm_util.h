@@ -91,6 +91,13 @@ int _vm_add_memslot(struct kvm_vm *vm, uint32_t slot, uint64_t gpa,
 		    size_t size, uint32_t flags, enum vm_mem_backing backing);
 void vm_add_memslot(struct kvm_vm *vm, uint32_t slot, uint64_t gpa,
 		    size_t size, uint32_t flags, enum vm_mem_backing backing);
+/*
+ * KVM_SET_USER_MEMORY_REGION on an existing slot, same host memory: a new
+ * GPA (move), new flags, or size 0 (delete).  The host mapping stays until
+ * kvm_vm_free(), so a test can still look at the memory.  0 or -errno.
+ */
+int _vm_update_memslot(struct kvm_vm *vm, uint32_t slot, uint64_t gpa,
+		       uint64_t size, uint32_t flags);
 struct vm_region *vm_get_region(struct kvm_vm *vm, uint32_t slot);
 void *addr_gpa2hva(struct kvm_vm *vm, uint64_t gpa);
 void vm_load_code(struct kvm_vm *vm, uint64_t gpa, const void *code,

@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/capability.h>
 #include <linux/iommufd_kvm.h>
 #include <iommufd_test.h>
 
@@ -78,6 +81,13 @@ static uint32_t run_to_out(struct kvm_vcpu *vcpu)
 
 void shared_vm_create(struct shared_vm *s)
 {
+	shared_vm_create_opts(s, 0);
+}
+
+void shared_vm_create_opts(struct shared_vm *s, unsigned int opts)
+{
+	if (opts & SHARED_VM_NO_IPC_LOCK)
+		drop_cap_ipc_lock();
 	memset(s, 0, sizeof(*s));
 	s->vm = vm_create();
 	vm_add_memslot(s->vm, 0, 0, SHARED_VM_RAM, 0, VM_MEM_MEMFD);
@@ -87,6 +97,10 @@ void shared_vm_create(struct shared_vm *s)
 	TEST_ASSERT(run_to_out(s->vcpu) == SHARED_STAGE1, "guest stage 1");
 
 	s->iommufd = iommufd_open();
+	/* before the IOAS: its memslot areas take the mode when created */
+	if (opts & SHARED_VM_ACCOUNT_MM)
+		TEST_ASSERT(!_test_ioctl_set_rlimit_mode(s->iommufd, 1),
+			    "IOMMU_OPTION_RLIMIT_MODE: %s", errno_name(errno));
 	test_ioctl_ioas_alloc_kvm(s->iommufd, s->vm->fd, &s->ioas_id);
 	edu_open(&s->edu);
 	edu_bind(&s->edu, s->iommufd);
@@ -95,8 +109,14 @@ void shared_vm_create(struct shared_vm *s)
 
 int shared_vm_alloc_hwpt(struct shared_vm *s)
 {
-	return _test_ioctl_hwpt_alloc_kvm(s->iommufd, s->edu.dev_id, s->ioas_id,
-					  &s->hwpt_id, &s->mode, &s->reasons);
+	return shared_vm_alloc_hwpt_flags(s, 0);
+}
+
+int shared_vm_alloc_hwpt_flags(struct shared_vm *s, uint32_t flags)
+{
+	return _test_ioctl_hwpt_alloc_kvm_flags(s->iommufd, s->edu.dev_id,
+						s->ioas_id, flags, &s->hwpt_id,
+						&s->mode, &s->reasons);
 }
 
 uint32_t shared_vm_guest_compare(struct shared_vm *s)
@@ -172,7 +192,7 @@ const char *shared_reason_names(uint32_t reasons, char *buf, size_t len)
 	static const char *const names[] = {
 		"NO_TRANSLATION", "FORMAT", "LEVELS", "ADDR_WIDTH", "PAGE_SIZES",
 		"RSVD_BITS", "NONPRESENT", "MMIO_CACHING", "WALK_COHERENCY",
-		"ACCESS_TRACKING",
+		"ACCESS_TRACKING", "DEVICE",
 	};
 	unsigned int i;
 
@@ -229,16 +249,41 @@ uint64_t shared_vtd_ss_pointer(unsigned int *pgtt)
 	return ptr;
 }
 
-long shared_vm_locked_kb(void)
+static long status_kb(const char *key)
 {
-	char line[256];
+	char line[256], fmt[32];
 	long kb = -1;
 	FILE *f = fopen("/proc/self/status", "r");
 
 	TEST_ASSERT(f, "open /proc/self/status");
+	snprintf(fmt, sizeof(fmt), "%s: %%ld kB", key);
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+		if (sscanf(line, fmt, &kb) == 1)
 			break;
 	fclose(f);
 	return kb;
+}
+
+long shared_vm_locked_kb(void)
+{
+	return status_kb("VmLck");
+}
+
+long shared_vm_pinned_kb(void)
+{
+	return status_kb("VmPin");
+}
+
+void drop_cap_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	TEST_ASSERT(!syscall(SYS_capget, &hdr, data), "capget: %s", errno_name(errno));
+	data[CAP_TO_INDEX(CAP_IPC_LOCK)].effective &= ~CAP_TO_MASK(CAP_IPC_LOCK);
+	data[CAP_TO_INDEX(CAP_IPC_LOCK)].permitted &= ~CAP_TO_MASK(CAP_IPC_LOCK);
+	data[CAP_TO_INDEX(CAP_IPC_LOCK)].inheritable &= ~CAP_TO_MASK(CAP_IPC_LOCK);
+	TEST_ASSERT(!syscall(SYS_capset, &hdr, data), "capset: %s", errno_name(errno));
 }

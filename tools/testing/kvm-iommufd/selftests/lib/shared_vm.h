@@ -34,11 +34,19 @@ struct shared_vm {
 	struct edu_dev edu;
 };
 
+/* shared_vm_create_opts() options */
+#define SHARED_VM_NO_IPC_LOCK	(1u << 0)	/* drop CAP_IPC_LOCK first */
+/* iommufd charges its pins to the mm's VmLck too (IOMMU_OPTION_RLIMIT_MODE) */
+#define SHARED_VM_ACCOUNT_MM	(1u << 1)
+
 uint8_t shared_pattern(unsigned int i);
 /* VM + guest run to stage 1 + iommufd + KVM-sourced IOAS + edu bound. */
 void shared_vm_create(struct shared_vm *s);
+void shared_vm_create_opts(struct shared_vm *s, unsigned int opts);
 /* HWPT_ALLOC on the IOAS for edu; 0 or -errno, mode/reasons filled. */
 int shared_vm_alloc_hwpt(struct shared_vm *s);
+/* The same with IOMMU_HWPT_ALLOC_KVM_* policy flags. */
+int shared_vm_alloc_hwpt_flags(struct shared_vm *s, uint32_t flags);
 /* Run the guest's comparison; returns SHARED_EQUAL or SHARED_DIFFER. */
 uint32_t shared_vm_guest_compare(struct shared_vm *s);
 void shared_vm_destroy(struct shared_vm *s);
@@ -57,8 +65,15 @@ uint64_t shared_kvm_root(struct shared_vm *s);
  * @pgtt, when not NULL, gets the entry's translation type.
  */
 uint64_t shared_vtd_ss_pointer(unsigned int *pgtt);
-/* VmLck of this process in KiB: what RLIMIT_MEMLOCK is charged. */
+/* VmLck of this process in KiB: what the SHARED pins are charged. */
 long shared_vm_locked_kb(void);
+/*
+ * VmPin of this process in KiB: iommufd's pins (the PINNED table), which
+ * it charges when the process lacks CAP_IPC_LOCK.
+ */
+long shared_vm_pinned_kb(void);
+/* Remove CAP_IPC_LOCK from this process's effective and permitted sets. */
+void drop_cap_ipc_lock(void);
 const char *shared_reason_names(uint32_t reasons, char *buf, size_t len);
 
 #endif /* KVM_IOMMUFD_SHARED_VM_H */
