@@ -5,7 +5,7 @@
 # first); otherwise the script names them and fails.
 set -eu
 case "${1:-}" in
-host)	pkgs="gcc make libc6-dev liburcu-dev systemtap-sdt-dev binutils";;
+host)	pkgs="gcc make libc6-dev liburcu-dev systemtap-sdt-dev binutils spin";;
 kernel)	pkgs="gcc make libc6-dev linux-source-6.12 xz-utils bc bison flex libelf-dev
 	      libssl-dev dwarves cpio rsync kmod qemu-system-x86 busybox-static";;
 *)	echo "usage: $0 host|kernel" >&2; exit 2;;
