@@ -45,7 +45,11 @@
  *   range leaves the io_pagetable (iommufd unmaps, flushes and unpins) and
  *   the SHARED pins are dropped;
  * - move: on commit, the range moves in the io_pagetable; the SHARED pins
- *   (same pages) are kept and faulted in at the new GPAs;
+ *   (same pages) are kept and faulted in at the new GPAs.  KVM has already
+ *   made the move, so if the io_pagetable cannot map the new range (no
+ *   memory), the slot stays out of it until deleted: PINNED devices' DMA
+ *   there is blocked, never misdirected, and the failure is counted
+ *   (kvm_iommu_stats.mirror_errors) and traced;
  * - flags: when dirty logging stops, KVM leaves the slot write-protected
  *   until the vCPUs write it, so the SHARED pins are faulted in writable
  *   again.  While dirty logging runs, DMA writes of SHARED devices fault.
@@ -111,12 +115,14 @@ struct kvm_iommu_ioas {
 
 /*
  * One memslot.  @pages is non-NULL while the slot's pages are pinned for
- * the SHARED domains.
+ * the SHARED domains; @mirrored is set while the slot is mapped in the
+ * io_pagetable (a move that could not be mapped at its new GPA clears it).
  */
 struct kvm_iommu_slot {
 	struct list_head node;
 	struct kvm_tdp_memslot desc;
 	struct page **pages;
+	bool mirrored;
 };
 
 struct kvm_iommu_shared {
@@ -389,6 +395,7 @@ static int kvm_iommu_slot_prepare(struct kvm_tdp_memslot_listener *l,
 		if (ret)
 			goto err_unmap;
 	}
+	s->mirrored = true;
 	WARN_ON(kio->pending);
 	kio->pending = s;
 	mutex_unlock(&kio->lock);
@@ -454,16 +461,19 @@ static void kvm_iommu_slot_commit(struct kvm_tdp_memslot_listener *l,
 		break;
 	case KVM_TDP_SLOT_DELETE:
 		/* KVM has zapped and flushed the slot: no SHARED walk reaches it */
-		mirror_unmap(kio, old);
+		if (s->mirrored)
+			mirror_unmap(kio, old);
 		unpin_slot(kio, s);
 		list_del(&s->node);
 		kfree(s);
 		s = NULL;
 		break;
 	case KVM_TDP_SLOT_MOVE:
-		mirror_unmap(kio, old);
+		if (s->mirrored)
+			mirror_unmap(kio, old);
 		s->desc = *new;
 		ret = mirror_map(kio, new);
+		s->mirrored = !ret;
 		break;
 	case KVM_TDP_SLOT_FLAGS:
 		s->desc = *new;

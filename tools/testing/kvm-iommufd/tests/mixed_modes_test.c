@@ -276,3 +276,130 @@ TEST(mixed_modes_memslot_fail_nth_sweep)
 	ASSERT_GE(swept, 3);
 	return true;
 }
+
+/*
+ * Fail each fault point of the whole attach path in turn: IOAS allocation
+ * (the initial memslot mirror), A's SHARED attach (registration, pinning,
+ * faulting in, the PASID entry), B's PINNED attach (the paging domain, the
+ * io_pagetable pinning and mapping).  Each failure is ENOMEM or EBUSY and
+ * what failed leaves nothing: the test undoes what succeeded and then finds
+ * no allocation, pin, charge or physical page left.
+ */
+TEST(mixed_modes_attach_fail_nth_sweep)
+{
+	int nth, swept = 0;
+
+	for (nth = 1; nth < 400; nth++) {
+		struct kt_mixed m;
+		bool injected;
+		int ret = 0;
+		long live;
+
+		ASSERT_TRUE(setup(&m));
+		/* setup() allocated the IOAS; do it again under injection */
+		kvm_iommu_ioas_free(m.kio);
+		iopt_unmap_all(&m.iopt, NULL);
+		live = kt_alloc_live();
+		kt_fail_nth_set(nth);
+		m.kio = kvm_iommu_ioas_alloc(m.kvm->fd, &m.ictx, &m.iopt);
+		if (IS_ERR(m.kio)) {
+			ret = PTR_ERR(m.kio);
+			m.kio = NULL;
+		}
+		if (!ret)
+			ret = kt_kvm_hwpt_attach(&m.hwpt[0], m.kio, &m.iopt, &m.dev[0],
+						 KVM_IOMMU_POLICY_AUTO);
+		if (!ret)
+			ret = kt_kvm_hwpt_attach(&m.hwpt[1], m.kio, &m.iopt, &m.dev[1],
+						 KVM_IOMMU_POLICY_AUTO);
+		injected = kt_fault_injected();
+		kt_fail_nth_set(0);
+		if (!injected) {
+			ASSERT_EQ(ret, 0);
+			ASSERT_EQ(m.hwpt[0].mode, IOMMU_KVM_MODE_SHARED);
+			ASSERT_EQ(m.hwpt[1].mode, IOMMU_KVM_MODE_PINNED);
+			ASSERT_TRUE(dma_reaches(&m, 0, 0x200000));
+			ASSERT_TRUE(dma_reaches(&m, 1, 0x201000));
+			ASSERT_TRUE(teardown(&m));
+			break;
+		}
+		swept++;
+		ASSERT_TRUE(ret == -ENOMEM || ret == -EBUSY);
+		/* the failed step left nothing; undo the ones that succeeded */
+		kt_kvm_hwpt_detach(&m.hwpt[1]);
+		kt_kvm_hwpt_detach(&m.hwpt[0]);
+		if (m.kio) {
+			kvm_iommu_ioas_free(m.kio);
+			m.kio = NULL;
+			iopt_unmap_all(&m.iopt, NULL);
+		}
+		ASSERT_EQ(kt_iopt_nr_areas(&m.iopt), 0);
+		ASSERT_EQ(kt_alloc_live(), live);
+		ASSERT_EQ(kvm_model_pinned(m.kvm), 0);
+		ASSERT_EQ(kt_mm.locked_vm, 0);
+		ASSERT_EQ(kt_user.locked_vm, 0);
+		ASSERT_TRUE(list_empty(&m.kvm->importers));
+		ASSERT_TRUE(list_empty(&m.kvm->listeners));
+		ASSERT_EQ(kt_intel_ss_pointer(m.iommu[0], SID_A), 0);
+		ASSERT_EQ(kt_intel_ss_pointer(m.iommu[1], SID_B), 0);
+		m.kio = kvm_iommu_ioas_alloc(m.kvm->fd, &m.ictx, &m.iopt);
+		ASSERT_FALSE(IS_ERR(m.kio));
+		ASSERT_TRUE(teardown(&m));
+	}
+	printf("#   %d fault points swept on IOAS allocation and both attaches\n", swept);
+	ASSERT_GE(swept, 20);
+	return true;
+}
+
+/*
+ * A move is committed by KVM before the IOAS hears of it, so a failure to
+ * map the slot at its new GPA cannot fail the ioctl: it is counted
+ * (mirror_errors), the PINNED device's DMA to the new GPA is blocked rather
+ * than misdirected, nothing leaks, and the next change (delete) cleans up.
+ */
+TEST(mixed_modes_move_mirror_failure_is_counted)
+{
+	int nth, swept = 0;
+
+	for (nth = 1; nth < 100; nth++) {
+		struct kvm_iommu_stats st;
+		struct kt_mixed m;
+		bool injected;
+		int ret;
+
+		ASSERT_TRUE(setup(&m));
+		ASSERT_TRUE(attach_both(&m));
+		ASSERT_EQ(kvm_model_set_slot(m.kvm, 1, SLOT1_GPA, SLOT1_SIZE, false), 0);
+		kt_fail_nth_set(nth);
+		ret = kvm_model_move_slot(m.kvm, 1, SLOT1_MOVED);
+		injected = kt_fault_injected();
+		kt_fail_nth_set(0);
+		kvm_iommu_get_stats(m.kio, &st);
+		if (!injected) {
+			ASSERT_EQ(ret, 0);
+			ASSERT_EQ(st.mirror_errors, 0);
+			ASSERT_TRUE(teardown(&m));
+			break;
+		}
+		swept++;
+		if (ret) {
+			/* KVM's own prepare failed: nothing moved */
+			ASSERT_EQ(ret, -ENOMEM);
+			ASSERT_TRUE(dma_reaches(&m, 1, SLOT1_GPA + 0x1000));
+		} else if (st.mirror_errors) {
+			ASSERT_EQ(st.mirror_errors, 1);
+			ASSERT_EQ(dma_copy(&m.dma[1], SRC, SLOT1_MOVED + 0x1000, LEN), -EFAULT);
+			ASSERT_EQ(dma_copy(&m.dma[1], SRC, SLOT1_GPA + 0x1000, LEN), -EFAULT);
+		}
+		/* the SHARED device follows the move whatever the mirror did */
+		if (!ret)
+			ASSERT_TRUE(dma_reaches(&m, 0, SLOT1_MOVED + 0x2000));
+		ASSERT_EQ(kvm_model_delete_slot(m.kvm, 1), 0);
+		ASSERT_EQ(kt_iopt_nr_areas(&m.iopt), 1);
+		ASSERT_EQ(kt_iopt_npinned(&m.iopt), RAM >> PAGE_SHIFT);
+		ASSERT_TRUE(teardown(&m));
+	}
+	printf("#   %d fault points swept on memslot move\n", swept);
+	ASSERT_GE(swept, 1);
+	return true;
+}
