@@ -3,7 +3,7 @@
 # kvm-iommufd: iommufd IO address spaces sourced from a KVM VM.
 #
 #   make demo             the main job: a VMM scenario on the emulated platform
-#   make test             host tests (plain, then ASan+UBSan)
+#   make test             host tests (plain, ASan+UBSan) and the spin protocol model
 #   make kernel           Linux 6.12 + patches/ + overlay -> build/kernel/bzImage
 #   make kernel-pristine  the same Linux 6.12 unpatched -> build/kernel-pristine/
 #   make test-kernel      boot them under QEMU (VT-d, edu, nested SVM), run selftests

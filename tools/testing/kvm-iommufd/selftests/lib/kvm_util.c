@@ -114,9 +114,13 @@ int _vm_add_memslot(struct kvm_vm *vm, uint32_t slot, uint64_t gpa,
 		return -EINVAL;
 
 	r = &vm->regions[slot];
-	ret = vm_region_alloc(r, size, backing);
-	if (ret)
-		return ret;
+	if (r->prealloc && (r->size != size || r->backing != backing))
+		return -EINVAL;
+	if (!r->prealloc) {
+		ret = vm_region_alloc(r, size, backing);
+		if (ret)
+			return ret;
+	}
 
 	r->kvm.slot = slot;
 	r->kvm.flags = flags;
@@ -125,11 +129,14 @@ int _vm_add_memslot(struct kvm_vm *vm, uint32_t slot, uint64_t gpa,
 	r->kvm.userspace_addr = (uintptr_t)r->host_mem;
 	ret = _vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r->kvm);
 	if (ret < 0) {
+		if (r->prealloc)	/* kept for the next attempt */
+			return ret;
 		munmap(r->host_mem, size);
 		if (r->memfd >= 0)
 			close(r->memfd);
 		return ret;
 	}
+	r->prealloc = false;
 	r->used = true;
 	return 0;
 }
@@ -162,6 +169,42 @@ int _vm_update_memslot(struct kvm_vm *vm, uint32_t slot, uint64_t gpa,
 	if (!ret)
 		r->kvm = m;
 	return ret;
+}
+
+int vm_prealloc_memslot(struct kvm_vm *vm, uint32_t slot, size_t size,
+			enum vm_mem_backing backing)
+{
+	struct vm_region *r;
+	int ret;
+
+	if (slot >= KVM_MAX_SLOTS || vm->regions[slot].used || vm->regions[slot].prealloc)
+		return -EINVAL;
+	r = &vm->regions[slot];
+	ret = vm_region_alloc(r, size, backing);
+	if (!ret)
+		r->prealloc = true;
+	return ret;
+}
+
+int _vm_delete_memslot(struct kvm_vm *vm, uint32_t slot)
+{
+	struct vm_region *r;
+	int ret;
+
+	if (slot >= KVM_MAX_SLOTS || (!vm->regions[slot].used && !vm->regions[slot].prealloc))
+		return -EINVAL;
+	r = &vm->regions[slot];
+	if (r->used && r->kvm.memory_size) {
+		ret = _vm_update_memslot(vm, slot, r->kvm.guest_phys_addr, 0, 0);
+		if (ret)
+			return ret;
+	}
+	munmap(r->host_mem, r->size);
+	if (r->memfd >= 0)
+		close(r->memfd);
+	r->used = false;
+	r->prealloc = false;
+	return 0;
 }
 
 struct vm_region *vm_get_region(struct kvm_vm *vm, uint32_t slot)

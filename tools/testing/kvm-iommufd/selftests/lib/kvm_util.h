@@ -35,6 +35,7 @@ struct vm_region {
 	int memfd;		/* -1 for VM_MEM_ANON */
 	void *host_mem;		/* host mapping handed to KVM */
 	size_t size;
+	bool prealloc;		/* memory set up, memslot not created yet */
 };
 
 struct kvm_vcpu {
@@ -98,6 +99,18 @@ void vm_add_memslot(struct kvm_vm *vm, uint32_t slot, uint64_t gpa,
  */
 int _vm_update_memslot(struct kvm_vm *vm, uint32_t slot, uint64_t gpa,
 		       uint64_t size, uint32_t flags);
+/*
+ * Set up the host memory of a memslot without creating it, so that a later
+ * _vm_add_memslot() of the same slot and size only makes the KVM call.
+ */
+int vm_prealloc_memslot(struct kvm_vm *vm, uint32_t slot, size_t size,
+			enum vm_mem_backing backing);
+/*
+ * Delete the memslot in KVM (unless it is already gone there), then release
+ * its host memory; also releases memory vm_prealloc_memslot() set up for a
+ * slot never created.  0 or -errno.
+ */
+int _vm_delete_memslot(struct kvm_vm *vm, uint32_t slot);
 struct vm_region *vm_get_region(struct kvm_vm *vm, uint32_t slot);
 void *addr_gpa2hva(struct kvm_vm *vm, uint64_t gpa);
 void vm_load_code(struct kvm_vm *vm, uint64_t gpa, const void *code,

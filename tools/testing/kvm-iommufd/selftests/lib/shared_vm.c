@@ -223,6 +223,16 @@ uint64_t shared_kvm_root(struct shared_vm *s)
 	return cmd.kvm_ioas_root.out_root;
 }
 
+void shared_kvm_stats(int iommufd, uint32_t ioas_id, struct iommu_test_cmd *cmd)
+{
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->size = sizeof(*cmd);
+	cmd->op = IOMMU_TEST_OP_KVM_IOAS_STATS;
+	cmd->id = ioas_id;
+	TEST_ASSERT(!ioctl(iommufd, IOMMU_TEST_CMD, cmd),
+		    "IOMMU_TEST_OP_KVM_IOAS_STATS: %s", errno_name(errno));
+}
+
 uint64_t shared_vtd_ss_pointer(unsigned int *pgtt)
 {
 	const char *path = "/sys/kernel/debug/iommu/intel/dmar_translation_struct";
