@@ -3,23 +3,24 @@
 # kvm-iommufd: iommufd IO address spaces sourced from a KVM VM.
 #
 #   make demo             the main job: a VMM scenario on the emulated platform
-#   make test             host tests (plain, ASan+UBSan) and the spin protocol model
+#   make test             host tests (plain, ASan+UBSan, TSan) and the spin protocol model
+#   make stress           the host stress test, longer (STRESS_SECONDS, default 120, per build)
 #   make kernel           Linux 6.12 + patches/ + overlay -> build/kernel/bzImage
 #   make kernel-pristine  the same Linux 6.12 unpatched -> build/kernel-pristine/
 #   make test-kernel      boot them under QEMU (VT-d, edu, nested SVM), run selftests
 #   make clean            remove build/ (keeps nothing)
 #
-# demo, test, kernel, kernel-pristine and test-kernel install the Debian
+# demo, test, stress, kernel, kernel-pristine and test-kernel install the Debian
 # packages they need when run as root (see tools/testing/kvm-iommufd/scripts/deps.sh).
 
 HOST	:= tools/testing/kvm-iommufd
 DEPS	:= $(HOST)/scripts/deps.sh
 
-.PHONY: all demo test kernel kernel-pristine test-kernel deps-host deps-kernel clean help
+.PHONY: all demo test stress kernel kernel-pristine test-kernel deps-host deps-kernel clean help
 all: help
 
 help:
-	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 
 deps-host:
 	@$(DEPS) host
@@ -32,6 +33,9 @@ demo: deps-host
 
 test: deps-host
 	@$(MAKE) -s -C $(HOST) test
+
+stress: deps-host
+	@$(MAKE) -s -C $(HOST) stress
 
 kernel: deps-kernel
 	@$(HOST)/kernel/build-kernel.sh

@@ -21,6 +21,10 @@ struct kt_hdr {
 	u64 pad;	/* keeps the payload 16-byte aligned */
 };
 
+#ifdef __SANITIZE_THREAD__
+char kt_rcu_tsan_readers, kt_rcu_tsan_callbacks;	/* see custom.h */
+#endif
+
 static pthread_mutex_t kt_alloc_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct kt_hdr kt_live = { .prev = &kt_live, .next = &kt_live };
 static long kt_nlive;

@@ -19,6 +19,56 @@ extern const struct kt_test *__start_kt_tests[];
 extern const struct kt_test *__stop_kt_tests[];
 void kt_alloc_report(int max);
 
+#ifdef __SANITIZE_THREAD__
+/*
+ * ThreadSanitizer build.  A report fails the test it occurs in, like a
+ * WARN_ON: the runtime calls __tsan_on_report() for each one it prints.
+ *
+ * One suppression, compiled in: liburcu is not instrumented, and it
+ * allocates the work items of rcu_barrier() and call_rcu() in one thread
+ * and frees them in its call_rcu thread, ordered by its own lock-free
+ * queue and futex, which TSan cannot see; so TSan reports the library's
+ * malloc()/free() pairs as races.  "called_from_lib" makes TSan ignore
+ * what the library itself calls, nothing of ours; the ordering RCU gives
+ * our code is annotated in include/custom.h instead.
+ */
+static long kt_tsan_reports;
+
+const char *__tsan_default_suppressions(void);
+/**
+ * __tsan_default_suppressions() - the TSan runtime's compiled-in suppressions
+ *
+ * Return: the suppression list (see above).
+ */
+const char *__tsan_default_suppressions(void)
+{
+	return "called_from_lib:liburcu.so\n";
+}
+
+void __tsan_on_report(const void *report);
+/**
+ * __tsan_on_report() - the TSan runtime prints a report
+ * @report: the runtime's description (unused)
+ *
+ * Counted, so the runner fails the test that caused it.
+ */
+void __tsan_on_report(const void *report)
+{
+	(void)report;
+	__atomic_add_fetch(&kt_tsan_reports, 1, __ATOMIC_SEQ_CST);
+}
+
+static long kt_sanitizer_reports(void)
+{
+	return __atomic_load_n(&kt_tsan_reports, __ATOMIC_SEQ_CST);
+}
+#else
+static long kt_sanitizer_reports(void)
+{
+	return 0;
+}
+#endif
+
 void kt_fail_msg(const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -77,7 +127,7 @@ int main(int argc, char **argv)
 	printf("TAP version 13\n1..%d\n", planned);
 	for (i = 0; i < n; i++) {
 		const struct kt_test *t = tests[i];
-		long live, warns;
+		long live, warns, reports;
 		struct timespec t0, t1;
 		bool ok;
 
@@ -86,6 +136,7 @@ int main(int argc, char **argv)
 		idx++;
 		live = kt_alloc_live();
 		warns = kt_warn_count();
+		reports = kt_sanitizer_reports();
 		kt_fail_nth_set(0);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		ok = t->fn();
@@ -101,6 +152,11 @@ int main(int argc, char **argv)
 		if (kt_warn_count() != warns) {
 			printf("#   FAIL %s: %ld WARN_ON(s) fired\n", t->name,
 			       kt_warn_count() - warns);
+			ok = false;
+		}
+		if (kt_sanitizer_reports() != reports) {
+			printf("#   FAIL %s: %ld ThreadSanitizer report(s), on stderr\n",
+			       t->name, kt_sanitizer_reports() - reports);
 			ok = false;
 		}
 		printf("%s %d - %s # %.1f ms\n", ok ? "ok" : "not ok", idx, t->name,

@@ -18,7 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#ifndef _LGPL_SOURCE
+/*
+ * liburcu's inline fast paths (_LGPL_SOURCE), but not under
+ * ThreadSanitizer: there the read side stays inside the uninstrumented
+ * library, whose inline atomics TSan would take for plain accesses; see
+ * the RCU section below.
+ */
+#if !defined(_LGPL_SOURCE) && !defined(__SANITIZE_THREAD__)
 #define _LGPL_SOURCE
 #endif
 #include <urcu.h>
@@ -181,5 +187,88 @@ void mmdrop(struct mm_struct *mm);
 
 /* ---- RCU: liburcu provides rcu_read_lock(), synchronize_rcu(), call_rcu() ---- */
 #define rcu_read_lock_held()	1
+
+/*
+ * ThreadSanitizer does not see liburcu's grace periods (the library is not
+ * instrumented).  Under -fsanitize=thread the host build tells it what RCU
+ * guarantees, so that a report is a real race:
+ * - rcu_assign_pointer() is a release store, rcu_dereference() an acquire
+ *   load;
+ * - a callback runs after the call_rcu() that queued it, and after every
+ *   read-side critical section that ended before it: call_rcu() queues a
+ *   wrapper that acquires both before calling the function (the second
+ *   edge is wider than RCU's guarantee, as it also orders readers that
+ *   began after the call_rcu(); it can only hide a reader that uses a
+ *   pointer it could not have found, which the emulated memory's poisoning
+ *   of freed pages catches instead);
+ * - synchronize_rcu() returns after every reader that ended before;
+ *   rcu_barrier() after every callback that ran before.
+ * Elsewhere liburcu's own definitions stand.
+ */
+#ifdef __SANITIZE_THREAD__
+#include <sanitizer/tsan_interface.h>
+
+extern char kt_rcu_tsan_readers, kt_rcu_tsan_callbacks;	/* harness/alloc.c */
+
+struct kt_rcu_wrap {
+	struct rcu_head rcu;
+	struct rcu_head *head;
+	void (*func)(struct rcu_head *head);
+};
+
+static inline void kt_rcu_wrap_cb(struct rcu_head *rcu)
+{
+	struct kt_rcu_wrap *w = caa_container_of(rcu, struct kt_rcu_wrap, rcu);
+
+	__tsan_acquire(w);
+	__tsan_acquire(&kt_rcu_tsan_readers);
+	w->func(w->head);
+	__tsan_release(&kt_rcu_tsan_callbacks);
+	free(w);
+}
+
+static inline void kt_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *))
+{
+	struct kt_rcu_wrap *w = malloc(sizeof(*w));
+
+	if (!w)
+		abort();
+	w->head = head;
+	w->func = func;
+	__tsan_release(w);
+	urcu_memb_call_rcu(&w->rcu, kt_rcu_wrap_cb);
+}
+
+static inline void kt_rcu_read_unlock(void)
+{
+	__tsan_release(&kt_rcu_tsan_readers);
+	urcu_memb_read_unlock();
+}
+
+static inline void kt_synchronize_rcu(void)
+{
+	urcu_memb_synchronize_rcu();
+	__tsan_acquire(&kt_rcu_tsan_readers);
+}
+
+static inline void kt_rcu_barrier(void)
+{
+	urcu_memb_barrier();
+	__tsan_acquire(&kt_rcu_tsan_callbacks);
+}
+
+#undef rcu_read_unlock
+#undef call_rcu
+#undef synchronize_rcu
+#undef rcu_barrier
+#undef rcu_dereference
+#undef rcu_assign_pointer
+#define rcu_read_unlock()		kt_rcu_read_unlock()
+#define call_rcu(head, func)		kt_call_rcu(head, func)
+#define synchronize_rcu()		kt_synchronize_rcu()
+#define rcu_barrier()			kt_rcu_barrier()
+#define rcu_dereference(p)		__atomic_load_n(&(p), __ATOMIC_ACQUIRE)
+#define rcu_assign_pointer(p, v)	__atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+#endif
 
 #endif /* __KVM_IOMMU_SHIM_CUSTOM_H */

@@ -13,29 +13,60 @@ void dma_dev_init(struct dma_dev *d, struct vtd *iommu, uint16_t sid)
 	d->pasid = VTDM_NO_PASID;
 }
 
+/* Copy as a device does: no torn 8-byte words, no C-level data race. */
+static void dev_copy(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	while (n && ((uintptr_t)dst | (uintptr_t)src) & 7) {
+		__atomic_store_n(dst++, __atomic_load_n(src++, __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+		n--;
+	}
+	for (; n >= 8; n -= 8, dst += 8, src += 8)
+		__atomic_store_n((uint64_t *)dst,
+				 __atomic_load_n((const uint64_t *)src, __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+	while (n--)
+		__atomic_store_n(dst++, __atomic_load_n(src++, __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+}
+
 static int dma_access(struct dma_dev *d, uint64_t iova, uint8_t *buf,
 		      size_t len, bool write)
 {
+	struct phys *pm = d->iommu->pm;
+
 	while (len) {
 		size_t chunk = 4096 - (iova & 4095);
 		enum vtdm_fault_reason r;
+		enum phys_kind kind;
 		unsigned long long hpa;
 
 		if (chunk > len)
 			chunk = len;
+		vtd_dma_begin(d->iommu);
 		r = vtd_translate(d->iommu, d->sid, d->pasid, iova, write, &hpa, NULL);
 		if (r) {
+			vtd_dma_end(d->iommu);
 			d->faults++;
 			d->last_fault = r;
 			return -EFAULT;
 		}
-		if (write) {
-			memcpy(phys_va(d->iommu->pm, hpa), buf, chunk);
-			d->bytes_written += chunk;
+		d->last_hpa = hpa & ~4095ULL;
+		kind = phys_page_kind(pm, hpa);
+		if (kind != PHYS_GUEST && kind != PHYS_OTHER) {
+			/* atomic: a test may watch it while the device runs */
+			if (!__atomic_fetch_add(&d->bad_pages, 1, __ATOMIC_RELAXED))
+				d->first_bad = hpa;
+		} else if (write) {
+			dev_copy(phys_va(pm, hpa), buf, chunk);
 		} else {
-			memcpy(buf, phys_va(d->iommu->pm, hpa), chunk);
-			d->bytes_read += chunk;
+			dev_copy(buf, phys_va(pm, hpa), chunk);
 		}
+		vtd_dma_end(d->iommu);
+		if (write)
+			d->bytes_written += chunk;
+		else
+			d->bytes_read += chunk;
 		iova += chunk;
 		buf += chunk;
 		len -= chunk;

@@ -4,6 +4,16 @@
  * at 4 KiB boundaries and translated by the IOMMU model; a faulting page
  * stops the transfer (pages before it were already accessed, as on real
  * hardware).  The device has a 4 KiB internal buffer, like QEMU's edu.
+ *
+ * Each page is translated and accessed between vtd_dma_begin() and
+ * vtd_dma_end(), so invalidations drain it.  Memory is accessed with
+ * relaxed atomic loads and stores, as a device does (no C data race with
+ * the CPU's accesses).  An access whose translation lands in a page that
+ * is not guest memory or plain RAM (a freed page, a page table, the
+ * IOMMU's own structures) is a use of a stale translation: it is counted
+ * in @bad_pages (the first one kept in @first_bad) and its data dropped,
+ * so that the emulated platform stays intact for the rest of the run.
+ * @last_hpa is the host address of the last page accessed.
  */
 #ifndef __KT_DMA_H
 #define __KT_DMA_H
@@ -22,6 +32,9 @@ struct dma_dev {
 	uint8_t buf[DMA_DEV_BUF];
 	uint64_t bytes_read, bytes_written, faults;
 	enum vtdm_fault_reason last_fault;
+	uint64_t last_hpa;
+	uint64_t bad_pages;	/* accesses to freed / table / IOMMU pages; atomic */
+	uint64_t first_bad;	/* HPA of the first one */
 };
 
 void dma_dev_init(struct dma_dev *d, struct vtd *iommu, uint16_t sid);

@@ -4,36 +4,66 @@
 
 #include "../standin/file.h"
 #include "kvm_mmu.h"
+#include "vtd.h"
 
 #define ENTRIES		512
+#define HUGE_PAGES	512		/* 4 KiB pages in a 2 MiB region */
+#define ADDR_MASK	GENMASK_ULL(51, 12)
+#define ADDR_MASK_2M	GENMASK_ULL(51, 21)
+#define SPTE_W		BIT_ULL(1)	/* writable, in NPT and EPT alike */
+
+/* fault_once() results asking kvm_model_fault() to retry */
+#define FAULT_RETRY		1	/* lost a race: try again */
+#define FAULT_NEED_ROOT		2	/* no root yet: make one, try again */
+#define FAULT_NEED_SPLIT	3	/* write to a huge leaf while logging */
 
 static struct kvm *kvm_models[KVM_MODEL_MAX];
 static pthread_mutex_t kvm_models_lock = PTHREAD_MUTEX_INITIALIZER;
-#define ADDR_MASK	GENMASK_ULL(51, 12)
 
 static u64 *entry(struct kvm *kvm, u64 table, u64 gfn, unsigned int level)
 {
 	return (u64 *)phys_va(kvm->pm, table) + ((gfn >> (9 * (level - 1))) & 511);
 }
 
+/* GFNs an entry at @level covers */
+static u64 span_of(unsigned int level)
+{
+	return 1ULL << (9 * (level - 1));
+}
+
+static u64 gfn_to_gpa(u64 gfn)
+{
+	return gfn > (~0ULL >> PAGE_SHIFT) ? ~0ULL : gfn << PAGE_SHIFT;
+}
+
 static u64 alloc_table(struct kvm *kvm)
 {
-	u64 t = phys_alloc(kvm->pm, 0), *e;
+	u64 t = phys_alloc_kind(kvm->pm, 0, PHYS_TABLE), *e;
 	unsigned int i;
 
 	if (!t)
 		return 0;
 	e = phys_va(kvm->pm, t);
+	/* an IOMMU may read the page (through a stale cache): store atomically */
 	for (i = 0; i < ENTRIES; i++)
-		e[i] = kspte_nonpresent(&kvm->cfg);
+		__atomic_store_n(&e[i], kspte_nonpresent(&kvm->cfg), __ATOMIC_RELAXED);
 	__atomic_add_fetch(&kvm->table_pages, 1, __ATOMIC_RELAXED);
 	return t;
 }
 
+/* A never-linked table page goes back at once. */
+static void free_table_now(struct kvm *kvm, u64 table)
+{
+	phys_free(kvm->pm, table, 0);
+	__atomic_sub_fetch(&kvm->table_pages, 1, __ATOMIC_RELAXED);
+}
+
+/* A table page unlinked by a change, freed once the change is flushed. */
 struct table_free {
 	struct rcu_head rcu;
 	struct kvm *kvm;
 	u64 table;
+	struct table_free *next;
 };
 
 static void free_table_rcu(struct rcu_head *head)
@@ -44,16 +74,6 @@ static void free_table_rcu(struct rcu_head *head)
 	__atomic_sub_fetch(&tf->kvm->table_pages, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&tf->kvm->tables_freed, 1, __ATOMIC_RELAXED);
 	free(tf);
-}
-
-/* Defer freeing a table page past every RCU reader, as KVM does. */
-static void defer_free_table(struct kvm *kvm, u64 table)
-{
-	struct table_free *tf = malloc(sizeof(*tf));
-
-	tf->kvm = kvm;
-	tf->table = table;
-	call_rcu(&tf->rcu, free_table_rcu);
 }
 
 static bool is_leaf(struct kvm *kvm, u64 spte, unsigned int level)
@@ -67,6 +87,32 @@ static bool is_present(struct kvm *kvm, u64 spte)
 
 	kspte_masks(&kvm->cfg, &m);
 	return (spte & m.mmu_present) && spte != m.frozen;
+}
+
+/*
+ * Put the table page @table (at @level) and every table below it on
+ * @list, to be freed after the flush.
+ */
+static void unlink_tree(struct kvm *kvm, u64 table, unsigned int level,
+			struct table_free **list)
+{
+	u64 *e = phys_va(kvm->pm, table);
+	struct table_free *tf;
+	unsigned int i;
+
+	for (i = 0; level > 1 && i < ENTRIES; i++) {
+		u64 old = __atomic_load_n(&e[i], __ATOMIC_ACQUIRE);
+
+		if (is_present(kvm, old) && !is_leaf(kvm, old, level))
+			unlink_tree(kvm, old & ADDR_MASK, level - 1, list);
+	}
+	tf = malloc(sizeof(*tf));
+	if (WARN_ON(!tf))
+		return;		/* leaks one page of the emulated platform */
+	tf->kvm = kvm;
+	tf->table = table;
+	tf->next = *list;
+	*list = tf;
 }
 
 /* KVM's flush: tell every importer, synchronously. */
@@ -87,6 +133,89 @@ static void flush(struct kvm *kvm, u64 gfn_start, u64 gfn_end, unsigned int flag
 	pthread_mutex_unlock(&kvm->importers_lock);
 }
 
+/*
+ * ---- changes: record, flush, then free ----
+ *
+ * Every operation that may remove or downgrade a translation, or unlink a
+ * table page, runs under mmu_lock held for write (and, when it unlinks
+ * table pages, inside the RCU read side, as KVM's do):
+ *	change_begin();
+ *	... modify entries, change_note() each range, unlink_tree() ...
+ *	change_flush();		importers, the IOMMU model's checks, call_rcu()
+ *	change_end();
+ */
+struct change {
+	u64 start, end;		/* GFNs changed; start >= end: nothing */
+	unsigned int flags;	/* KVM_TDP_INV_TABLES once a table is unlinked */
+	struct table_free *unlinked;
+};
+
+static void change_begin(struct kvm *kvm, struct change *c)
+{
+	c->start = ~0ULL;
+	c->end = 0;
+	c->flags = KVM_TDP_INV_LEAF;
+	c->unlinked = NULL;
+	kvm->changes++;
+	__atomic_add_fetch(&kvm->change_seq, 1, __ATOMIC_SEQ_CST);	/* odd */
+}
+
+static void change_note(struct change *c, u64 gfn_start, u64 gfn_end)
+{
+	c->start = min(c->start, gfn_start);
+	c->end = max(c->end, gfn_end);
+}
+
+/*
+ * Flush what @c recorded: the requested range [@start, @end) widened to
+ * every entry changed (a huge leaf reaching past it), only if something
+ * changed.  The VT-d model checks the caches at each wait descriptor on
+ * the way and once the importers return; then the unlinked table pages
+ * are handed to call_rcu(), which cannot free them before the caller
+ * leaves the RCU read side.
+ */
+static void change_flush(struct kvm *kvm, struct change *c, u64 start, u64 end)
+{
+	struct vtd_table_change vc;
+	struct table_free *tf, *next;
+
+	if (c->start < c->end) {
+		start = min(start, c->start);
+		end = max(end, c->end);
+		vc = (struct vtd_table_change){
+			.root = kvm->root,
+			.start = gfn_to_gpa(start),
+			.end = gfn_to_gpa(end),
+		};
+		vtd_change_publish(&vc);
+		flush(kvm, start, end, c->flags);
+		vtd_change_publish(NULL);
+		vtd_change_verify(&vc);
+	}
+	for (tf = c->unlinked; tf; tf = next) {
+		next = tf->next;
+		call_rcu(&tf->rcu, free_table_rcu);
+	}
+	c->unlinked = NULL;
+}
+
+static void change_end(struct kvm *kvm)
+{
+	__atomic_add_fetch(&kvm->change_seq, 1, __ATOMIC_SEQ_CST);	/* even */
+}
+
+/**
+ * kvm_model_change_seq() - the change counter
+ * @kvm: the VM
+ *
+ * Return: kvm->change_seq, odd while a change (one that may remove or
+ * downgrade a translation) is being made or flushed.
+ */
+u64 kvm_model_change_seq(struct kvm *kvm)
+{
+	return __atomic_load_n(&kvm->change_seq, __ATOMIC_SEQ_CST);
+}
+
 static struct kvm_model_slot *find_slot(struct kvm *kvm, u64 gfn)
 {
 	unsigned int i;
@@ -94,26 +223,23 @@ static struct kvm_model_slot *find_slot(struct kvm *kvm, u64 gfn)
 	for (i = 0; i < KVM_MODEL_SLOTS; i++) {
 		struct kvm_model_slot *s = &kvm->slots[i];
 
-		if (s->used && gfn >= s->base_gfn && gfn < s->base_gfn + s->npages)
+		if (__atomic_load_n(&s->used, __ATOMIC_ACQUIRE) && gfn >= s->base_gfn &&
+		    gfn < s->base_gfn + s->npages)
 			return s;
 	}
 	return NULL;
 }
 
-static void free_tree(struct kvm *kvm, u64 table, unsigned int level, bool defer)
+/* The VM is going: no importer, no walker is left. */
+static void free_tree(struct kvm *kvm, u64 table, unsigned int level)
 {
 	u64 *e = phys_va(kvm->pm, table);
 	unsigned int i;
 
 	for (i = 0; level > 1 && i < ENTRIES; i++)
 		if (is_present(kvm, e[i]) && !is_leaf(kvm, e[i], level))
-			free_tree(kvm, e[i] & ADDR_MASK, level - 1, defer);
-	if (defer) {
-		defer_free_table(kvm, table);
-	} else {
-		phys_free(kvm->pm, table, 0);
-		kvm->table_pages--;
-	}
+			free_tree(kvm, e[i] & ADDR_MASK, level - 1);
+	free_table_now(kvm, table);
 }
 
 static void kvm_model_destroy(struct file *file)
@@ -125,7 +251,7 @@ static void kvm_model_destroy(struct file *file)
 	list_for_each_entry_safe(imp, tmp, &kvm->importers, node)
 		imp->ops->release(imp);
 	if (kvm->root)
-		free_tree(kvm, kvm->root, kvm->cfg.root_level, false);
+		free_tree(kvm, kvm->root, kvm->cfg.root_level);
 	kvm->root = 0;
 	WARN_ON(!list_empty(&kvm->listeners));
 	for (i = 0; i < KVM_MODEL_SLOTS; i++)
@@ -137,6 +263,7 @@ static void kvm_model_destroy(struct file *file)
 	if (kvm->destroyed)
 		*kvm->destroyed = true;
 	pthread_rwlock_destroy(&kvm->mmu_lock);
+	pthread_mutex_destroy(&kvm->backing_lock);
 	pthread_mutex_destroy(&kvm->importers_lock);
 	pthread_mutex_destroy(&kvm->slots_lock);
 	free(kvm);
@@ -146,6 +273,7 @@ struct kvm *kvm_model_create(struct phys *pm, const struct kspte_cfg *cfg,
 			     bool *destroyed)
 {
 	struct kvm *kvm = calloc(1, sizeof(*kvm));
+	pthread_rwlockattr_t attr;
 
 	if (!kvm)
 		return NULL;
@@ -154,7 +282,12 @@ struct kvm *kvm_model_create(struct phys *pm, const struct kspte_cfg *cfg,
 	kvm->destroyed = destroyed;
 	if (destroyed)
 		*destroyed = false;
-	pthread_rwlock_init(&kvm->mmu_lock, NULL);
+	/* changes must not starve behind a stream of faults */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&kvm->mmu_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	pthread_mutex_init(&kvm->backing_lock, NULL);
 	pthread_mutex_init(&kvm->importers_lock, NULL);
 	INIT_LIST_HEAD(&kvm->importers);
 	pthread_mutex_init(&kvm->slots_lock, NULL);
@@ -246,15 +379,40 @@ static bool slot_overlaps(struct kvm *kvm, unsigned int skip, u64 gfn, u64 npage
 	for (i = 0; i < KVM_MODEL_SLOTS; i++) {
 		struct kvm_model_slot *s = &kvm->slots[i];
 
-		if (i != skip && s->used && gfn < s->base_gfn + s->npages &&
+		if (i != skip && __atomic_load_n(&s->used, __ATOMIC_ACQUIRE) &&
+		    gfn < s->base_gfn + s->npages &&
 		    s->base_gfn < gfn + npages)
 			return true;
 	}
 	return false;
 }
 
+static void zap_locked(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool tables);
+static int split_locked(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool wrprot);
+
 int kvm_model_set_slot(struct kvm *kvm, unsigned int slot, u64 gpa, u64 size,
 		       bool readonly)
+{
+	return kvm_model_set_slot_flags(kvm, slot, gpa, size,
+					readonly ? KVM_MODEL_SLOT_READONLY : 0);
+}
+
+/**
+ * kvm_model_set_slot_flags() - KVM_SET_USER_MEMORY_REGION, create
+ * @kvm: the VM
+ * @slot: slot number, below KVM_MODEL_SLOTS
+ * @gpa: first GPA, page aligned
+ * @size: bytes, page aligned
+ * @flags: KVM_MODEL_SLOT_READONLY, KVM_MODEL_SLOT_HUGE (THP-like 2 MiB
+ *	host blocks, so KVM may map 2 MiB leaves)
+ *
+ * Listeners prepare and commit as KVM's memslot notifications go.
+ *
+ * Return: 0; -EINVAL, -EEXIST (slot in use or overlapping), -ENOMEM, or a
+ * listener's error.
+ */
+int kvm_model_set_slot_flags(struct kvm *kvm, unsigned int slot, u64 gpa, u64 size,
+			     unsigned int flags)
 {
 	struct kvm_tdp_memslot desc;
 	struct kvm_model_slot *s;
@@ -276,7 +434,8 @@ int kvm_model_set_slot(struct kvm *kvm, unsigned int slot, u64 gpa, u64 size,
 	s->hva = kvm_model_hva(kvm, gpa);
 	s->base_gfn = gpa >> PAGE_SHIFT;
 	s->npages = size >> PAGE_SHIFT;
-	s->readonly = readonly;
+	s->readonly = flags & KVM_MODEL_SLOT_READONLY;
+	s->huge = flags & KVM_MODEL_SLOT_HUGE;
 	s->dirty_log = false;
 	slot_desc(s, &desc);
 	ret = slots_prepare(kvm, NULL, &desc, KVM_TDP_SLOT_CREATE);
@@ -325,8 +484,10 @@ int kvm_model_delete_slot(struct kvm *kvm, unsigned int slot)
 	if (ret)
 		goto out_unlock;
 	/* KVM invalidates the slot (no new faults), then zaps and flushes */
+	pthread_rwlock_wrlock(&kvm->mmu_lock);
 	__atomic_store_n(&s->used, false, __ATOMIC_RELEASE);
-	kvm_model_zap(kvm, s->base_gfn, s->base_gfn + s->npages, false);
+	zap_locked(kvm, s->base_gfn, s->base_gfn + s->npages, false);
+	pthread_rwlock_unlock(&kvm->mmu_lock);
 	slots_commit(kvm, &desc, NULL, KVM_TDP_SLOT_DELETE);
 	/* The VMM frees the memory after the ioctl: nothing may pin it now */
 	for (i = 0; i < s->npages; i++) {
@@ -368,10 +529,12 @@ int kvm_model_move_slot(struct kvm *kvm, unsigned int slot, u64 new_gpa)
 	if (ret)
 		goto out_unlock;
 	old_gfn = s->base_gfn;
+	pthread_rwlock_wrlock(&kvm->mmu_lock);
 	__atomic_store_n(&s->used, false, __ATOMIC_RELEASE);
-	kvm_model_zap(kvm, old_gfn, old_gfn + s->npages, false);
+	zap_locked(kvm, old_gfn, old_gfn + s->npages, false);
 	s->base_gfn = new_gpa >> PAGE_SHIFT;
 	__atomic_store_n(&s->used, true, __ATOMIC_RELEASE);
+	pthread_rwlock_unlock(&kvm->mmu_lock);
 	slots_commit(kvm, &old, &new, KVM_TDP_SLOT_MOVE);
 out_unlock:
 	pthread_mutex_unlock(&kvm->slots_lock);
@@ -397,10 +560,16 @@ int kvm_model_set_dirty_log(struct kvm *kvm, unsigned int slot, bool on)
 	ret = slots_prepare(kvm, &old, &new, KVM_TDP_SLOT_FLAGS);
 	if (ret)
 		goto out_unlock;
+	pthread_rwlock_wrlock(&kvm->mmu_lock);
 	s->dirty_log = on;
-	/* KVM write-protects the slot to log writes */
+	/*
+	 * KVM splits huge pages eagerly and write-protects the slot to log
+	 * writes; when logging stops, the vCPUs' writes make pages writable
+	 * again (and kvm_model_collapse() recovers huge pages).
+	 */
 	if (on)
-		kvm_model_wrprot(kvm, s->base_gfn, s->base_gfn + s->npages);
+		split_locked(kvm, s->base_gfn, s->base_gfn + s->npages, true);
+	pthread_rwlock_unlock(&kvm->mmu_lock);
 	slots_commit(kvm, &old, &new, KVM_TDP_SLOT_FLAGS);
 out_unlock:
 	pthread_mutex_unlock(&kvm->slots_lock);
@@ -444,23 +613,134 @@ void kvm_tdp_export_unlisten(struct kvm *kvm, struct kvm_tdp_memslot_listener *l
 	pthread_mutex_unlock(&kvm->slots_lock);
 }
 
+/* Called with mmu_lock held for write. */
 static int ensure_root(struct kvm *kvm)
 {
 	if (!kvm->root)
-		kvm->root = alloc_table(kvm);
+		__atomic_store_n(&kvm->root, alloc_table(kvm), __ATOMIC_RELEASE);
 	return kvm->root ? 0 : -ENOMEM;
 }
 
-/* Install a 4 KiB leaf for @gfn (mmu_lock held for read). */
-static int map_gfn(struct kvm *kvm, u64 gfn, bool writable, u64 hpa)
+/* ---- host memory behind the slots (backing_lock) ---- */
+
+/*
+ * Index of the first page of the host 2 MiB block holding slot page @idx,
+ * or ~0 when the slot is not THP-backed there (not KVM_MODEL_SLOT_HUGE, or
+ * the aligned block reaches outside the slot's mapping).
+ */
+static u64 host_block(const struct kvm_model_slot *s, u64 idx)
 {
-	u64 table = kvm->root;
+	u64 off = ((s->hva >> PAGE_SHIFT) + idx) & (HUGE_PAGES - 1);
+
+	if (!s->huge || idx < off || idx - off + HUGE_PAGES > s->npages)
+		return ~0ULL;
+	return idx - off;
+}
+
+/*
+ * The host page behind slot page @idx, allocated on first touch as the
+ * host would: a whole aligned 2 MiB block when the page's THP-backed block
+ * is untouched, else one 4 KiB page.  0 when memory runs out.  Called with
+ * backing_lock held.
+ */
+static u64 backing_get(struct kvm *kvm, struct kvm_model_slot *s, u64 idx)
+{
+	u64 first = host_block(s, idx), blk, i;
+
+	if (s->backing[idx])
+		return s->backing[idx];
+	if (first != ~0ULL) {
+		for (i = 0; i < HUGE_PAGES && !s->backing[first + i]; i++)
+			;
+		blk = i == HUGE_PAGES ? phys_alloc_kind(kvm->pm, 9, PHYS_GUEST) : 0;
+		if (blk) {
+			for (i = 0; i < HUGE_PAGES; i++)
+				s->backing[first + i] = blk + i * PAGE_SIZE;
+			return s->backing[idx];
+		}
+	}
+	s->backing[idx] = phys_alloc_kind(kvm->pm, 0, PHYS_GUEST);
+	return s->backing[idx];
+}
+
+/*
+ * The 2 MiB block behind slot pages [@first, @first + 512) when they are
+ * one aligned contiguous host block, else 0.  Called with backing_lock
+ * held.
+ */
+static u64 backing_block(const struct kvm_model_slot *s, u64 first)
+{
+	u64 b0 = s->backing[first], i;
+
+	if (!b0 || !IS_ALIGNED(b0, HUGE_PAGES * PAGE_SIZE))
+		return 0;
+	for (i = 1; i < HUGE_PAGES; i++)
+		if (s->backing[first + i] != b0 + i * PAGE_SIZE)
+			return 0;
+	return b0;
+}
+
+/*
+ * The first slot index of @gfn's 2 MiB GFN region when KVM may map that
+ * region with one 2 MiB leaf (the VM allows it, the slot is THP-backed
+ * there with GPA and HVA aligned alike, no dirty logging), else ~0.
+ * Called with mmu_lock held.
+ */
+static u64 huge_region(struct kvm *kvm, const struct kvm_model_slot *s, u64 gfn)
+{
+	u64 g0 = ALIGN_DOWN(gfn, HUGE_PAGES);
+
+	if (kvm->cfg.max_leaf_level < 2 || s->dirty_log || g0 < s->base_gfn ||
+	    g0 + HUGE_PAGES > s->base_gfn + s->npages)
+		return ~0ULL;
+	if (host_block(s, g0 - s->base_gfn) != g0 - s->base_gfn)
+		return ~0ULL;
+	return g0 - s->base_gfn;
+}
+
+/* ---- faults (mmu_lock held for read) ---- */
+
+/*
+ * Make @gfn present: a 2 MiB leaf for @huge_hpa when it is non-zero and
+ * nothing is mapped at the 2 MiB level yet, else a 4 KiB leaf for @hpa;
+ * writable with @writable.  A present 2 MiB leaf is made writable in
+ * place, unless the slot logs dirty pages (then it must be split).
+ * *@mapped: the size of the leaf that maps @gfn afterwards.
+ */
+static int map_gfn(struct kvm *kvm, const struct kvm_model_slot *s, u64 gfn,
+		   bool write, bool writable, u64 hpa, u64 huge_hpa, u64 *mapped)
+{
+	u64 table = kvm->root, *e, old, new;
 	unsigned int level;
 
+	*mapped = PAGE_SIZE;
 	for (level = kvm->cfg.root_level; level > 1; level--) {
-		u64 *e = entry(kvm, table, gfn, level);
-		u64 old = __atomic_load_n(e, __ATOMIC_ACQUIRE);
-
+		e = entry(kvm, table, gfn, level);
+		old = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+		if (level == 2 && is_present(kvm, old) && is_leaf(kvm, old, 2)) {
+			*mapped = HUGE_PAGES * PAGE_SIZE;
+			if (!write || (old & SPTE_W))
+				return 0;
+			if (s->dirty_log)
+				return FAULT_NEED_SPLIT;
+			/* making a leaf writable needs no flush */
+			new = kspte_leaf(&kvm->cfg, (old & ADDR_MASK_2M) >> PAGE_SHIFT, 2,
+					 true, true, false, true);
+			if (!__atomic_compare_exchange_n(e, &old, new, false, __ATOMIC_SEQ_CST,
+							 __ATOMIC_SEQ_CST))
+				return FAULT_RETRY;
+			return 0;
+		}
+		if (level == 2 && huge_hpa && !is_present(kvm, old)) {
+			new = kspte_leaf(&kvm->cfg, huge_hpa >> PAGE_SHIFT, 2, writable, true,
+					 false, true);
+			if (!__atomic_compare_exchange_n(e, &old, new, false, __ATOMIC_SEQ_CST,
+							 __ATOMIC_SEQ_CST))
+				return FAULT_RETRY;
+			__atomic_add_fetch(&kvm->huge_faults, 1, __ATOMIC_RELAXED);
+			*mapped = HUGE_PAGES * PAGE_SIZE;
+			return 0;
+		}
 		if (!is_present(kvm, old)) {
 			u64 child = alloc_table(kvm);
 
@@ -468,33 +748,33 @@ static int map_gfn(struct kvm *kvm, u64 gfn, bool writable, u64 hpa)
 				return -ENOMEM;
 			if (!__atomic_compare_exchange_n(e, &old, kspte_nonleaf(&kvm->cfg, child),
 							 false, __ATOMIC_SEQ_CST,
-							 __ATOMIC_SEQ_CST)) {
-				phys_free(kvm->pm, child, 0);	/* lost the race */
-				kvm->table_pages--;
-			}
+							 __ATOMIC_SEQ_CST))
+				free_table_now(kvm, child);	/* lost the race */
 			old = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+			if (!is_present(kvm, old) || is_leaf(kvm, old, level))
+				return FAULT_RETRY;
 		}
 		table = old & ADDR_MASK;
 	}
-	{
-		u64 *e = entry(kvm, table, gfn, 1);
-		u64 old = __atomic_load_n(e, __ATOMIC_ACQUIRE);
-		u64 new = kspte_leaf(&kvm->cfg, hpa >> PAGE_SHIFT, 1, writable, true,
-				     false, true);
-
-		if (is_present(kvm, old) && (old & ADDR_MASK) == hpa && (!writable || (old & 2)))
-			return 0;
-		/* KVM zaps before changing a PFN; a present old leaf here is an upgrade */
-		__atomic_compare_exchange_n(e, &old, new, false, __ATOMIC_SEQ_CST,
-					    __ATOMIC_SEQ_CST);
-	}
+	e = entry(kvm, table, gfn, 1);
+	old = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+	new = kspte_leaf(&kvm->cfg, hpa >> PAGE_SHIFT, 1, writable, true, false, true);
+	if (is_present(kvm, old) && (old & ADDR_MASK) == hpa && (!writable || (old & SPTE_W)))
+		return 0;
+	/* KVM zaps (and flushes) before it changes a PFN */
+	if (WARN_ON(is_present(kvm, old) && (old & ADDR_MASK) != hpa))
+		return -EIO;
+	if (!__atomic_compare_exchange_n(e, &old, new, false, __ATOMIC_SEQ_CST,
+					 __ATOMIC_SEQ_CST))
+		return FAULT_RETRY;
 	return 0;
 }
 
-int kvm_model_fault(struct kvm *kvm, u64 gpa, bool write)
+static int fault_once(struct kvm *kvm, u64 gfn, bool write, u64 *mapped)
 {
-	u64 gfn = gpa >> PAGE_SHIFT, *page;
 	struct kvm_model_slot *s;
+	u64 idx, first, hpa, huge_hpa = 0;
+	bool writable;
 	int ret;
 
 	pthread_rwlock_rdlock(&kvm->mmu_lock);
@@ -507,27 +787,60 @@ int kvm_model_fault(struct kvm *kvm, u64 gpa, bool write)
 		ret = -EFAULT;
 		goto out;
 	}
-	ret = ensure_root(kvm);
-	if (ret)
+	if (!kvm->root) {
+		ret = FAULT_NEED_ROOT;
 		goto out;
-	page = &s->backing[gfn - s->base_gfn];
-	if (!*page) {
-		u64 p = phys_alloc(kvm->pm, 0);
-		u64 zero = 0;
-
-		if (!p) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		if (!__atomic_compare_exchange_n(page, &zero, p, false, __ATOMIC_SEQ_CST,
-						 __ATOMIC_SEQ_CST))
-			phys_free(kvm->pm, p, 0);
 	}
-	/* KVM maps writable when the slot and the host page allow it */
-	ret = map_gfn(kvm, gfn, !s->readonly, *page);
+	idx = gfn - s->base_gfn;
+	first = huge_region(kvm, s, gfn);
+	pthread_mutex_lock(&kvm->backing_lock);
+	hpa = backing_get(kvm, s, idx);
+	if (hpa && first != ~0ULL)
+		huge_hpa = backing_block(s, first);
+	pthread_mutex_unlock(&kvm->backing_lock);
+	ret = -ENOMEM;
+	if (!hpa)
+		goto out;
+	/* while logging, KVM maps writable only on a write, to log it */
+	writable = !s->readonly && (write || !s->dirty_log);
+	ret = map_gfn(kvm, s, gfn, write, writable, hpa, huge_hpa, mapped);
 out:
 	pthread_rwlock_unlock(&kvm->mmu_lock);
 	return ret;
+}
+
+static int fault(struct kvm *kvm, u64 gpa, bool write, u64 *mapped)
+{
+	u64 gfn = gpa >> PAGE_SHIFT;
+	int ret;
+
+	for (;;) {
+		ret = fault_once(kvm, gfn, write, mapped);
+		if (ret == FAULT_NEED_ROOT) {
+			pthread_rwlock_wrlock(&kvm->mmu_lock);
+			ret = ensure_root(kvm);
+			pthread_rwlock_unlock(&kvm->mmu_lock);
+			if (ret)
+				return ret;
+		} else if (ret == FAULT_NEED_SPLIT) {
+			/* KVM's fault path splits the huge page (and flushes) */
+			pthread_rwlock_wrlock(&kvm->mmu_lock);
+			ret = split_locked(kvm, ALIGN_DOWN(gfn, HUGE_PAGES),
+					   ALIGN_DOWN(gfn, HUGE_PAGES) + HUGE_PAGES, false);
+			pthread_rwlock_unlock(&kvm->mmu_lock);
+			if (ret < 0)
+				return ret;
+		} else if (ret != FAULT_RETRY) {
+			return ret;
+		}
+	}
+}
+
+int kvm_model_fault(struct kvm *kvm, u64 gpa, bool write)
+{
+	u64 mapped;
+
+	return fault(kvm, gpa, write, &mapped);
 }
 
 static int guest_access(struct kvm *kvm, u64 gpa, void *buf, size_t len, bool write)
@@ -561,27 +874,37 @@ int kvm_model_guest_read(struct kvm *kvm, u64 gpa, void *buf, size_t len)
 	return guest_access(kvm, gpa, buf, len, false);
 }
 
+/* One of a slot's per-page HPAs for @gpa, read under backing_lock. */
+static u64 slot_page(struct kvm *kvm, u64 gpa, bool discarded)
+{
+	struct kvm_model_slot *s;
+	u64 hpa = 0;
+
+	pthread_mutex_lock(&kvm->backing_lock);
+	s = find_slot(kvm, gpa >> PAGE_SHIFT);
+	if (s)
+		hpa = (discarded ? s->discarded : s->backing)[(gpa >> PAGE_SHIFT) - s->base_gfn];
+	pthread_mutex_unlock(&kvm->backing_lock);
+	return hpa;
+}
+
 u64 kvm_model_backing(struct kvm *kvm, u64 gpa)
 {
-	struct kvm_model_slot *s = find_slot(kvm, gpa >> PAGE_SHIFT);
-
-	return s ? __atomic_load_n(&s->backing[(gpa >> PAGE_SHIFT) - s->base_gfn],
-				   __ATOMIC_ACQUIRE) : 0;
+	return slot_page(kvm, gpa, false);
 }
 
 u64 kvm_model_discarded(struct kvm *kvm, u64 gpa)
 {
-	struct kvm_model_slot *s = find_slot(kvm, gpa >> PAGE_SHIFT);
-
-	return s ? s->discarded[(gpa >> PAGE_SHIFT) - s->base_gfn] : 0;
+	return slot_page(kvm, gpa, true);
 }
 
-/* Zap leaves in [gfn_start, gfn_end) under the write lock; true if any changed. */
-static bool zap_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
-		      u64 gfn_start, u64 gfn_end, bool tables, bool *unlinked)
+/* ---- changes (mmu_lock held for write, inside the RCU read side) ---- */
+
+/* Zap leaves in [gfn_start, gfn_end); with @tables also unlink covered L1 tables. */
+static void zap_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
+		      u64 gfn_start, u64 gfn_end, bool tables, struct change *c)
 {
-	u64 span = 1ULL << (9 * (level - 1));
-	bool changed = false;
+	u64 span = span_of(level);
 	unsigned int i;
 
 	for (i = 0; i < ENTRIES; i++) {
@@ -595,34 +918,42 @@ static bool zap_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
 		if (!is_present(kvm, old))
 			continue;
 		if (is_leaf(kvm, old, level)) {
+			/* a huge leaf goes whole, whatever part of it was asked for */
 			__atomic_store_n(e, kspte_nonpresent(&kvm->cfg), __ATOMIC_RELEASE);
-			changed = true;
+			change_note(c, gfn, gfn + span);
 		} else if (tables && level == 2 && gfn >= gfn_start && gfn + span <= gfn_end) {
-			/* unlink the whole L1 table; freed after the flush, via RCU */
+			/* unlink the whole L1 table; freed after the flush */
 			__atomic_store_n(e, kspte_nonpresent(&kvm->cfg), __ATOMIC_RELEASE);
-			free_tree(kvm, old & ADDR_MASK, level - 1, true);
-			*unlinked = changed = true;
+			unlink_tree(kvm, old & ADDR_MASK, level - 1, &c->unlinked);
+			c->flags |= KVM_TDP_INV_TABLES;
+			change_note(c, gfn, gfn + span);
 		} else {
-			changed |= zap_range(kvm, old & ADDR_MASK, level - 1, gfn,
-					     gfn_start, gfn_end, tables, unlinked);
+			zap_range(kvm, old & ADDR_MASK, level - 1, gfn, gfn_start, gfn_end,
+				  tables, c);
 		}
 	}
-	return changed;
+}
+
+/* Called with mmu_lock held for write. */
+static void zap_locked(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool tables)
+{
+	struct change c;
+
+	if (!kvm->root)
+		return;
+	change_begin(kvm, &c);
+	rcu_read_lock();
+	zap_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn_start, gfn_end, tables, &c);
+	change_flush(kvm, &c, gfn_start, gfn_end);
+	/* the unlinked tables' RCU callbacks cannot run before this */
+	rcu_read_unlock();
+	change_end(kvm);
 }
 
 void kvm_model_zap(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool tables)
 {
-	bool unlinked = false;
-
 	pthread_rwlock_wrlock(&kvm->mmu_lock);
-	rcu_read_lock();
-	if (kvm->root &&
-	    zap_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn_start, gfn_end,
-		      tables, &unlinked))
-		flush(kvm, gfn_start, gfn_end,
-		      unlinked ? KVM_TDP_INV_TABLES : KVM_TDP_INV_LEAF);
-	/* the unlinked tables' RCU callbacks cannot run before this */
-	rcu_read_unlock();
+	zap_locked(kvm, gfn_start, gfn_end, tables);
 	pthread_rwlock_unlock(&kvm->mmu_lock);
 }
 
@@ -631,7 +962,9 @@ void kvm_model_discard(struct kvm *kvm, u64 gpa, u64 len)
 	u64 gfn, start = gpa >> PAGE_SHIFT, end = (gpa + len + PAGE_SIZE - 1) >> PAGE_SHIFT;
 
 	/* invalidate_range_start: zap and flush before the pages go */
-	kvm_model_zap(kvm, start, end, false);
+	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	zap_locked(kvm, start, end, false);
+	pthread_mutex_lock(&kvm->backing_lock);
 	for (gfn = start; gfn < end; gfn++) {
 		struct kvm_model_slot *s = find_slot(kvm, gfn);
 		u64 *page, *old;
@@ -645,13 +978,14 @@ void kvm_model_discard(struct kvm *kvm, u64 gpa, u64 len)
 		*page = 0;
 		/* a pinned page stays the pinner's; the next touch gets a new one */
 	}
+	pthread_mutex_unlock(&kvm->backing_lock);
+	pthread_rwlock_unlock(&kvm->mmu_lock);
 }
 
-static bool wrprot_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
-			 u64 gfn_start, u64 gfn_end)
+static void wrprot_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
+			 u64 gfn_start, u64 gfn_end, struct change *c)
 {
-	u64 span = 1ULL << (9 * (level - 1));
-	bool changed = false;
+	u64 span = span_of(level);
 	unsigned int i;
 
 	for (i = 0; i < ENTRIES; i++) {
@@ -661,28 +995,198 @@ static bool wrprot_range(struct kvm *kvm, u64 table, unsigned int level, u64 bas
 		if (gfn + span <= gfn_start || gfn >= gfn_end || !is_present(kvm, old))
 			continue;
 		if (!is_leaf(kvm, old, level)) {
-			changed |= wrprot_range(kvm, old & ADDR_MASK, level - 1, gfn,
-						gfn_start, gfn_end);
-		} else if (old & 2) {
+			wrprot_range(kvm, old & ADDR_MASK, level - 1, gfn, gfn_start, gfn_end, c);
+		} else if (old & SPTE_W) {
+			/* a huge leaf is write-protected whole */
 			__atomic_store_n(e, kspte_wrprot(&kvm->cfg, old), __ATOMIC_RELEASE);
-			changed = true;
+			change_note(c, gfn, gfn + span);
 		}
 	}
-	return changed;
 }
 
 void kvm_model_wrprot(struct kvm *kvm, u64 gfn_start, u64 gfn_end)
 {
+	struct change c;
+
 	pthread_rwlock_wrlock(&kvm->mmu_lock);
-	if (kvm->root && wrprot_range(kvm, kvm->root, kvm->cfg.root_level, 0,
-				      gfn_start, gfn_end))
-		flush(kvm, gfn_start, gfn_end, KVM_TDP_INV_LEAF);
+	if (kvm->root) {
+		change_begin(kvm, &c);
+		wrprot_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn_start, gfn_end, &c);
+		change_flush(kvm, &c, gfn_start, gfn_end);
+		change_end(kvm);
+	}
 	pthread_rwlock_unlock(&kvm->mmu_lock);
+}
+
+/*
+ * Replace each 2 MiB leaf overlapping [gfn_start, gfn_end) by a table of
+ * the 512 4 KiB leaves it maps (write-protected inside the range with
+ * @wrprot); returns how many, or -ENOMEM.
+ */
+static int split_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
+		       u64 gfn_start, u64 gfn_end, bool wrprot, struct change *c)
+{
+	u64 span = span_of(level);
+	unsigned int i, j;
+	int n = 0, ret;
+
+	for (i = 0; i < ENTRIES && level >= 2; i++) {
+		u64 gfn = base + i * span, *e = (u64 *)phys_va(kvm->pm, table) + i;
+		u64 old = __atomic_load_n(e, __ATOMIC_ACQUIRE), child, *ce, pfn;
+
+		if (gfn + span <= gfn_start || gfn >= gfn_end || !is_present(kvm, old))
+			continue;
+		if (!is_leaf(kvm, old, level)) {
+			ret = split_range(kvm, old & ADDR_MASK, level - 1, gfn, gfn_start,
+					  gfn_end, wrprot, c);
+			if (ret < 0)
+				return ret;
+			n += ret;
+			continue;
+		}
+		if (level != 2)
+			continue;	/* the model maps no 1 GiB leaf */
+		child = alloc_table(kvm);
+		if (!child)
+			return -ENOMEM;
+		ce = phys_va(kvm->pm, child);
+		pfn = (old & ADDR_MASK_2M) >> PAGE_SHIFT;
+		for (j = 0; j < ENTRIES; j++) {
+			bool w = (old & SPTE_W) &&
+				 !(wrprot && gfn + j >= gfn_start && gfn + j < gfn_end);
+
+			__atomic_store_n(&ce[j], kspte_leaf(&kvm->cfg, pfn + j, 1, w, true,
+							    false, true), __ATOMIC_RELAXED);
+		}
+		__atomic_store_n(e, kspte_nonleaf(&kvm->cfg, child), __ATOMIC_RELEASE);
+		change_note(c, gfn, gfn + span);
+		n++;
+	}
+	return n;
+}
+
+/* Called with mmu_lock held for write. */
+static int split_locked(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool wrprot)
+{
+	struct change c;
+	int n;
+
+	if (!kvm->root)
+		return 0;
+	change_begin(kvm, &c);
+	n = split_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn_start, gfn_end,
+			wrprot, &c);
+	if (wrprot)
+		wrprot_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn_start, gfn_end, &c);
+	/* the mappings are the same, but an importer may cache the huge one */
+	change_flush(kvm, &c, gfn_start, gfn_end);
+	change_end(kvm);
+	if (n > 0)
+		kvm->splits += n;
+	return n;
+}
+
+/**
+ * kvm_model_split() - split huge pages, as KVM's eager and lazy splits do
+ * @kvm: the VM
+ * @gfn_start: first GFN
+ * @gfn_end: end GFN, exclusive
+ * @wrprot: write-protect the new 4 KiB leaves inside the range (and every
+ *	leaf there), as enabling dirty logging does, in the same flush
+ *
+ * Every 2 MiB leaf overlapping the range becomes a table of 512 4 KiB
+ * leaves mapping the same pages; then the importers are flushed over the
+ * range widened to those leaves (KVM_TDP_INV_LEAF: no table is unlinked).
+ *
+ * Return: the number of leaves split, or -ENOMEM.
+ */
+int kvm_model_split(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool wrprot)
+{
+	int n;
+
+	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	n = split_locked(kvm, gfn_start, gfn_end, wrprot);
+	pthread_rwlock_unlock(&kvm->mmu_lock);
+	return n;
+}
+
+/**
+ * kvm_model_collapse() - recover a huge page, as KVM does after dirty logging
+ * @kvm: the VM
+ * @gfn: a GFN of the 2 MiB region
+ *
+ * When the region may be mapped huge (see huge_region()) and its host
+ * memory is one contiguous block, the table of 4 KiB leaves under it is
+ * replaced by one 2 MiB leaf (writable only if every present 4 KiB leaf
+ * was), the importers are flushed with KVM_TDP_INV_TABLES over the region,
+ * and only then is the old table page handed to call_rcu().
+ *
+ * Return: 0, or -EAGAIN when the region cannot be collapsed now.
+ */
+int kvm_model_collapse(struct kvm *kvm, u64 gfn)
+{
+	u64 g0 = ALIGN_DOWN(gfn, HUGE_PAGES), table, *e, old, l1, blk = 0, *le;
+	struct kvm_model_slot *s;
+	struct change c;
+	unsigned int level, i;
+	bool writable;
+	int ret = -EAGAIN;
+
+	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	s = find_slot(kvm, gfn);
+	table = kvm->root;
+	if (!s || !table || huge_region(kvm, s, gfn) == ~0ULL)
+		goto out;
+	pthread_mutex_lock(&kvm->backing_lock);
+	blk = backing_block(s, g0 - s->base_gfn);
+	pthread_mutex_unlock(&kvm->backing_lock);
+	if (!blk)
+		goto out;
+	for (level = kvm->cfg.root_level; level > 2; level--) {
+		old = __atomic_load_n(entry(kvm, table, g0, level), __ATOMIC_ACQUIRE);
+		if (!is_present(kvm, old) || is_leaf(kvm, old, level))
+			goto out;
+		table = old & ADDR_MASK;
+	}
+	e = entry(kvm, table, g0, 2);
+	old = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+	if (!is_present(kvm, old) || is_leaf(kvm, old, 2))
+		goto out;
+	/* KVM's huge SPTE keeps what the small ones allowed */
+	l1 = old & ADDR_MASK;
+	le = phys_va(kvm->pm, l1);
+	writable = !s->readonly;
+	for (i = 0; i < ENTRIES; i++) {
+		u64 spte = __atomic_load_n(&le[i], __ATOMIC_ACQUIRE);
+
+		if (!is_present(kvm, spte))
+			continue;
+		if (WARN_ON((spte & ADDR_MASK) != blk + i * PAGE_SIZE))
+			goto out;
+		writable &= !!(spte & SPTE_W);
+	}
+	change_begin(kvm, &c);
+	rcu_read_lock();
+	__atomic_store_n(e, kspte_leaf(&kvm->cfg, blk >> PAGE_SHIFT, 2, writable, true,
+				       false, true), __ATOMIC_RELEASE);
+	unlink_tree(kvm, l1, 1, &c.unlinked);
+	c.flags |= KVM_TDP_INV_TABLES;
+	change_note(&c, g0, g0 + HUGE_PAGES);
+	change_flush(kvm, &c, g0, g0 + HUGE_PAGES);
+	rcu_read_unlock();
+	change_end(kvm);
+	kvm->collapses++;
+	ret = 0;
+out:
+	pthread_rwlock_unlock(&kvm->mmu_lock);
+	return ret;
 }
 
 int kvm_model_replace_root(struct kvm *kvm)
 {
 	struct kvm_tdp_importer *imp;
+	struct vtd_table_change vc;
+	struct change c;
 	u64 old, new;
 
 	pthread_rwlock_wrlock(&kvm->mmu_lock);
@@ -691,24 +1195,36 @@ int kvm_model_replace_root(struct kvm *kvm)
 		pthread_rwlock_unlock(&kvm->mmu_lock);
 		return -ENOMEM;
 	}
+	change_begin(kvm, &c);
 	old = kvm->root;
-	kvm->root = new;
+	__atomic_store_n(&kvm->root, new, __ATOMIC_RELEASE);
 	kvm->root_replacements++;
 	rcu_read_lock();
+	vc = (struct vtd_table_change){
+		.root = new, .old_root = old, .start = 0, .end = ~0ULL,
+	};
+	vtd_change_publish(&vc);
 	pthread_mutex_lock(&kvm->importers_lock);
 	list_for_each_entry(imp, &kvm->importers, node)
 		imp->ops->root_changed(imp, new);
 	pthread_mutex_unlock(&kvm->importers_lock);
-	if (old)
-		free_tree(kvm, old, kvm->cfg.root_level, true);
+	vtd_change_publish(NULL);
+	if (old) {
+		vtd_change_verify(&vc);
+		unlink_tree(kvm, old, kvm->cfg.root_level, &c.unlinked);
+	}
+	/* the old tree goes after every importer has let go of it */
+	change_flush(kvm, &c, 0, 0);
 	rcu_read_unlock();
+	change_end(kvm);
 	pthread_rwlock_unlock(&kvm->mmu_lock);
 	return 0;
 }
 
 u64 kvm_model_spte(struct kvm *kvm, u64 gpa, unsigned int *level)
 {
-	u64 table = kvm->root, gfn = gpa >> PAGE_SHIFT, spte = kspte_nonpresent(&kvm->cfg);
+	u64 table = __atomic_load_n(&kvm->root, __ATOMIC_ACQUIRE), gfn = gpa >> PAGE_SHIFT;
+	u64 spte = kspte_nonpresent(&kvm->cfg);
 	unsigned int l;
 
 	for (l = kvm->cfg.root_level; table && l >= 1; l--) {
@@ -719,6 +1235,37 @@ u64 kvm_model_spte(struct kvm *kvm, u64 gpa, unsigned int *level)
 		table = spte & ADDR_MASK;
 	}
 	return spte;
+}
+
+/**
+ * kvm_model_translate() - what KVM's table maps at a GPA now
+ * @kvm: the VM
+ * @gpa: the address
+ * @hpa: set to the host address of the page mapped there
+ * @writable: set to whether the mapping allows writes
+ *
+ * Reads the table without mmu_lock, inside the RCU read side, so it may
+ * race with a change: compare kvm_model_change_seq() before and after.
+ *
+ * Return: true when a leaf maps @gpa (then @hpa and @writable are set).
+ */
+bool kvm_model_translate(struct kvm *kvm, u64 gpa, u64 *hpa, bool *writable)
+{
+	unsigned int level = 0;
+	bool present;
+	u64 spte;
+
+	rcu_read_lock();
+	spte = kvm_model_spte(kvm, gpa, &level);
+	present = level && is_present(kvm, spte) && is_leaf(kvm, spte, level);
+	if (present) {
+		u64 span = span_of(level) << PAGE_SHIFT;
+
+		*hpa = (spte & ADDR_MASK & ~(span - 1)) + (gpa & (span - 1) & PAGE_MASK);
+		*writable = spte & SPTE_W;
+	}
+	rcu_read_unlock();
+	return present;
 }
 
 /* ---- the exporter (KVM's side of include/linux/kvm_tdp_export.h) ---- */
@@ -754,10 +1301,11 @@ void kvm_tdp_export_unregister(struct kvm *kvm, struct kvm_tdp_importer *imp)
 
 int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags, u64 *mapped_size)
 {
-	int ret = kvm_model_fault(kvm, gpa, flags & KVM_TDP_MAP_WRITE);
+	u64 mapped;
+	int ret = fault(kvm, gpa, flags & KVM_TDP_MAP_WRITE, &mapped);
 
 	if (!ret && mapped_size)
-		*mapped_size = PAGE_SIZE;
+		*mapped_size = mapped;
 	return ret;
 }
 
@@ -785,7 +1333,7 @@ static struct kvm_model_slot *find_slot_hva(struct kvm *kvm, unsigned long hva)
 
 struct page *kvm_model_hva_to_page(unsigned long hva, bool write)
 {
-	u64 off = hva - KVM_MODEL_HVA_BASE, idx, *backing;
+	u64 off = hva - KVM_MODEL_HVA_BASE, idx, hpa;
 	struct kvm_model_slot *s;
 	struct kvm *kvm;
 
@@ -796,18 +1344,11 @@ struct page *kvm_model_hva_to_page(unsigned long hva, bool write)
 	if (!s || (write && s->readonly))
 		return NULL;
 	idx = (hva - s->hva) >> PAGE_SHIFT;
-	backing = &s->backing[idx];
-	if (!*backing) {			/* the VMM touches the page */
-		u64 p = phys_alloc(kvm->pm, 0), zero = 0;
-
-		if (!p)
-			return NULL;
-		if (!__atomic_compare_exchange_n(backing, &zero, p, false,
-						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-			phys_free(kvm->pm, p, 0);
-	}
-	s->pages[idx].hpa = *backing;
-	return &s->pages[idx];
+	pthread_mutex_lock(&kvm->backing_lock);
+	hpa = backing_get(kvm, s, idx);		/* the VMM touches the page */
+	s->pages[idx].hpa = hpa;
+	pthread_mutex_unlock(&kvm->backing_lock);
+	return hpa ? &s->pages[idx] : NULL;
 }
 
 /* Sum over every guest page: its pins, or whether a host page backs it. */
@@ -817,9 +1358,15 @@ static long count_pages(struct kvm *kvm, bool pins)
 	unsigned int i;
 	u64 g;
 
-	for (i = 0; i < KVM_MODEL_SLOTS; i++)
-		for (g = 0; kvm->slots[i].used && g < kvm->slots[i].npages; g++)
-			n += pins ? kvm->slots[i].pages[g].pins : !!kvm->slots[i].backing[g];
+	pthread_mutex_lock(&kvm->backing_lock);
+	for (i = 0; i < KVM_MODEL_SLOTS; i++) {
+		struct kvm_model_slot *s = &kvm->slots[i];
+
+		for (g = 0; __atomic_load_n(&s->used, __ATOMIC_ACQUIRE) && g < s->npages; g++)
+			n += pins ? __atomic_load_n(&s->pages[g].pins, __ATOMIC_RELAXED) :
+				    !!s->backing[g];
+	}
+	pthread_mutex_unlock(&kvm->backing_lock);
 	return n;
 }
 

@@ -4,19 +4,51 @@
  * for KVM's side of include/linux/kvm_tdp_export.h.
  *
  * Tables live in emulated physical memory and hold the SPTEs of
- * kvm_spte.c (KVM 6.12's encodings).  Faults install 4 KiB leaves with
- * compare-and-exchange under mmu_lock held for read; zaps, write-protection
- * and root replacement take it for write.  Every flush calls the
- * registered importers synchronously: leaf changes with their GFN range,
- * unlinked tables (KVM_TDP_INV_TABLES) inside the RCU read side before
- * call_rcu() frees them, and root replacement through ->root_changed()
- * before the old root's pages are freed.  Freed table pages are poisoned.
+ * kvm_spte.c (KVM 6.12's encodings).  Faults install leaves with
+ * compare-and-exchange under mmu_lock held for read: 4 KiB leaves, or a
+ * 2 MiB leaf where the slot allows huge pages, the host memory behind the
+ * 2 MiB region is one aligned contiguous block, dirty logging is off and
+ * nothing is mapped there yet.  Every change that removes or downgrades a
+ * translation or unlinks a table page takes mmu_lock for write and goes
+ * the way KVM's does: record the change (the GFN range it touched, the
+ * table pages it unlinked), flush (every importer's ->invalidate() with
+ * that range, KVM_TDP_INV_TABLES when table pages were unlinked; a root
+ * replacement through ->root_changed()), and only then free the unlinked
+ * table pages (call_rcu(), still inside the RCU read side) and let host
+ * pages be reused.  The changes: leaf zaps (kvm_model_zap(), memslot
+ * delete and move, kvm_model_discard()), write-protection
+ * (kvm_model_wrprot(), dirty logging), huge-page splits (a 2 MiB leaf
+ * becomes a table of 4 KiB leaves; kvm_model_split(), dirty logging, a
+ * write fault on a write-protected huge page while dirty logging),
+ * collapses (a table of 4 KiB leaves becomes one 2 MiB leaf;
+ * kvm_model_collapse()) and root replacement.  Freed table pages are
+ * poisoned.
+ *
+ * While a change is flushed it is published to the VT-d model
+ * (vtd_change_publish(), vtd_change_verify()), which checks that no IOMMU
+ * still caches anything the change took away; kvm->change_seq is odd
+ * from the start of a change to the end of its flush, so a lockless
+ * observer can tell a quiet period (see kvm_model_translate()).
  *
  * Guest memory: each memslot is backed by host pages allocated on first
- * touch.  kvm_model_discard() is the VMM's MADV_DONTNEED: the MMU
- * notifier zaps and flushes, and the old page is kept aside (as a second
- * mapping of a memfd would keep it observable) so tests can check that no
- * DMA reaches it afterwards.
+ * touch; a slot created with KVM_MODEL_SLOT_HUGE gets an aligned 2 MiB
+ * block for a 2 MiB region touched while wholly unbacked, as THP would.
+ * kvm_model_discard() is the VMM's MADV_DONTNEED: the MMU notifier zaps
+ * and flushes, and the old page is kept aside (as a second mapping of a
+ * memfd would keep it observable) so tests can check that no DMA reaches
+ * it afterwards; the one it kept before is freed then.
+ *
+ * Locking, outermost first:
+ * - slots_lock (KVM's slots_lock): memslot changes, the listeners;
+ * - mmu_lock (rwlock, writers preferred): the tables; read for faults,
+ *   write for changes; a slot's geometry (used, base_gfn, dirty_log)
+ *   changes under it for write and is read under it, or locklessly with
+ *   an acquire load of @used first;
+ * - importers_lock: the importer list, @skip_invalidate;
+ * - backing_lock (the host mm): every slot's backing[], discarded[] and
+ *   pages[].hpa;
+ * - the physical memory's lock.
+ * Counters are updated under mmu_lock for write unless noted.
  */
 #ifndef __KT_KVM_MMU_H
 #define __KT_KVM_MMU_H
@@ -37,12 +69,18 @@ struct page {
 	int pins;
 };
 
+/* kvm_model_set_slot_flags() flags */
+#define KVM_MODEL_SLOT_READONLY	(1u << 0)
+#define KVM_MODEL_SLOT_HUGE	(1u << 1)	/* THP-like 2 MiB host blocks */
+
 struct kvm_model_slot {
-	bool used;
+	bool used;		/* atomic; see Locking */
 	bool readonly;
+	bool huge;		/* KVM_MODEL_SLOT_HUGE */
 	bool dirty_log;
 	u64 base_gfn;
 	u64 npages;
+	/* under backing_lock: */
 	u64 *backing;		/* host page HPA per GFN, 0 = never touched */
 	u64 *discarded;		/* last page discarded per GFN, kept observable */
 	unsigned long hva;	/* the VMM's mapping of the slot */
@@ -55,8 +93,11 @@ struct kvm {
 	unsigned int id;	/* index in the model registry, for HVAs */
 	struct phys *pm;
 	struct kspte_cfg cfg;
-	pthread_rwlock_t mmu_lock;
-	u64 root;		/* current root, 0 until needed */
+	pthread_rwlock_t mmu_lock;	/* see Locking */
+	pthread_mutex_t backing_lock;	/* the host mm: see Locking */
+	/* current root, 0 until needed; written under mmu_lock (write), atomically */
+	u64 root;
+	u64 change_seq;		/* odd during a change and its flush; atomic */
 	struct kvm_model_slot slots[KVM_MODEL_SLOTS];
 	pthread_mutex_t importers_lock;	/* protects importers */
 	struct list_head importers;
@@ -65,9 +106,12 @@ struct kvm {
 	struct list_head listeners;
 	/* test knob: the next @skip_invalidate importer calls are dropped */
 	int skip_invalidate;
-	/* counters */
-	u64 flushes, importer_calls, tables_freed, root_replacements;
-	long table_pages;
+	/* counters, under mmu_lock (write), but for the atomic ones */
+	u64 flushes, importer_calls, root_replacements;
+	u64 changes, splits, collapses;
+	u64 tables_freed;	/* by RCU callbacks; atomic */
+	u64 huge_faults;	/* 2 MiB leaves installed by faults; atomic */
+	long table_pages;	/* atomic */
 	bool *destroyed;	/* set true when the VM is destroyed */
 };
 
@@ -77,6 +121,8 @@ struct kvm *kvm_model_create(struct phys *pm, const struct kspte_cfg *cfg,
 void kvm_model_close(struct kvm *kvm);
 int kvm_model_set_slot(struct kvm *kvm, unsigned int slot, u64 gpa, u64 size,
 		       bool readonly);
+int kvm_model_set_slot_flags(struct kvm *kvm, unsigned int slot, u64 gpa, u64 size,
+			     unsigned int flags);
 int kvm_model_delete_slot(struct kvm *kvm, unsigned int slot);
 /* KVM_MR_MOVE: same memory (same HVA), new GPA */
 int kvm_model_move_slot(struct kvm *kvm, unsigned int slot, u64 new_gpa);
@@ -97,8 +143,28 @@ void kvm_model_discard(struct kvm *kvm, u64 gpa, u64 len);
 void kvm_model_zap(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool tables);
 /* Dirty-logging style write protection of a GFN range. */
 void kvm_model_wrprot(struct kvm *kvm, u64 gfn_start, u64 gfn_end);
+/*
+ * Split every 2 MiB leaf overlapping the range into a table of 4 KiB
+ * leaves (write-protected within the range with @wrprot, as dirty logging
+ * does); returns how many were split.
+ */
+int kvm_model_split(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool wrprot);
+/*
+ * Replace the table of 4 KiB leaves under the 2 MiB region holding @gfn by
+ * one 2 MiB leaf; 0, or -EAGAIN when the region cannot be mapped huge.
+ */
+int kvm_model_collapse(struct kvm *kvm, u64 gfn);
 /* Fast zap: a new root replaces the current one. */
 int kvm_model_replace_root(struct kvm *kvm);
+/* kvm->change_seq: odd while a change is being made and flushed. */
+u64 kvm_model_change_seq(struct kvm *kvm);
+/*
+ * KVM's translation of @gpa now, read without mmu_lock inside RCU: the
+ * host address and whether it is writable; false when nothing is mapped.
+ * Only meaningful if kvm_model_change_seq() is the same even value
+ * before and after.
+ */
+bool kvm_model_translate(struct kvm *kvm, u64 gpa, u64 *hpa, bool *writable);
 
 /* The SPTE for @gpa at the level where the walk ends. */
 u64 kvm_model_spte(struct kvm *kvm, u64 gpa, unsigned int *level);

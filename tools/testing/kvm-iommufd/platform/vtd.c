@@ -62,9 +62,16 @@ const char *vtd_fault_name(enum vtdm_fault_reason r)
 	return r < VTDM_F_NR ? fault_names[r] : "?";
 }
 
+/* Every unit, for vtd_change_verify(); taken outside each unit's lock. */
+static struct vtd *vtd_units;
+static pthread_mutex_t vtd_units_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The change the owner of a table flushes on this thread, if any. */
+static __thread const struct vtd_table_change *vtd_cur_change;
+
 struct vtd *vtd_create(struct phys *pm, uint64_t cap, uint64_t ecap)
 {
 	struct vtd *v = calloc(1, sizeof(*v));
+	pthread_rwlockattr_t attr;
 
 	if (!v)
 		return NULL;
@@ -73,15 +80,58 @@ struct vtd *vtd_create(struct phys *pm, uint64_t cap, uint64_t ecap)
 	v->ecap = ecap;
 	v->haw = CAP_MGAW(cap);
 	pthread_mutex_init(&v->lock, NULL);
+	/* invalidations must not starve behind a stream of device accesses */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&v->drain, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	pthread_mutex_lock(&vtd_units_lock);
+	v->next_unit = vtd_units;
+	vtd_units = v;
+	pthread_mutex_unlock(&vtd_units_lock);
 	return v;
 }
 
 void vtd_destroy(struct vtd *v)
 {
+	struct vtd **pp;
+
 	if (!v)
 		return;
+	pthread_mutex_lock(&vtd_units_lock);
+	for (pp = &vtd_units; *pp; pp = &(*pp)->next_unit) {
+		if (*pp == v) {
+			*pp = v->next_unit;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&vtd_units_lock);
+	pthread_rwlock_destroy(&v->drain);
 	pthread_mutex_destroy(&v->lock);
 	free(v);
+}
+
+/**
+ * vtd_dma_begin() - a device access starts
+ * @v: the unit that translates it
+ *
+ * The access translates with vtd_translate() and touches memory before
+ * vtd_dma_end(); the invalidation queue is not processed meanwhile (the
+ * drain of the IOTLB invalidation descriptor), so no access outlives the
+ * wait descriptor of an invalidation that removed its translation.
+ */
+void vtd_dma_begin(struct vtd *v)
+{
+	pthread_rwlock_rdlock(&v->drain);
+}
+
+/**
+ * vtd_dma_end() - the device access begun by vtd_dma_begin() is done
+ * @v: the unit
+ */
+void vtd_dma_end(struct vtd *v)
+{
+	pthread_rwlock_unlock(&v->drain);
 }
 
 void vtd_set_rtaddr(struct vtd *v, uint64_t val)
@@ -153,6 +203,9 @@ struct vtdm_stats vtd_stats(struct vtd *v)
 	pthread_mutex_lock(&v->lock);
 	s = v->stats;
 	pthread_mutex_unlock(&v->lock);
+	/* updated by walks without the lock */
+	s.walk_reads = __atomic_load_n(&v->walk_reads, __ATOMIC_RELAXED);
+	s.freed_table_reads = __atomic_load_n(&v->freed_table_reads, __ATOMIC_SEQ_CST);
 	return s;
 }
 
@@ -310,7 +363,8 @@ static void psc_lookup(struct vtd *v, uint16_t did, uint32_t pasid, uint64_t iov
 }
 
 static void psc_fill(struct vtd *v, uint16_t did, uint32_t pasid, uint64_t iova,
-		     int level, uint64_t table, bool r, bool w)
+		     int level, uint64_t table, bool r, bool w, uint64_t root,
+		     unsigned int levels)
 {
 	struct vtdm_psc_entry *p;
 
@@ -324,6 +378,8 @@ static void psc_fill(struct vtd *v, uint16_t did, uint32_t pasid, uint64_t iova,
 	p->table = table;
 	p->r = r;
 	p->w = w;
+	p->root = root;
+	p->levels = levels;
 	pthread_mutex_unlock(&v->lock);
 }
 
@@ -389,19 +445,20 @@ enum vtdm_fault_reason vtd_translate(struct vtd *v, uint16_t sid, uint32_t pasid
 	pthread_mutex_lock(&v->lock);
 	v->stats.translations++;
 	for (i = 0; i < VTDM_IOTLB_SIZE; i++) {
-		struct vtdm_iotlb_entry *t = &v->iotlb[i];
+		struct vtdm_iotlb_entry *t = &v->iotlb[i], hit;
 
 		if (!t->valid || t->did != did || t->pasid != pasid ||
 		    (iova >> t->shift) != (t->iova >> t->shift))
 			continue;
+		hit = *t;	/* the slot may be refilled once the lock is dropped */
 		v->stats.iotlb_hits++;
 		pthread_mutex_unlock(&v->lock);
-		if (write ? !t->w : !t->r)
+		if (write ? !hit.w : !hit.r)
 			return record(v, write ? VTDM_F_SS_WRITE : VTDM_F_SS_READ,
 				      sid, pasid, iova, write, 0, 0);
-		*hpa = t->hpa | (iova & ((1ULL << t->shift) - 1));
+		*hpa = hit.hpa | (iova & ((1ULL << hit.shift) - 1));
 		if (shift)
-			*shift = t->shift;
+			*shift = hit.shift;
 		return VTDM_OK;
 	}
 	v->stats.walks++;
@@ -417,9 +474,9 @@ enum vtdm_fault_reason vtd_translate(struct vtd *v, uint16_t sid, uint32_t pasid
 			return record(v, VTDM_F_BAD_TABLE, sid, pasid, iova, write,
 				      level, 0);
 		if (!phys_page_allocated(v->pm, ptr))
-			__atomic_add_fetch(&v->stats.freed_table_reads, 1, __ATOMIC_SEQ_CST);
+			__atomic_add_fetch(&v->freed_table_reads, 1, __ATOMIC_SEQ_CST);
 		e = phys_load64(v->pm, ptr);
-		__atomic_add_fetch(&v->stats.walk_reads, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&v->walk_reads, 1, __ATOMIC_RELAXED);
 		if (!(e & (SS_R | SS_W)))
 			return record(v, VTDM_F_SS_NP, sid, pasid, iova, write,
 				      level, e);
@@ -436,7 +493,7 @@ enum vtdm_fault_reason vtd_translate(struct vtd *v, uint16_t sid, uint32_t pasid
 			break;
 		}
 		table = e & MASK(51, 12);
-		psc_fill(v, did, pasid, iova, level, table, rd, wr);
+		psc_fill(v, did, pasid, iova, level, table, rd, wr, pe[0] & ADDR_4K, levels);
 	}
 	if (write ? !wr : !rd)
 		return record(v, write ? VTDM_F_SS_WRITE : VTDM_F_SS_READ, sid,
@@ -461,9 +518,297 @@ enum vtdm_fault_reason vtd_translate(struct vtd *v, uint16_t sid, uint32_t pasid
 		t->hpa = e & MASK(51, sh);
 		t->r = rd;
 		t->w = wr;
+		t->root = pe[0] & ADDR_4K;
+		t->levels = levels;
 	}
 	pthread_mutex_unlock(&v->lock);
 	return VTDM_OK;
+}
+
+/* ---- invalidation checks (see vtd.h) ---- */
+
+/*
+ * Walk the table in memory from @root, bypassing every cache and setting
+ * no A/D bit, down to a leaf or to level @stop.  True when it stops at a
+ * present entry: *@e is that entry, *@level its level, *@leaf whether it
+ * maps, *@r and *@w the rights accumulated down to it.  False when a
+ * non-present or malformed entry (*@e, at *@level) stops it first.
+ */
+static bool fresh_walk(struct vtd *v, uint64_t root, unsigned int levels,
+		       uint64_t iova, unsigned int stop, uint64_t *e,
+		       unsigned int *level, bool *leaf, bool *r, bool *w)
+{
+	uint64_t table = root;
+	unsigned int l;
+
+	*r = *w = true;
+	*e = 0;
+	*leaf = false;
+	for (l = levels; l >= 1; l--) {
+		uint64_t ptr = table + ((iova >> (12 + 9 * (l - 1))) & 511) * 8;
+
+		*level = l;
+		if (!table_ok(v, ptr, 8))
+			return false;
+		*e = phys_load64(v->pm, ptr);
+		if (!(*e & (SS_R | SS_W)) || (*e & ss_rsvd(v, l, *e, leaf)))
+			return false;
+		*r &= !!(*e & SS_R);
+		*w &= !!(*e & SS_W);
+		if (*leaf || l == stop)
+			return true;
+		table = *e & MASK(51, 12);
+	}
+	return false;
+}
+
+static uint64_t umin(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t umax(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * Does IOTLB entry @t agree with the table over [@lo, @hi) (within the
+ * entry)?  On a disagreement, *@bad is the IOVA and *@seen the entry the
+ * walk read there.
+ */
+static bool iotlb_agrees(struct vtd *v, const struct vtdm_iotlb_entry *t,
+			 uint64_t lo, uint64_t hi, uint64_t *bad, uint64_t *seen)
+{
+	uint64_t a = lo & ~0xfffULL;
+
+	while (a < hi) {
+		unsigned int l, sh;
+		bool leaf, r, w;
+		uint64_t e, span;
+
+		*bad = a;
+		if (!fresh_walk(v, t->root, t->levels, a, 1, &e, &l, &leaf, &r, &w)) {
+			*seen = e;
+			return false;
+		}
+		*seen = e;
+		sh = 12 + 9 * (l - 1);
+		span = 1ULL << sh;
+		if ((e & MASK(51, sh)) + (a & (span - 1)) != t->hpa + (a - t->iova) ||
+		    (t->r && !r) || (t->w && !w))
+			return false;
+		a = (a & ~(span - 1)) + span;
+	}
+	return true;
+}
+
+/* Does paging-structure entry @p still lead to the same table page? */
+static bool psc_agrees(struct vtd *v, const struct vtdm_psc_entry *p, uint64_t *seen)
+{
+	uint64_t iova = p->prefix << (12 + 9 * (p->level - 1)), e;
+	bool leaf, r, w;
+	unsigned int l;
+
+	if (!fresh_walk(v, p->root, p->levels, iova, p->level, &e, &l, &leaf, &r, &w)) {
+		*seen = e;
+		return false;
+	}
+	*seen = e;
+	return l == p->level && !leaf && (e & MASK(51, 12)) == p->table &&
+	       (!p->r || r) && (!p->w || w);
+}
+
+static void note_stale(struct vtd *v, bool psc, bool at_wait, uint16_t did,
+		       uint64_t iova, unsigned int level, uint64_t cached,
+		       uint64_t root, uint64_t seen)
+{
+	if (!v->stats.stale_iotlb && !v->stats.stale_psc) {
+		v->first_stale = (struct vtdm_stale){
+			.psc = psc, .at_wait = at_wait, .did = did, .iova = iova,
+			.level = level, .cached = cached, .root = root,
+			.table_entry = seen,
+		};
+	}
+	if (psc)
+		v->stats.stale_psc++;
+	else
+		v->stats.stale_iotlb++;
+	if (at_wait)
+		v->stats.stale_at_wait++;
+}
+
+/*
+ * Compare what @v caches for domain @did (every domain with @all_dids)
+ * through @c->root, over IOVAs [@start, @end), with the table; anything
+ * cached from @c->old_root contradicts it wherever it is.  Called with
+ * v->lock held, while the table's owner holds the table still.
+ */
+static void check_caches(struct vtd *v, const struct vtd_table_change *c,
+			 bool all_dids, uint16_t did, uint64_t start, uint64_t end,
+			 bool at_wait)
+{
+	unsigned int i;
+
+	v->stats.inv_checks++;
+	for (i = 0; i < VTDM_IOTLB_SIZE; i++) {
+		const struct vtdm_iotlb_entry *t = &v->iotlb[i];
+		uint64_t lo, hi, bad, seen = 0;
+
+		if (!t->valid || (!all_dids && t->did != did))
+			continue;
+		if (c->old_root && t->root == c->old_root) {
+			v->stats.inv_checked++;
+			note_stale(v, false, at_wait, t->did, t->iova, t->shift, t->hpa,
+				   t->root, 0);
+			continue;
+		}
+		if (t->root != c->root)
+			continue;
+		lo = umax(t->iova, start);
+		hi = umin(t->iova + (1ULL << t->shift), end);
+		if (lo >= hi)
+			continue;
+		v->stats.inv_checked++;
+		if (!iotlb_agrees(v, t, lo, hi, &bad, &seen))
+			note_stale(v, false, at_wait, t->did, bad, t->shift, t->hpa,
+				   t->root, seen);
+	}
+	for (i = 0; i < VTDM_PSC_SIZE; i++) {
+		const struct vtdm_psc_entry *p = &v->psc[i];
+		unsigned int sh = 12 + 9 * (p->level - 1);
+		uint64_t seen = 0;
+
+		if (!p->valid || (!all_dids && p->did != did))
+			continue;
+		if (c->old_root && p->root == c->old_root) {
+			v->stats.inv_checked++;
+			note_stale(v, true, at_wait, p->did, p->prefix << sh, p->level,
+				   p->table, p->root, 0);
+			continue;
+		}
+		if (p->root != c->root)
+			continue;
+		if ((p->prefix + 1) << sh <= start || p->prefix << sh >= end)
+			continue;
+		v->stats.inv_checked++;
+		if (!psc_agrees(v, p, &seen))
+			note_stale(v, true, at_wait, p->did, p->prefix << sh, p->level,
+				   p->table, p->root, seen);
+	}
+}
+
+/* Remember an IOTLB invalidation until the next wait descriptor. */
+static void batch_add(struct vtd *v, bool all_dids, uint16_t did, uint64_t start,
+		      uint64_t end)
+{
+	struct vtdm_batch_inv *b;
+
+	if (v->nbatch == VTDM_BATCH) {
+		v->batch_overflow = true;
+		return;
+	}
+	b = &v->batch[v->nbatch++];
+	b->all_dids = all_dids;
+	b->did = did;
+	b->start = start;
+	b->end = end;
+}
+
+/*
+ * A wait descriptor completes: if this thread flushes a published change,
+ * the domains the batch invalidated must agree with the table over what
+ * they invalidated within the change's range.
+ */
+static void check_batch(struct vtd *v)
+{
+	const struct vtd_table_change *c = vtd_cur_change;
+	unsigned int i;
+
+	for (i = 0; c && !v->batch_overflow && i < v->nbatch; i++) {
+		const struct vtdm_batch_inv *b = &v->batch[i];
+		uint64_t start = c->start, end = c->end;
+
+		if (b->start != b->end) {
+			start = umax(start, b->start);
+			end = umin(end, b->end);
+		}
+		if (start < end)
+			check_caches(v, c, b->all_dids, b->did, start, end, true);
+	}
+	v->nbatch = 0;
+	v->batch_overflow = false;
+}
+
+/**
+ * vtd_change_publish() - the change the calling thread is flushing
+ * @c: the change, NULL when the flush is over; must stay valid until then
+ *
+ * The owner of the table calls it around the flush, holding the table
+ * still: each wait descriptor this thread's invalidations complete with
+ * then checks the domains they invalidated against the table.
+ */
+void vtd_change_publish(const struct vtd_table_change *c)
+{
+	vtd_cur_change = c;
+}
+
+/**
+ * vtd_change_verify() - after a flush, check every unit against the table
+ * @c: the change just flushed
+ *
+ * Compares what every unit caches through @c->root over @c's range (and
+ * anything from @c->old_root) with the table in memory, counting each
+ * contradiction in the unit's stats.
+ *
+ * Context: the table's owner holds the table still; takes the list lock
+ * and each unit's lock.
+ */
+void vtd_change_verify(const struct vtd_table_change *c)
+{
+	struct vtd *v;
+
+	pthread_mutex_lock(&vtd_units_lock);
+	for (v = vtd_units; v; v = v->next_unit) {
+		pthread_mutex_lock(&v->lock);
+		check_caches(v, c, true, 0, c->start, c->end, false);
+		pthread_mutex_unlock(&v->lock);
+	}
+	pthread_mutex_unlock(&vtd_units_lock);
+}
+
+/**
+ * vtd_first_stale() - describe the first contradiction a unit found
+ * @v: the unit
+ * @buf: filled with a one-line description
+ * @len: size of @buf
+ *
+ * Return: true if the unit found one (and @buf describes it).
+ */
+bool vtd_first_stale(struct vtd *v, char *buf, size_t len)
+{
+	struct vtdm_stale f;
+	bool found;
+
+	pthread_mutex_lock(&v->lock);
+	found = v->stats.stale_iotlb || v->stats.stale_psc;
+	f = v->first_stale;
+	pthread_mutex_unlock(&v->lock);
+	if (!found)
+		return false;
+	if (f.psc)
+		snprintf(buf, len, "paging-structure entry did %u level %u for IOVA %#llx "
+			 "-> table %#llx (root %#llx), the table now has %#llx there; found at %s",
+			 f.did, f.level, (unsigned long long)f.iova,
+			 (unsigned long long)f.cached, (unsigned long long)f.root,
+			 (unsigned long long)f.table_entry, f.at_wait ? "a wait" : "the end");
+	else
+		snprintf(buf, len, "IOTLB entry did %u (2^%u bytes) at IOVA %#llx -> HPA page "
+			 "%#llx (root %#llx), the table now has %#llx there; found at %s",
+			 f.did, f.level, (unsigned long long)f.iova,
+			 (unsigned long long)f.cached, (unsigned long long)f.root,
+			 (unsigned long long)f.table_entry, f.at_wait ? "a wait" : "the end");
+	return true;
 }
 
 /* ---- queued invalidation ---- */
@@ -565,12 +910,15 @@ static bool qi_exec(struct vtd *v, const uint64_t d[4])
 			v->stats.inv_iotlb_global++;
 			iotlb_inv(v, false, 0, false, 0, true, 0, 64);
 			psc_inv(v, false, 0, 0, 64);
+			batch_add(v, true, 0, 0, 0);
 		} else if (gran == 2) {
 			v->stats.inv_iotlb_dsi++;
 			iotlb_inv(v, true, did, false, 0, true, 0, 64);
 			psc_inv(v, true, did, 0, 64);
+			batch_add(v, false, did, 0, 0);
 		} else if (gran == 3) {
 			unsigned int am = d[1] & 0x3f;
+			uint64_t base;
 
 			if (am > 52)
 				return false;
@@ -578,6 +926,8 @@ static bool qi_exec(struct vtd *v, const uint64_t d[4])
 			iotlb_inv(v, true, did, false, 0, true, d[1] & ADDR_4K, am);
 			if (!(d[1] & B(6)))	/* IH clear: non-leaf caches too */
 				psc_inv(v, true, did, d[1] & ADDR_4K, am);
+			base = d[1] & ADDR_4K & ~((1ULL << (12 + am)) - 1);
+			batch_add(v, false, did, base, base + (1ULL << (12 + am)));
 		} else {
 			return false;
 		}
@@ -588,6 +938,7 @@ static bool qi_exec(struct vtd *v, const uint64_t d[4])
 		return true;
 	case 5:		/* invalidation wait */
 		v->stats.qi_waits++;
+		check_batch(v);
 		if (d[0] & B(5)) {
 			uint64_t a = d[1] & MASK(63, 2);
 
@@ -635,6 +986,8 @@ void vtd_set_iqt(struct vtd *v, uint64_t tail)
 	uint64_t qsize = 4096ULL << (v->iqa & 7);
 	unsigned int dsz = (v->iqa & B(11)) ? 32 : 16;
 
+	/* drain: accesses already translated finish first (see vtd.h) */
+	pthread_rwlock_wrlock(&v->drain);
 	pthread_mutex_lock(&v->lock);
 	v->iqt = tail;
 	while (!v->iqe && v->iqh != v->iqt) {
@@ -654,4 +1007,5 @@ void vtd_set_iqt(struct vtd *v, uint64_t tail)
 		v->iqh = (v->iqh + dsz) % qsize;
 	}
 	pthread_mutex_unlock(&v->lock);
+	pthread_rwlock_unlock(&v->drain);
 }

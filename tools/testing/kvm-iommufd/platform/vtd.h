@@ -13,16 +13,50 @@
  * through the invalidation queue: an IOTLB (leaf translations) and a PASID
  * cache (decoded PASID entries).  Faults are recorded in a fault log.
  *
- * Locking: one mutex protects the caches, the fault log and the queue
- * registers; table walks read memory with atomic 64-bit loads and set A/D
- * bits with compare-and-exchange, as hardware does, so the model can run
- * against concurrent writers of the tables.
+ * Invalidation checks: an owner of a second-stage table that the unit
+ * walks without owning it (KVM's TDP table) publishes each change it
+ * flushes (struct vtd_table_change: the root, the IOVA range, a root being
+ * replaced) on the thread that flushes, while it keeps the table stable
+ * (KVM holds its mmu_lock for write).  Then:
+ * - at each completed invalidation wait descriptor processed on that
+ *   thread, the unit compares what it still caches for the domains the
+ *   batch just invalidated, over the range they invalidated within the
+ *   published range, against a fresh walk of the table in memory;
+ * - when the owner has finished flushing (vtd_change_verify()), every unit
+ *   does the same for every domain rooted at the published root, over the
+ *   whole published range, so an importer that sent nothing is caught too.
+ * A cached translation contradicts the table when the walk now finds no
+ * translation, another page, or fewer rights; a cached paging-structure
+ * entry when the walk no longer reaches the same table page; any entry
+ * filled from a replaced root.  Contradictions are counted (stale_iotlb,
+ * stale_psc, stale_at_wait) and the first one is kept for diagnostics.
+ * Changes the owner has made but not yet flushed are never looked at:
+ * only the published range is, only on the publishing thread, and only
+ * while the owner holds the table still.
+ *
+ * DMA and invalidation: a device access holds the unit's drain lock for
+ * reading from its translation to the end of its memory access
+ * (vtd_dma_begin()/vtd_dma_end()); processing the invalidation queue takes
+ * it for writing.  So an invalidation completes only after the accesses
+ * already translated have finished, as the drain bits of the IOTLB
+ * invalidation descriptor ask of hardware, and no access can use a
+ * translation after the wait descriptor that removed it.
+ *
+ * Locking: @drain (rwlock, writers preferred) is taken outside @lock;
+ * @lock (mutex) protects the caches, the fault log, the queue registers,
+ * the invalidation batch and the counters (but for walk_reads and
+ * freed_table_reads, which walks update atomically); table walks read
+ * memory with atomic 64-bit loads and set A/D bits with
+ * compare-and-exchange, as hardware does, so the model can run against
+ * concurrent writers of the tables.  The list of units that
+ * vtd_change_verify() visits has its own mutex, taken outside @lock.
  */
 #ifndef __KT_VTD_H
 #define __KT_VTD_H
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "phys.h"
@@ -84,12 +118,44 @@ struct vtdm_stats {
 	uint64_t psc_hits;	/* walks started from a cached non-leaf entry */
 	uint64_t psc_dropped;
 	uint64_t freed_table_reads;	/* walks that read a freed table page */
+	/* invalidation checks (see the comment at the top) */
+	uint64_t inv_checks;	/* checks run: waits within a change, and ends */
+	uint64_t inv_checked;	/* cached entries compared with the table */
+	uint64_t stale_iotlb;	/* IOTLB entries contradicting the table */
+	uint64_t stale_psc;	/* paging-structure entries contradicting it */
+	uint64_t stale_at_wait;	/* of those, found at a wait descriptor */
+};
+
+/*
+ * A change of a second-stage table, published by the table's owner while
+ * it flushes: translations of IOVAs [@start, @end) through @root may have
+ * been removed or downgraded, or table pages covering them unlinked; with
+ * @old_root, the owner replaces @old_root by @root (nothing may be cached
+ * from @old_root any more).  @end is exclusive; (0, ~0) is everything.
+ */
+struct vtd_table_change {
+	uint64_t root;
+	uint64_t old_root;
+	uint64_t start, end;
+};
+
+/* The first contradiction a unit found, for diagnostics. */
+struct vtdm_stale {
+	bool psc;		/* a paging-structure entry (else IOTLB) */
+	bool at_wait;		/* found at a wait descriptor (else at the end) */
+	uint16_t did;
+	uint64_t iova;		/* first IOVA where cache and table disagree */
+	unsigned int level;	/* PSC: the entry's level; IOTLB: page shift */
+	uint64_t cached;	/* IOTLB: HPA; PSC: next table */
+	uint64_t root;		/* root the entry was walked from */
+	uint64_t table_entry;	/* what the fresh walk read last */
 };
 
 #define VTDM_IOTLB_SIZE		256
 #define VTDM_PC_SIZE		32
 #define VTDM_PSC_SIZE		64
 #define VTDM_FAULT_LOG		64
+#define VTDM_BATCH		8
 
 struct vtdm_iotlb_entry {
 	bool valid;
@@ -100,6 +166,8 @@ struct vtdm_iotlb_entry {
 	unsigned int shift;	/* 12, 21 or 30 */
 	uint64_t hpa;
 	bool r, w;
+	uint64_t root;		/* second-stage root of the walk (checks only) */
+	unsigned int levels;	/* its number of levels */
 };
 
 /*
@@ -116,6 +184,15 @@ struct vtdm_psc_entry {
 	uint64_t prefix;
 	uint64_t table;
 	bool r, w;
+	uint64_t root;		/* second-stage root of the walk (checks only) */
+	unsigned int levels;	/* its number of levels */
+};
+
+/* An IOTLB invalidation since the last wait descriptor (for the checks). */
+struct vtdm_batch_inv {
+	bool all_dids;		/* global invalidation */
+	uint16_t did;
+	uint64_t start, end;	/* IOVA range; (0, 0): the whole space */
 };
 
 struct vtdm_pasid_cache_entry {
@@ -146,7 +223,16 @@ struct vtd {
 	unsigned int nfaults;
 	bool fault_overflow;
 	struct vtdm_stats stats;
+	/* walks count these without @lock: atomic, copied by vtd_stats() */
+	uint64_t walk_reads, freed_table_reads;
+	/* IOTLB invalidations queued since the last wait descriptor */
+	struct vtdm_batch_inv batch[VTDM_BATCH];
+	unsigned int nbatch;
+	bool batch_overflow;
+	struct vtdm_stale first_stale;
 	pthread_mutex_t lock;
+	pthread_rwlock_t drain;	/* see "DMA and invalidation" above */
+	struct vtd *next_unit;	/* on the list vtd_change_verify() visits */
 };
 
 struct vtd *vtd_create(struct phys *pm, uint64_t cap, uint64_t ecap);
@@ -168,6 +254,24 @@ bool vtd_iqe(struct vtd *v);
 enum vtdm_fault_reason vtd_translate(struct vtd *v, uint16_t sid, uint32_t pasid,
 				     uint64_t iova, bool write, unsigned long long *hpa,
 				     unsigned int *shift);
+
+/*
+ * A device access: translate with vtd_translate() and access memory
+ * between these two, so that invalidations wait for it (see above).
+ */
+void vtd_dma_begin(struct vtd *v);
+void vtd_dma_end(struct vtd *v);
+
+/*
+ * The owner of a second-stage table publishes @c (NULL: nothing) on the
+ * calling thread while it flushes a change; checked at the wait
+ * descriptors this thread's invalidations complete with.
+ */
+void vtd_change_publish(const struct vtd_table_change *c);
+/* The owner has flushed @c: check every unit's caches against the table. */
+void vtd_change_verify(const struct vtd_table_change *c);
+/* The first contradiction found by @v, as text; false if none was found. */
+bool vtd_first_stale(struct vtd *v, char *buf, size_t len);
 
 /* Pop the oldest recorded fault; false when the log is empty. */
 bool vtd_fault_pop(struct vtd *v, struct vtdm_fault *f);

@@ -11,7 +11,10 @@ for v in "$@"; do
 	"$out/$v/kvm-iommufd-test" 2>&1 | tee "$log" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
 	st=${PIPESTATUS[0]}
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
+	# the fail-nth sweeps print "#   N fault points swept ..."
+	swept=$(awk '/fault points swept/ { n += $2; k++ } END { printf "%d injection points swept in %d sweeps", n, k }' "$log")
 	rm -f "$log"
+	echo "# $v: fail-nth: $swept"
 	if [ -z "$line" ]; then
 		echo "# $v: no result line (crashed?), exit status $st"
 		failed=$((failed + 1)); rc=1; continue

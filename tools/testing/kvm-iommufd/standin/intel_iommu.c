@@ -19,9 +19,9 @@ struct intel_iommu *kt_intel_iommu_create(struct phys *pm, struct vtd *hw,
 	iommu->cap = hw->cap;
 	iommu->ecap = hw->ecap;
 	iommu->seq_id = seq_id;
-	iommu->root_table = phys_alloc(pm, 0);
-	iommu->qi_base = phys_alloc(pm, 0);
-	iommu->qi_status = phys_alloc(pm, 0);
+	iommu->root_table = phys_alloc_kind(pm, 0, PHYS_IOMMU);
+	iommu->qi_base = phys_alloc_kind(pm, 0, PHYS_IOMMU);
+	iommu->qi_status = phys_alloc_kind(pm, 0, PHYS_IOMMU);
 	if (!iommu->root_table || !iommu->qi_base || !iommu->qi_status) {
 		kt_intel_iommu_destroy(iommu);
 		return NULL;
@@ -144,7 +144,7 @@ static u64 *context_entry(struct intel_iommu *iommu, u16 sid, bool alloc)
 
 		if (!alloc)
 			return NULL;
-		ctp = phys_alloc(iommu->pm, 0);
+		ctp = phys_alloc_kind(iommu->pm, 0, PHYS_IOMMU);
 		if (!ctp)
 			return NULL;
 		*slot = ctp | 1;
@@ -163,8 +163,8 @@ int kt_intel_set_pasid_entry(struct intel_iommu *iommu, u16 sid, const u64 pe[8]
 	if (!ce)
 		goto nomem;
 	if (!(ce[0] & 1)) {
-		pdir = phys_alloc(iommu->pm, 0);
-		ptbl = phys_alloc(iommu->pm, 0);
+		pdir = phys_alloc_kind(iommu->pm, 0, PHYS_IOMMU);
+		ptbl = phys_alloc_kind(iommu->pm, 0, PHYS_IOMMU);
 		if (!pdir || !ptbl) {
 			phys_free(iommu->pm, pdir, 0);
 			phys_free(iommu->pm, ptbl, 0);
@@ -177,9 +177,9 @@ int kt_intel_set_pasid_entry(struct intel_iommu *iommu, u16 sid, const u64 pe[8]
 	}
 	pde = phys_va(iommu->pm, ce[0] & PAGE_MASK);
 	dst = phys_va(iommu->pm, pde[0] & PAGE_MASK);	/* PASID 0 is slot 0 */
-	/* Write P last, as the driver does. */
+	/* Write P last, as the driver does (WRITE_ONCE: the unit reads it) */
 	for (i = 7; i >= 1; i--)
-		dst[i] = pe[i];
+		__atomic_store_n(&dst[i], pe[i], __ATOMIC_RELAXED);
 	__atomic_store_n(&dst[0], pe[0], __ATOMIC_RELEASE);
 	spin_unlock(&iommu->tables_lock);
 	return pasid_cache_flush(iommu, pe[1] & 0xffff);
@@ -214,7 +214,7 @@ int kt_ss_table_init(struct kt_ss_table *t, struct phys *pm, unsigned int levels
 {
 	t->pm = pm;
 	t->levels = levels;
-	t->root = phys_alloc(pm, 0);
+	t->root = phys_alloc_kind(pm, 0, PHYS_TABLE);
 	t->table_pages = t->root ? 1 : 0;
 	return t->root ? 0 : -ENOMEM;
 }
@@ -247,7 +247,7 @@ static u64 *walk_alloc(struct kt_ss_table *t, u64 iova, unsigned int leaf_level)
 		u64 *e = phys_va(t->pm, table) + ((iova >> (12 + 9 * (level - 1))) & 511) * 8;
 
 		if (!(*e & 3)) {
-			u64 next = phys_alloc(t->pm, 0);
+			u64 next = phys_alloc_kind(t->pm, 0, PHYS_TABLE);
 
 			if (!next)
 				return NULL;

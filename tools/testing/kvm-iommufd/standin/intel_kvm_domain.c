@@ -10,6 +10,31 @@
 #define CAP_CM		BIT_ULL(7)
 
 static u16 kt_next_did = 100;
+/* the test knob (intel_kvm_domain.h); both atomic */
+static int kt_breakage = KT_KD_CORRECT;
+static u64 kt_broken_calls;
+
+/**
+ * kt_kvm_domain_break() - make every KVM-TDP domain's flush misbehave
+ * @how: what to get wrong; KT_KD_CORRECT puts it right again
+ *
+ * Also restarts the count of kt_kvm_domain_broken_calls().
+ */
+void kt_kvm_domain_break(enum kt_kd_breakage how)
+{
+	__atomic_store_n(&kt_broken_calls, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&kt_breakage, how, __ATOMIC_SEQ_CST);
+}
+
+/**
+ * kt_kvm_domain_broken_calls() - flushes the knob broke
+ *
+ * Return: kvm_tdp_flush calls skipped or weakened since the knob was set.
+ */
+u64 kt_kvm_domain_broken_calls(void)
+{
+	return __atomic_load_n(&kt_broken_calls, __ATOMIC_SEQ_CST);
+}
 
 static struct kt_kvm_domain *to_kd(struct iommu_domain *d)
 {
@@ -59,8 +84,18 @@ int kt_kvm_domain_detach(struct iommu_domain *domain, struct device *dev)
 static int kd_flush(struct iommu_domain *domain, u64 start, u64 end, bool tables)
 {
 	struct kt_kvm_domain *kd = to_kd(domain);
+	int how = __atomic_load_n(&kt_breakage, __ATOMIC_SEQ_CST);
 
 	kd->flushes++;
+	if ((how == KT_KD_SKIP_TABLE_FLUSH && tables) ||
+	    (how == KT_KD_SKIP_LEAF_FLUSH && !tables)) {
+		__atomic_add_fetch(&kt_broken_calls, 1, __ATOMIC_SEQ_CST);
+		return 0;
+	}
+	if (how == KT_KD_TABLE_FLUSH_AS_LEAF && tables) {
+		__atomic_add_fetch(&kt_broken_calls, 1, __ATOMIC_SEQ_CST);
+		tables = false;
+	}
 	if (start == 0 && end == ~0ULL)
 		return kvm_iommu_vtd_flush_domain(kd->iommu, kd->did);
 	return kvm_iommu_vtd_flush_range(kd->iommu, kd->did, start, end, !tables);

@@ -26,6 +26,28 @@ struct kt_kvm_domain {
 	u64 flushes;
 };
 
+/*
+ * Test knob: a deliberately broken importer, for tests that must catch
+ * one.  The KVM-TDP domains' kvm_tdp_flush op
+ * - KT_KD_SKIP_TABLE_FLUSH: returns without invalidating anything when
+ *   table pages were unlinked (tables == true);
+ * - KT_KD_SKIP_LEAF_FLUSH: the same when only leaves changed;
+ * - KT_KD_TABLE_FLUSH_AS_LEAF: invalidates with the leaf-only hint even
+ *   when table pages were unlinked, so paging-structure caches keep them.
+ * Every domain obeys it; it is global and atomic so that a test can set
+ * it before starting threads and clear it after joining them.  Product
+ * code has no such knob.
+ */
+enum kt_kd_breakage {
+	KT_KD_CORRECT,
+	KT_KD_SKIP_TABLE_FLUSH,
+	KT_KD_SKIP_LEAF_FLUSH,
+	KT_KD_TABLE_FLUSH_AS_LEAF,
+};
+void kt_kvm_domain_break(enum kt_kd_breakage how);
+/* kvm_tdp_flush calls the knob broke since it was last set. */
+u64 kt_kvm_domain_broken_calls(void);
+
 /* Put @dev behind @iommu with the stand-in driver's ops. */
 void kt_intel_probe_device(struct device *dev, struct intel_iommu *iommu, u16 sid);
 /* Detach @dev from the KVM domain it is attached to (blocking). */

@@ -97,7 +97,7 @@ struct rcu_obj {
 
 static struct rcu_obj *rcu_slot;
 static int rcu_freed;
-static volatile bool rcu_stop;
+static bool rcu_stop;		/* atomic */
 
 static void rcu_obj_free(struct rcu_head *h)
 {
@@ -114,7 +114,7 @@ static void *reader_thread(void *arg)
 
 	(void)arg;
 	rcu_register_thread();
-	while (!rcu_stop) {
+	while (!__atomic_load_n(&rcu_stop, __ATOMIC_ACQUIRE)) {
 		struct rcu_obj *o;
 
 		rcu_read_lock();
@@ -148,7 +148,7 @@ TEST(rcu_defers_frees_past_readers)
 		rcu_assign_pointer(rcu_slot, n);
 		call_rcu(&o->rcu, rcu_obj_free);
 	}
-	rcu_stop = true;
+	__atomic_store_n(&rcu_stop, true, __ATOMIC_RELEASE);
 	for (i = 0; i < 2; i++)
 		pthread_join(r[i], &bad[i]);
 	call_rcu(&rcu_slot->rcu, rcu_obj_free);

@@ -872,6 +872,7 @@ static bool sweep(struct env *e, kt_op_fn op, void (*undo)(struct env *e),
 			return false;
 		}
 	}
+	printf("#   %d fault points swept on the io_pagetable\n", points);
 	return true;
 }
 

@@ -33,6 +33,7 @@ struct kt_shared {
 	struct kvm_iommu_ioas *kio;
 	struct iommu_domain *domain;
 	bool attached;
+	bool skips_flushes;	/* drops KVM's importer calls on purpose */
 };
 
 static struct kspte_cfg npt_cfg(void)
@@ -116,8 +117,14 @@ static void close_vm(struct kt_shared *s)
 
 static bool teardown(struct kt_shared *s)
 {
+	struct vtdm_stats v = vtd_stats(s->hw);
 	long left;
 
+	/* the unit never cached what KVM's flushes had taken away */
+	if (!s->skips_flushes) {
+		ASSERT_EQ(v.stale_iotlb, 0);
+		ASSERT_EQ(v.stale_psc, 0);
+	}
 	close_iommufd(s);
 	iopt_destroy_table(&s->iopt);
 	close_vm(s);
@@ -228,9 +235,13 @@ static bool discard_scenario(int skip, bool *landed_in_old_page)
 	ASSERT_EQ(dev[0], 0xaa);
 
 	s.kvm->skip_invalidate = skip;
+	s.skips_flushes = skip;
 	kvm_model_discard(s.kvm, x, PAGE_SIZE);
 	old_hpa = kvm_model_discarded(s.kvm, x);
 	ASSERT_NE(old_hpa, 0);
+	/* the unit's check found the IOTLB entry the skipped flush left */
+	if (skip)
+		ASSERT_GT(vtd_stats(s.hw).stale_iotlb, 0);
 	memset(dev, 0x55, sizeof(dev));
 	dma_write(&s.dma, x, dev, sizeof(dev));
 	*landed_in_old_page = ((u8 *)phys_va(s.pm, old_hpa))[0] != 0xaa;
@@ -284,9 +295,13 @@ static bool table_free_scenario(int skip, u64 *freed_reads)
 	ASSERT_GT(vtd_psc_count(s.hw), 0);
 
 	s.kvm->skip_invalidate = skip;
+	s.skips_flushes = skip;
 	kvm_model_zap(s.kvm, 0x400000 >> 12, 0x600000 >> 12, true);
 	rcu_barrier();				/* the unlinked L1 table is freed now */
 	ASSERT_GT(s.kvm->tables_freed, 0);
+	/* ... and the check at the flush's end found the cache pointing at it */
+	if (skip)
+		ASSERT_GT(vtd_stats(s.hw).stale_psc, 0);
 	/*
 	 * A page of that 2 MiB region that is not in the IOTLB needs a walk:
 	 * blocked; with the importer call skipped, the stale paging-structure
