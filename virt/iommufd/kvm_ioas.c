@@ -14,6 +14,55 @@
  * a removed translation, and no IOMMU walk can reach a table page KVM is
  * about to free.  Root replacement is forwarded the same way.
  *
+ * DOC: Invalidation paths and the tests that cover them
+ *
+ * Every path on which KVM removes or downgrades a translation the IOMMU
+ * may hold, or frees a table page it may walk, reaches ->invalidate()
+ * before the page can be reused (patch 0003 records the change at KVM's
+ * SPTE primitives and delivers it on the next flush, at the latest before
+ * the RCU read side ends).  Host tests run on the KVM and VT-d models
+ * (tools/testing/kvm-iommufd/tests), guest selftests on QEMU's VT-d
+ * walking KVM's NPT table (tools/testing/kvm-iommufd/selftests):
+ *
+ * ========================  ===========================================
+ * path                      tests
+ * ========================  ===========================================
+ * leaf zap                  shared_after_discard_dma_never_reaches_the_
+ *                           old_page, stress_shared_dma_vs_kvm_changes,
+ *                           stress_catches_skipped_leaf_flush;
+ *                           guest shared_after_discard,
+ *                           shared_invalidate_stress
+ * write-protect             shared_write_protect_blocks_dma_writes,
+ *                           mixed_modes (dirty logging), stress
+ * huge-page split           stress_shared_dma_vs_kvm_changes (the model
+ *                           splits then write-protects, as dirty logging
+ *                           does); a split that keeps the mapping leaves
+ *                           nothing stale, so no test can miss its flush
+ * huge-page collapse        stress_shared_dma_vs_kvm_changes (the model
+ *                           unlinks and frees the 4 KiB table); KVM
+ *                           skips the exported root (patch 0003)
+ * RCU table freeing         shared_unlinked_tables_leave_walk_caches_
+ *                           before_free, stress_catches_skipped_table_
+ *                           flush, stress_catches_table_flush_with_
+ *                           leaf_hint; spin protocol model
+ * root invalidation and     shared_root_replacement_repoints_the_unit,
+ * replacement               stress; the x86 exporter keeps its root
+ * memslot delete and move   mixed_modes, mixed_modes_move_mirror_
+ *                           failure_is_counted; guest
+ *                           memslot_add_remove (both modes)
+ * mmu-notifier invalidation shared_after_discard_dma_never_reaches_the_
+ *                           old_page, stress; guest
+ *                           shared_invalidate_stress
+ * VM destroy                shared_lifetimes_in_any_order; guest
+ *                           shared_lifetimes (the IOAS holds the VM)
+ * ========================  ===========================================
+ *
+ * Each KVM flush is one ->invalidate() call and one kvm_tdp_flush per
+ * SHARED domain (kvm_iommu_stats.invalidations and .domain_flushes; the
+ * guest's shared_invalidate_stress checks they are equal); the VT-d
+ * domain turns it into one batch of ranged descriptors per unit with one
+ * wait (adapter_flush_is_one_batch_with_one_wait on the host).
+ *
  * DOC: Devices that cannot fault
  *
  * A device without a page-fault path (no PRI) must find every GPA of the
@@ -92,7 +141,8 @@
  * @slots: the VM's memslots (struct kvm_iommu_slot), under @lock
  * @pending: the slot a create is preparing, under @lock (KVM's slots_lock
  *	allows one change at a time)
- * @nr_pinned: pages pinned for SHARED domains, under @lock
+ * @nr_pinned: pages pinned for SHARED domains; written under @lock with
+ *	WRITE_ONCE(), read locklessly by kvm_iommu_get_stats()
  */
 struct kvm_iommu_ioas {
 	struct file *kvm_file;
@@ -237,7 +287,7 @@ static void unpin_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 	unpin_user_pages(s->pages, npages);
 	account_locked_vm(kio->mm, npages, false);
 	trace_kvm_iommu_unpin(s->desc.gpa, npages);
-	kio->nr_pinned -= npages;
+	WRITE_ONCE(kio->nr_pinned, kio->nr_pinned - npages);
 	kvfree(s->pages);
 	s->pages = NULL;
 }
@@ -270,7 +320,7 @@ static int pin_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 	}
 	trace_kvm_iommu_pin(s->desc.gpa, npages);
 	s->pages = pages;
-	kio->nr_pinned += npages;
+	WRITE_ONCE(kio->nr_pinned, kio->nr_pinned + npages);
 	return 0;
 
 err_unpin:
