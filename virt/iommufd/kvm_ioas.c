@@ -347,15 +347,22 @@ static int prefault_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 	return 0;
 }
 
+/* Drop every SHARED pin, a slot being created included. */
 static void unpin_all(struct kvm_iommu_ioas *kio)
 {
 	struct kvm_iommu_slot *s;
 
 	list_for_each_entry(s, &kio->slots, node)
 		unpin_slot(kio, s);
+	if (kio->pending)
+		unpin_slot(kio, kio->pending);
 }
 
-/* Pin and fault in every slot for the first SHARED domain; undone on failure. */
+/*
+ * Pin and fault in every slot for the first SHARED domain; undone on
+ * failure.  A slot being created (between KVM's prepare and commit) is
+ * pinned too, and faulted in by its commit, once KVM has installed it.
+ */
 static int pin_all(struct kvm_iommu_ioas *kio)
 {
 	struct kvm_iommu_slot *s;
@@ -367,6 +374,8 @@ static int pin_all(struct kvm_iommu_ioas *kio)
 		if (ret)
 			break;
 	}
+	if (!ret && kio->pending)
+		ret = pin_slot(kio, kio->pending);
 	list_for_each_entry(s, &kio->slots, node) {
 		if (ret)
 			break;

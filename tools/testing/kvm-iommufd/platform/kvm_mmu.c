@@ -449,6 +449,8 @@ int kvm_model_set_slot_flags(struct kvm *kvm, unsigned int slot, u64 gpa, u64 si
 		}
 		goto out_free;
 	}
+	if (kvm->mid_create)
+		kvm->mid_create(kvm, kvm->mid_create_arg);
 	__atomic_store_n(&s->used, true, __ATOMIC_RELEASE);
 	slots_commit(kvm, NULL, &desc, KVM_TDP_SLOT_CREATE);
 	pthread_mutex_unlock(&kvm->slots_lock);

@@ -106,6 +106,12 @@ struct kvm {
 	struct list_head listeners;
 	/* test knob: the next @skip_invalidate importer calls are dropped */
 	int skip_invalidate;
+	/*
+	 * test hook: called while a memslot create is between the listeners'
+	 * prepare and commit (another VMM thread acting in that window)
+	 */
+	void (*mid_create)(struct kvm *kvm, void *arg);
+	void *mid_create_arg;
 	/* counters, under mmu_lock (write), but for the atomic ones */
 	u64 flushes, importer_calls, root_replacements;
 	u64 changes, splits, collapses;

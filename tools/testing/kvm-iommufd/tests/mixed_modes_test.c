@@ -403,3 +403,54 @@ TEST(mixed_modes_move_mirror_failure_is_counted)
 	ASSERT_GE(swept, 1);
 	return true;
 }
+
+static void detach_shared(struct kvm *kvm, void *arg)
+{
+	kt_kvm_hwpt_detach(arg);
+}
+
+static void attach_shared(struct kvm *kvm, void *arg)
+{
+	struct kt_mixed *m = arg;
+
+	WARN_ON(kt_kvm_hwpt_attach(&m->hwpt[0], m->kio, &m->iopt, &m->dev[0],
+				   KVM_IOMMU_POLICY_AUTO));
+}
+
+/*
+ * Another VMM thread attaches or detaches the SHARED device while a
+ * memslot is being created (after the IOAS prepared the slot, before
+ * KVM committed it): the slot's SHARED pins follow the domain count, so
+ * nothing stays pinned after the last SHARED detach, and the first SHARED
+ * attach covers the new slot too.
+ */
+TEST(mixed_modes_shared_attach_races_memslot_create)
+{
+	const u64 ram_pages = RAM >> PAGE_SHIFT, slot_pages = SLOT1_SIZE >> PAGE_SHIFT;
+	struct kt_mixed m;
+
+	/* the last SHARED domain goes while slot 1 is being created */
+	ASSERT_TRUE(setup(&m));
+	ASSERT_TRUE(attach_both(&m));
+	m.kvm->mid_create = detach_shared;
+	m.kvm->mid_create_arg = &m.hwpt[0];
+	ASSERT_EQ(kvm_model_set_slot(m.kvm, 1, SLOT1_GPA, SLOT1_SIZE, false), 0);
+	m.kvm->mid_create = NULL;
+	ASSERT_EQ(shared_pins(&m), 0);
+	ASSERT_EQ(kt_mm.locked_vm, 0);
+	ASSERT_EQ(kt_iopt_npinned(&m.iopt), ram_pages + slot_pages);
+	ASSERT_TRUE(dma_reaches(&m, 1, SLOT1_GPA + 0x3000));
+	ASSERT_TRUE(teardown(&m));
+
+	/* the first SHARED domain comes while slot 1 is being created */
+	ASSERT_TRUE(setup(&m));
+	m.kvm->mid_create = attach_shared;
+	m.kvm->mid_create_arg = &m;
+	ASSERT_EQ(kvm_model_set_slot(m.kvm, 1, SLOT1_GPA, SLOT1_SIZE, false), 0);
+	m.kvm->mid_create = NULL;
+	ASSERT_EQ(m.hwpt[0].mode, IOMMU_KVM_MODE_SHARED);
+	ASSERT_EQ(shared_pins(&m), ram_pages + slot_pages);
+	ASSERT_TRUE(dma_reaches(&m, 0, SLOT1_GPA + 0x3000));	/* faulted in */
+	ASSERT_TRUE(teardown(&m));
+	return true;
+}
