@@ -467,6 +467,24 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * Take slots_lock for a change to an existing slot: the slot, with @desc
+ * describing it; NULL (and the lock not held) if there is no such slot.
+ */
+static struct kvm_model_slot *lock_used_slot(struct kvm *kvm, unsigned int slot,
+					     struct kvm_tdp_memslot *desc)
+{
+	if (slot >= KVM_MODEL_SLOTS)
+		return NULL;
+	pthread_mutex_lock(&kvm->slots_lock);
+	if (!kvm->slots[slot].used) {
+		pthread_mutex_unlock(&kvm->slots_lock);
+		return NULL;
+	}
+	slot_desc(&kvm->slots[slot], desc);
+	return &kvm->slots[slot];
+}
+
 int kvm_model_delete_slot(struct kvm *kvm, unsigned int slot)
 {
 	struct kvm_tdp_memslot desc;
@@ -474,14 +492,9 @@ int kvm_model_delete_slot(struct kvm *kvm, unsigned int slot)
 	int ret;
 	u64 i;
 
-	if (slot >= KVM_MODEL_SLOTS)
+	s = lock_used_slot(kvm, slot, &desc);
+	if (!s)
 		return -EINVAL;
-	pthread_mutex_lock(&kvm->slots_lock);
-	s = &kvm->slots[slot];
-	ret = -EINVAL;
-	if (!s->used)
-		goto out_unlock;
-	slot_desc(s, &desc);
 	ret = slots_prepare(kvm, &desc, NULL, KVM_TDP_SLOT_DELETE);
 	if (ret)
 		goto out_unlock;
@@ -514,17 +527,14 @@ int kvm_model_move_slot(struct kvm *kvm, unsigned int slot, u64 new_gpa)
 	u64 old_gfn;
 	int ret;
 
-	if (slot >= KVM_MODEL_SLOTS || new_gpa & (PAGE_SIZE - 1))
+	if (new_gpa & (PAGE_SIZE - 1))
 		return -EINVAL;
-	pthread_mutex_lock(&kvm->slots_lock);
-	s = &kvm->slots[slot];
-	ret = -EINVAL;
-	if (!s->used)
-		goto out_unlock;
+	s = lock_used_slot(kvm, slot, &old);
+	if (!s)
+		return -EINVAL;
 	ret = -EEXIST;
 	if (slot_overlaps(kvm, slot, new_gpa >> PAGE_SHIFT, s->npages))
 		goto out_unlock;
-	slot_desc(s, &old);
 	new = old;
 	new.gpa = new_gpa;
 	ret = slots_prepare(kvm, &old, &new, KVM_TDP_SLOT_MOVE);
@@ -549,14 +559,9 @@ int kvm_model_set_dirty_log(struct kvm *kvm, unsigned int slot, bool on)
 	struct kvm_model_slot *s;
 	int ret;
 
-	if (slot >= KVM_MODEL_SLOTS)
+	s = lock_used_slot(kvm, slot, &old);
+	if (!s)
 		return -EINVAL;
-	pthread_mutex_lock(&kvm->slots_lock);
-	s = &kvm->slots[slot];
-	ret = -EINVAL;
-	if (!s->used)
-		goto out_unlock;
-	slot_desc(s, &old);
 	new = old;
 	new.dirty_log = on;
 	ret = slots_prepare(kvm, &old, &new, KVM_TDP_SLOT_FLAGS);
