@@ -158,7 +158,9 @@ struct mm_struct {
 	long locked_vm;
 	long pinned_vm;
 	long memlock_limit;
-	int refs;
+	int refs;		/* mm_count: mmgrab()/mmdrop() */
+	int users;		/* mm_users beyond the VMM's own: mmget_not_zero() */
+	bool exited;		/* test knob: the VMM exited, mmget_not_zero() fails */
 	bool cap_ipc_lock;
 };
 struct user_struct {
@@ -168,7 +170,18 @@ struct task_struct {
 	struct mm_struct *mm;
 	struct user_struct *user;
 };
-extern struct task_struct *kt_current;
+/*
+ * current is per thread: every thread starts as the VMM's task (current->mm
+ * is kt_mm); kt_set_kthread() makes the calling thread a kernel thread
+ * (workqueue workers, an IOMMU driver's IRQ thread), whose current->mm is
+ * NULL but during kthread_use_mm().
+ */
+extern __thread struct task_struct *kt_current;
+void kt_set_kthread(void);
+bool mmget_not_zero(struct mm_struct *mm);
+void mmput(struct mm_struct *mm);
+void kthread_use_mm(struct mm_struct *mm);
+void kthread_unuse_mm(struct mm_struct *mm);
 extern struct mm_struct kt_mm;		/* the VMM's mm: test knobs and counters */
 extern struct user_struct kt_user;	/* the VMM's user */
 #define current kt_current
@@ -184,6 +197,34 @@ int account_locked_vm(struct mm_struct *mm, unsigned long pages, bool inc);
 void mmgrab(struct mm_struct *mm);
 void mmdrop(struct mm_struct *mm);
 #define kvcalloc(n, size, gfp)	kcalloc(n, size, gfp)
+
+/*
+ * ---- waiting for a variable (wait_var_event(), wake_up_var()) ----
+ * One process-wide condition variable: a waiter re-evaluates @cond under
+ * its mutex, a waker broadcasts under it after changing the variable, so
+ * no wake-up is lost (standin/mm.c).
+ */
+extern pthread_mutex_t kt_var_lock;
+extern pthread_cond_t kt_var_cond;
+void wake_up_var(void *var);
+#define wait_var_event(var, cond)					\
+	do {								\
+		(void)(var);						\
+		pthread_mutex_lock(&kt_var_lock);			\
+		while (!(cond))						\
+			pthread_cond_wait(&kt_var_cond, &kt_var_lock);	\
+		pthread_mutex_unlock(&kt_var_lock);			\
+	} while (0)
+
+/* ---- time ---- */
+#include <time.h>
+static inline u64 ktime_get_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 /* ---- RCU: liburcu provides rcu_read_lock(), synchronize_rcu(), call_rcu() ---- */
 #define rcu_read_lock_held()	1

@@ -225,18 +225,27 @@ struct iommu_domain_geometry {
 	bool force_aperture;
 };
 
+struct iopf_group;
+
 struct iommu_domain {
 	unsigned int type;
 	const struct iommu_domain_ops *ops;
 	unsigned long pgsize_bitmap;	/* page sizes the domain can map */
 	struct iommu_domain_geometry geometry;
+	int (*iopf_handler)(struct iopf_group *group);
+	void *fault_data;
 };
 
 struct kvm_tdp_format;
 struct kvm_iommu_share_info;
 
+struct iopf_fault;
+struct iommu_page_response;
+
 struct iommu_ops {
 	struct iommu_domain *(*domain_alloc_paging)(struct device *dev);
+	void (*page_response)(struct device *dev, struct iopf_fault *evt,
+			      struct iommu_page_response *msg);
 	struct iommu_domain *(*domain_alloc_kvm_tdp)(struct device *dev,
 						     const struct kvm_tdp_export *exp,
 						     u32 *reasons);
@@ -297,5 +306,94 @@ static inline void iommu_iotlb_sync(struct iommu_domain *domain,
 
 struct page;
 struct mm_struct;
+
+/*
+ * Work queues (standin/iopf.c): each queue has one worker thread that runs
+ * its works in order, as an ordered workqueue does.
+ */
+struct work_struct;
+typedef void (*work_func_t)(struct work_struct *work);
+struct work_struct {
+	struct list_head entry;
+	work_func_t func;
+};
+#define INIT_WORK(w, f)	do { INIT_LIST_HEAD(&(w)->entry); (w)->func = (f); } while (0)
+struct workqueue_struct;
+bool queue_work(struct workqueue_struct *wq, struct work_struct *work);
+void flush_workqueue(struct workqueue_struct *wq);
+
+/* IO page faults, as include/linux/iommu.h in 6.12 (standin/iopf.c). */
+#define IOMMU_FAULT_PERM_READ	(1 << 0)
+#define IOMMU_FAULT_PERM_WRITE	(1 << 1)
+#define IOMMU_FAULT_PERM_EXEC	(1 << 2)
+#define IOMMU_FAULT_PERM_PRIV	(1 << 3)
+
+enum iommu_fault_type {
+	IOMMU_FAULT_PAGE_REQ = 1,
+};
+
+struct iommu_fault_page_request {
+#define IOMMU_FAULT_PAGE_REQUEST_PASID_VALID	(1 << 0)
+#define IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE	(1 << 1)
+#define IOMMU_FAULT_PAGE_REQUEST_PRIV_DATA	(1 << 2)
+#define IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID	(1 << 3)
+	u32 flags;
+	u32 pasid;
+	u32 grpid;
+	u32 perm;
+	u64 addr;
+	u64 private_data[2];
+};
+
+struct iommu_fault {
+	u32 type;
+	struct iommu_fault_page_request prm;
+};
+
+enum iommu_page_response_code {
+	IOMMU_PAGE_RESP_SUCCESS = 0,
+	IOMMU_PAGE_RESP_INVALID,
+	IOMMU_PAGE_RESP_FAILURE,
+};
+
+struct iommu_page_response {
+	u32 pasid;
+	u32 grpid;
+	u32 code;
+};
+
+struct iopf_fault {
+	struct iommu_fault fault;
+	struct list_head list;
+};
+
+struct iopf_queue {
+	struct workqueue_struct *wq;
+};
+
+struct iommu_fault_param {
+	struct device *dev;
+	struct iopf_queue *queue;
+};
+
+struct iommu_attach_handle {
+	struct iommu_domain *domain;
+};
+
+struct iopf_group {
+	struct iopf_fault last_fault;
+	struct list_head faults;
+	size_t fault_count;
+	struct list_head pending_node;
+	struct work_struct work;
+	struct iommu_attach_handle *attach_handle;
+	struct iommu_fault_param *fault_param;
+	struct list_head node;
+	u32 cookie;
+};
+
+void iopf_group_response(struct iopf_group *group,
+			 enum iommu_page_response_code status);
+void iopf_free_group(struct iopf_group *group);
 
 #endif /* __KVM_IOMMU_SHIM_DUP_H */

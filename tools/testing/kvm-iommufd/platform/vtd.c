@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Emulated VT-d remapping unit (scalable mode): see vtd.h. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,9 @@
 #define CAP_SAGAW(c)		(((c) >> 8) & 0x1f)
 #define CAP_MGAW(c)		((((c) >> 16) & 0x3f) + 1)
 #define CAP_SLLPS(c)		(((c) >> 34) & 0xf)
+#define ECAP_DT(e)		(((e) >> 2) & 1)
 #define ECAP_SC(e)		(((e) >> 7) & 1)
+#define ECAP_PRS(e)		(((e) >> 29) & 1)
 #define ECAP_SMTS(e)		(((e) >> 43) & 1)
 #define ECAP_SLADS(e)		(((e) >> 45) & 1)
 
@@ -26,6 +29,11 @@
 #define SS_D			B(9)
 #define SS_SNP			B(11)
 #define SS_TM			B(62)
+
+/* Scalable-mode context entry, low qword. */
+#define CTX_P			B(0)
+#define CTX_DTE			B(2)	/* device-TLB (translation requests) enabled */
+#define CTX_PRE			B(4)	/* page requests enabled */
 
 /* PASID table entry (512 bits, as 8 qwords). */
 #define PE0_P			B(0)
@@ -39,6 +47,23 @@
 #define QI_TYPE(q0)		(((q0) & 0xf) | ((((q0) >> 9) & 7) << 4))
 #define QI_GRAN(q0)		(((q0) >> 4) & 3)
 #define QI_DID(q0)		(((q0) >> 16) & 0xffff)
+/* Page group response descriptor (type 9). */
+#define PGRP_PP(q0)		(((q0) >> 4) & 1)
+#define PGRP_RC(q0)		(((q0) >> 12) & 0xf)
+#define PGRP_RID(q0)		(((q0) >> 16) & 0xffff)
+#define PGRP_PASID(q0)		(((q0) >> 32) & 0xfffff)
+#define PGRP_PRGI(q1)		(((q1) >> 3) & 0x1ff)
+
+/* Page request descriptor (256-bit), spec 7.4.1.1. */
+#define PRQ_DESC		32
+#define PRQ_TYPE_PAGE_REQ	0x01ULL		/* qw0 bits 7:0 */
+#define PRQ_PP			B(8)
+#define PRQ_RID_SHIFT		16		/* qw0 bits 31:16 */
+#define PRQ_PASID_SHIFT		32		/* qw0 bits 51:32 */
+#define PRQ_RDR			B(0)		/* qw1 */
+#define PRQ_WRR			B(1)
+#define PRQ_LPIG		B(2)
+#define PRQ_PRGI_SHIFT		3		/* qw1 bits 11:3 */
 
 static const char *const fault_names[VTDM_F_NR] = {
 	[VTDM_OK] = "ok",
@@ -55,6 +80,9 @@ static const char *const fault_names[VTDM_F_NR] = {
 	[VTDM_F_SS_READ] = "read without R permission",
 	[VTDM_F_SS_WRITE] = "write without W permission",
 	[VTDM_F_BAD_TABLE] = "table pointer outside memory",
+	[VTDM_F_CTX_DTE] = "translation request with DTE clear",
+	[VTDM_F_CTX_PRE] = "page request with PRE clear",
+	[VTDM_F_UNSUPPORTED] = "request type not supported (ECAP)",
 };
 
 const char *vtd_fault_name(enum vtdm_fault_reason r)
@@ -79,6 +107,7 @@ struct vtd *vtd_create(struct phys *pm, uint64_t cap, uint64_t ecap)
 	v->cap = cap;
 	v->ecap = ecap;
 	v->haw = CAP_MGAW(cap);
+	v->pectl = VTDM_PECTL_IM;	/* the page request event is masked at reset */
 	pthread_mutex_init(&v->lock, NULL);
 	/* invalidations must not starve behind a stream of device accesses */
 	pthread_rwlockattr_init(&attr);
@@ -148,13 +177,13 @@ static bool table_ok(struct vtd *v, uint64_t hpa, uint64_t len)
 	return phys_valid(v->pm, hpa, len);
 }
 
-static enum vtdm_fault_reason record(struct vtd *v, enum vtdm_fault_reason r,
-				     uint16_t sid, uint32_t pasid, uint64_t addr,
-				     bool write, int level, uint64_t entry)
+/* Record a non-recoverable fault; @v->lock held. */
+static void __record(struct vtd *v, enum vtdm_fault_reason r, uint16_t sid,
+		     uint32_t pasid, uint64_t addr, bool write, int level,
+		     uint64_t entry)
 {
 	struct vtdm_fault *f;
 
-	pthread_mutex_lock(&v->lock);
 	v->stats.faults++;
 	if (v->nfaults == VTDM_FAULT_LOG) {
 		v->fault_overflow = true;
@@ -168,6 +197,14 @@ static enum vtdm_fault_reason record(struct vtd *v, enum vtdm_fault_reason r,
 		f->level = level;
 		f->entry = entry;
 	}
+}
+
+static enum vtdm_fault_reason record(struct vtd *v, enum vtdm_fault_reason r,
+				     uint16_t sid, uint32_t pasid, uint64_t addr,
+				     bool write, int level, uint64_t entry)
+{
+	pthread_mutex_lock(&v->lock);
+	__record(v, r, sid, pasid, addr, write, level, entry);
 	pthread_mutex_unlock(&v->lock);
 	return r;
 }
@@ -265,9 +302,13 @@ static struct vtdm_pasid_cache_entry *pc_lookup(struct vtd *v, uint16_t sid,
 	return NULL;
 }
 
-/* Find the PASID table entry for (sid, pasid), through the PASID cache. */
+/*
+ * Find the PASID table entry for (sid, pasid), through the PASID cache;
+ * the context entry must have the bits of @ctx_need (CTX_DTE, CTX_PRE).
+ */
 static enum vtdm_fault_reason get_pasid_entry(struct vtd *v, uint16_t sid,
-					      uint32_t *pasid, uint64_t pe[8])
+					      uint32_t *pasid, uint64_t pe[8],
+					      uint64_t ctx_need)
 {
 	uint64_t rt = v->rtaddr & ADDR_4K, re, ce0, ce1, ctp, pdir, pde, pt;
 	unsigned int bus = sid >> 8, devfn = sid & 0xff, i;
@@ -284,8 +325,12 @@ static enum vtdm_fault_reason get_pasid_entry(struct vtd *v, uint16_t sid,
 		return VTDM_F_BAD_TABLE;
 	ce0 = phys_load64(v->pm, ctp + (devfn & 0x7f) * 32);
 	ce1 = phys_load64(v->pm, ctp + (devfn & 0x7f) * 32 + 8);
-	if (!(ce0 & 1))
+	if (!(ce0 & CTX_P))
 		return VTDM_F_CTX_NP;
+	if ((ce0 & ctx_need & CTX_DTE) != (ctx_need & CTX_DTE))
+		return VTDM_F_CTX_DTE;
+	if ((ce0 & ctx_need & CTX_PRE) != (ctx_need & CTX_PRE))
+		return VTDM_F_CTX_PRE;
 	if (*pasid == VTDM_NO_PASID)
 		*pasid = ce1 & 0xfffff;		/* RID_PASID */
 
@@ -417,9 +462,17 @@ static void psc_inv(struct vtd *v, bool by_did, uint16_t did, uint64_t addr,
 	}
 }
 
-enum vtdm_fault_reason vtd_translate(struct vtd *v, uint16_t sid, uint32_t pasid,
-				     uint64_t iova, bool write, unsigned long long *hpa,
-				     unsigned int *shift)
+/*
+ * Translate @iova for device @sid.  An untranslated request (@ats NULL)
+ * needs @write or read rights and records a fault without them.  A
+ * translation request (@ats set; @write: write access asked for) gets the
+ * rights the tables grant in @ats, R=W=0 where they map nothing, and
+ * records only what makes translation impossible.
+ */
+static enum vtdm_fault_reason translate(struct vtd *v, uint16_t sid, uint32_t pasid,
+					uint64_t iova, bool write,
+					struct vtdm_ats_completion *ats,
+					unsigned long long *hpa, unsigned int *shift)
 {
 	uint64_t pe[8], table, e = 0, ea = 0;
 	enum vtdm_fault_reason r;
@@ -428,7 +481,9 @@ enum vtdm_fault_reason vtd_translate(struct vtd *v, uint16_t sid, uint32_t pasid
 	uint16_t did;
 	int level;
 
-	r = get_pasid_entry(v, sid, &pasid, pe);
+	if (ats && !ECAP_DT(v->ecap))
+		return record(v, VTDM_F_UNSUPPORTED, sid, pasid, iova, write, 0, 0);
+	r = get_pasid_entry(v, sid, &pasid, pe, ats ? CTX_DTE : 0);
 	if (r)
 		return record(v, r, sid, pasid, iova, write, 0, 0);
 	if (PE0_PGTT(pe[0]) != PGTT_SS)
@@ -453,9 +508,13 @@ enum vtdm_fault_reason vtd_translate(struct vtd *v, uint16_t sid, uint32_t pasid
 		hit = *t;	/* the slot may be refilled once the lock is dropped */
 		v->stats.iotlb_hits++;
 		pthread_mutex_unlock(&v->lock);
-		if (write ? !hit.w : !hit.r)
+		if (ats) {
+			ats->r = hit.r;
+			ats->w = hit.w && write;
+		} else if (write ? !hit.w : !hit.r) {
 			return record(v, write ? VTDM_F_SS_WRITE : VTDM_F_SS_READ,
 				      sid, pasid, iova, write, 0, 0);
+		}
 		*hpa = hit.hpa | (iova & ((1ULL << hit.shift) - 1));
 		if (shift)
 			*shift = hit.shift;
@@ -477,9 +536,12 @@ enum vtdm_fault_reason vtd_translate(struct vtd *v, uint16_t sid, uint32_t pasid
 			__atomic_add_fetch(&v->freed_table_reads, 1, __ATOMIC_SEQ_CST);
 		e = phys_load64(v->pm, ptr);
 		__atomic_add_fetch(&v->walk_reads, 1, __ATOMIC_RELAXED);
-		if (!(e & (SS_R | SS_W)))
+		if (!(e & (SS_R | SS_W))) {
+			if (ats)	/* a completion with R=W=0, not a fault */
+				return VTDM_OK;
 			return record(v, VTDM_F_SS_NP, sid, pasid, iova, write,
 				      level, e);
+		}
 		if (e & ss_rsvd(v, level, e, &leaf))
 			return record(v, VTDM_F_SS_RSVD, sid, pasid, iova, write,
 				      level, e);
@@ -495,10 +557,16 @@ enum vtdm_fault_reason vtd_translate(struct vtd *v, uint16_t sid, uint32_t pasid
 		table = e & MASK(51, 12);
 		psc_fill(v, did, pasid, iova, level, table, rd, wr, pe[0] & ADDR_4K, levels);
 	}
-	if (write ? !wr : !rd)
+	if (ats) {
+		ats->r = rd;
+		ats->w = wr && write;
+		if (!rd && !wr)
+			return VTDM_OK;
+	} else if (write ? !wr : !rd) {
 		return record(v, write ? VTDM_F_SS_WRITE : VTDM_F_SS_READ, sid,
 			      pasid, iova, write, level, e);
-	if (ssade && write)
+	}
+	if (ssade && write && wr)
 		set_bits(v, ea, phys_load64(v->pm, ea), SS_D);
 
 	*hpa = (e & MASK(51, sh)) | (iova & ((1ULL << sh) - 1));
@@ -523,6 +591,45 @@ enum vtdm_fault_reason vtd_translate(struct vtd *v, uint16_t sid, uint32_t pasid
 	}
 	pthread_mutex_unlock(&v->lock);
 	return VTDM_OK;
+}
+
+enum vtdm_fault_reason vtd_translate(struct vtd *v, uint16_t sid, uint32_t pasid,
+				     uint64_t iova, bool write, unsigned long long *hpa,
+				     unsigned int *shift)
+{
+	return translate(v, sid, pasid, iova, write, NULL, hpa, shift);
+}
+
+/**
+ * vtd_translate_ats() - a translation request (ATS) of a device
+ * @v: the unit
+ * @sid: requester id
+ * @pasid: the request's PASID, VTDM_NO_PASID for none
+ * @iova: the address to translate
+ * @no_write: the request asks for read access only (NW)
+ * @c: the completion
+ *
+ * Return: VTDM_OK and @c (R=W=0 when the second-stage tables map nothing
+ * at @iova or grant no access: that is no fault and nothing is recorded);
+ * or the reason, recorded, why the request cannot be translated (no
+ * ECAP.DT, DTE clear, a missing context or PASID entry, a reserved bit).
+ */
+enum vtdm_fault_reason vtd_translate_ats(struct vtd *v, uint16_t sid, uint32_t pasid,
+					 uint64_t iova, bool no_write,
+					 struct vtdm_ats_completion *c)
+{
+	unsigned long long hpa = 0;
+	enum vtdm_fault_reason r;
+
+	*c = (struct vtdm_ats_completion){ .shift = 12 };
+	r = translate(v, sid, pasid, iova, !no_write, c, &hpa, &c->shift);
+	c->hpa = hpa;
+	pthread_mutex_lock(&v->lock);
+	v->stats.ats_requests++;
+	if (!r && !c->r && !c->w)
+		v->stats.ats_no_access++;
+	pthread_mutex_unlock(&v->lock);
+	return r;
 }
 
 /* ---- invalidation checks (see vtd.h) ---- */
@@ -893,6 +1000,8 @@ static void pc_inv(struct vtd *v, bool by_pasid, uint32_t pasid, bool by_did,
 	}
 }
 
+static void prg_deliver(struct vtd *v, const struct vtdm_prg_resp *resp);
+
 /* Execute one descriptor; false on an invalid descriptor (sets IQE). */
 static bool qi_exec(struct vtd *v, const uint64_t d[4])
 {
@@ -932,10 +1041,25 @@ static bool qi_exec(struct vtd *v, const uint64_t d[4])
 			return false;
 		}
 		return true;
-	case 3:		/* device-TLB invalidate: no ATS device in this model yet */
+	case 3:		/* device-TLB invalidate: the model's devices cache nothing */
 	case 8:
 		v->stats.inv_devtlb++;
 		return true;
+	case 9: {	/* page group response: 256-bit descriptors and PRS only */
+		struct vtdm_prg_resp resp = {
+			.sid = PGRP_RID(d[0]),
+			.pasid_present = PGRP_PP(d[0]),
+			.pasid = PGRP_PASID(d[0]),
+			.prgi = PGRP_PRGI(d[1]),
+			.code = PGRP_RC(d[0]),
+		};
+
+		if (!(v->iqa & B(11)) || !ECAP_PRS(v->ecap))
+			return false;
+		v->stats.prg_responses++;
+		prg_deliver(v, &resp);
+		return true;
+	}
 	case 5:		/* invalidation wait */
 		v->stats.qi_waits++;
 		check_batch(v);
@@ -1008,4 +1132,323 @@ void vtd_set_iqt(struct vtd *v, uint64_t tail)
 	}
 	pthread_mutex_unlock(&v->lock);
 	pthread_rwlock_unlock(&v->drain);
+}
+
+/* ---- page requests (see vtd.h) ---- */
+
+/* Hand @resp to the endpoint of its RID; @v->lock held. */
+static void prg_deliver(struct vtd *v, const struct vtdm_prg_resp *resp)
+{
+	unsigned int i;
+
+	for (i = 0; i < VTDM_ENDPOINTS; i++) {
+		struct vtdm_endpoint *ep = &v->endpoints[i];
+
+		if (ep->used && ep->sid == resp->sid) {
+			v->stats.prg_delivered++;
+			ep->fn(ep->priv, resp);
+			return;
+		}
+	}
+	v->stats.prg_dropped++;
+}
+
+/* The unit answers a dropped request itself; @v->lock held. */
+static void auto_respond(struct vtd *v, const struct vtdm_page_req *req, uint8_t code)
+{
+	struct vtdm_prg_resp resp = {
+		.sid = req->sid,
+		.pasid_present = req->pasid != VTDM_NO_PASID,
+		.pasid = req->pasid != VTDM_NO_PASID ? req->pasid : 0,
+		.prgi = req->prgi & 0x1ff,
+		.code = code,
+		.automatic = true,
+	};
+
+	v->stats.prq_auto_responses++;
+	prg_deliver(v, &resp);
+}
+
+/*
+ * PPR or PRO is about to be set: raise the page request event unless one
+ * of them is set already; @v->lock held.
+ */
+static void prq_event(struct vtd *v)
+{
+	if (v->prs & (VTDM_PRS_PPR | VTDM_PRS_PRO))
+		return;
+	v->pectl |= VTDM_PECTL_IP;
+	if (v->pectl & VTDM_PECTL_IM)
+		return;
+	v->pectl &= ~VTDM_PECTL_IP;
+	v->stats.prq_events++;
+	if (v->prq_irq)
+		v->prq_irq(v->prq_irq_priv);
+}
+
+/**
+ * vtd_page_request() - a device sends a page request
+ * @v: the unit
+ * @req: the request
+ *
+ * See the comment at the top of vtd.h: a request the unit cannot look up
+ * is recorded as a non-recoverable fault and, with LPIG, answered Invalid
+ * Request; a request that finds the queue full or overflowed is dropped
+ * and, with LPIG, answered Success; otherwise the unit invalidates its
+ * cached translations of the page and writes the descriptor.  Responses
+ * the unit generates are delivered before this returns.
+ *
+ * Return: what the unit did with it.
+ */
+enum vtdm_prq_result vtd_page_request(struct vtd *v, const struct vtdm_page_req *req)
+{
+	uint64_t page = req->addr & ADDR_4K, base, size, next, d0, d1;
+	uint32_t pasid = req->pasid;
+	enum vtdm_fault_reason r;
+	uint64_t pe[8];
+	uint16_t did;
+
+	if (!ECAP_PRS(v->ecap)) {
+		pthread_mutex_lock(&v->lock);
+		v->stats.page_requests++;
+		v->stats.prq_unsupported++;
+		if (req->lpig)
+			auto_respond(v, req, VTDM_RESP_INVALID);
+		pthread_mutex_unlock(&v->lock);
+		return VTDM_PRQ_UNSUPPORTED;
+	}
+	r = get_pasid_entry(v, req->sid, &pasid, pe, CTX_PRE);
+	if (!r && PE0_PGTT(pe[0]) != PGTT_SS)
+		r = VTDM_F_PGTT;
+
+	pthread_mutex_lock(&v->lock);
+	v->stats.page_requests++;
+	base = v->pqa & ADDR_4K;
+	size = 4096ULL << (v->pqa & 7);
+	if (!r && (!base || !table_ok(v, base, size)))
+		r = VTDM_F_BAD_TABLE;	/* no queue to write to */
+	if (r) {
+		__record(v, r, req->sid, req->pasid, page, req->write, 0, 0);
+		v->stats.prq_table_faults++;
+		if (req->lpig)
+			auto_respond(v, req, VTDM_RESP_INVALID);
+		pthread_mutex_unlock(&v->lock);
+		return VTDM_PRQ_FAULT;
+	}
+	if (v->prs & VTDM_PRS_PRO) {
+		v->stats.prq_overflow++;
+		if (req->lpig)
+			auto_respond(v, req, VTDM_RESP_SUCCESS);
+		pthread_mutex_unlock(&v->lock);
+		return VTDM_PRQ_OVERFLOW;
+	}
+	next = (v->pqt + PRQ_DESC) % size;
+	if (next == v->pqh % size) {
+		prq_event(v);
+		v->prs |= VTDM_PRS_PRO;
+		v->stats.prq_full++;
+		if (req->lpig)
+			auto_respond(v, req, VTDM_RESP_SUCCESS);
+		pthread_mutex_unlock(&v->lock);
+		return VTDM_PRQ_FULL;
+	}
+
+	/* implicit invalidation: page-selective within the domain, AM 0, IH 0 */
+	did = PE1_DID(pe[1]);
+	iotlb_inv(v, true, did, false, 0, true, page, 0);
+	psc_inv(v, true, did, page, 0);
+
+	d0 = PRQ_TYPE_PAGE_REQ | ((uint64_t)req->sid << PRQ_RID_SHIFT);
+	if (req->pasid != VTDM_NO_PASID)
+		d0 |= PRQ_PP | ((uint64_t)(req->pasid & 0xfffff) << PRQ_PASID_SHIFT);
+	d1 = page | ((uint64_t)(req->prgi & 0x1ff) << PRQ_PRGI_SHIFT);
+	if (req->read)
+		d1 |= PRQ_RDR;
+	if (req->write)
+		d1 |= PRQ_WRR;
+	if (req->lpig)
+		d1 |= PRQ_LPIG;
+	phys_store64(v->pm, base + v->pqt, d0);
+	phys_store64(v->pm, base + v->pqt + 8, d1);
+	phys_store64(v->pm, base + v->pqt + 16, 0);
+	phys_store64(v->pm, base + v->pqt + 24, 0);
+	v->pqt = next;
+	prq_event(v);
+	v->prs |= VTDM_PRS_PPR;
+	v->stats.prq_descs++;
+	pthread_mutex_unlock(&v->lock);
+	return VTDM_PRQ_QUEUED;
+}
+
+static void set_reg64(struct vtd *v, uint64_t *reg, uint64_t val)
+{
+	pthread_mutex_lock(&v->lock);
+	*reg = val;
+	pthread_mutex_unlock(&v->lock);
+}
+
+static uint64_t get_reg64(struct vtd *v, const uint64_t *reg)
+{
+	uint64_t val;
+
+	pthread_mutex_lock(&v->lock);
+	val = *reg;
+	pthread_mutex_unlock(&v->lock);
+	return val;
+}
+
+/* PQA_REG: queue base (bits 63:12) and size, 2^PQS pages (bits 2:0). */
+void vtd_set_pqa(struct vtd *v, uint64_t val)
+{
+	set_reg64(v, &v->pqa, val & (ADDR_4K | 7));
+}
+
+/* PQH_REG: byte offset of the next descriptor software will read. */
+void vtd_set_pqh(struct vtd *v, uint64_t val)
+{
+	set_reg64(v, &v->pqh, val & MASK(18, 5));
+}
+
+/* PQT_REG: byte offset of the next descriptor the unit writes. */
+void vtd_set_pqt(struct vtd *v, uint64_t val)
+{
+	set_reg64(v, &v->pqt, val & MASK(18, 5));
+}
+
+uint64_t vtd_get_pqh(struct vtd *v)
+{
+	return get_reg64(v, &v->pqh);
+}
+
+uint64_t vtd_get_pqt(struct vtd *v)
+{
+	return get_reg64(v, &v->pqt);
+}
+
+uint32_t vtd_get_prs(struct vtd *v)
+{
+	uint32_t val;
+
+	pthread_mutex_lock(&v->lock);
+	val = v->prs;
+	pthread_mutex_unlock(&v->lock);
+	return val;
+}
+
+/**
+ * vtd_clear_prs() - software writes 1s to PRS_REG
+ * @v: the unit
+ * @bits: VTDM_PRS_PPR and/or VTDM_PRS_PRO to clear
+ *
+ * Clearing PRO ends the overflow condition.  With both clear, a held
+ * event (IP) is dropped, as the spec has it.
+ */
+void vtd_clear_prs(struct vtd *v, uint32_t bits)
+{
+	pthread_mutex_lock(&v->lock);
+	v->prs &= ~(bits & (VTDM_PRS_PPR | VTDM_PRS_PRO));
+	if (!v->prs)
+		v->pectl &= ~VTDM_PECTL_IP;
+	pthread_mutex_unlock(&v->lock);
+}
+
+/**
+ * vtd_set_pectl() - software writes PECTL_REG
+ * @v: the unit
+ * @val: VTDM_PECTL_IM to mask the event, 0 to unmask it
+ *
+ * Unmasking with an event held (IP) delivers it.
+ */
+void vtd_set_pectl(struct vtd *v, uint32_t val)
+{
+	pthread_mutex_lock(&v->lock);
+	v->pectl = (v->pectl & VTDM_PECTL_IP) | (val & VTDM_PECTL_IM);
+	if (!(v->pectl & VTDM_PECTL_IM) && (v->pectl & VTDM_PECTL_IP)) {
+		v->pectl &= ~VTDM_PECTL_IP;
+		v->stats.prq_events++;
+		if (v->prq_irq)
+			v->prq_irq(v->prq_irq_priv);
+	}
+	pthread_mutex_unlock(&v->lock);
+}
+
+uint32_t vtd_get_pectl(struct vtd *v)
+{
+	uint32_t val;
+
+	pthread_mutex_lock(&v->lock);
+	val = v->pectl;
+	pthread_mutex_unlock(&v->lock);
+	return val;
+}
+
+/**
+ * vtd_set_prq_irq() - where the page request event's interrupt goes
+ * @v: the unit
+ * @fn: called with the unit's lock held when the event is delivered;
+ *	NULL: nowhere
+ * @priv: passed to @fn
+ *
+ * Once this returns, an old @fn is no longer running nor called.
+ */
+void vtd_set_prq_irq(struct vtd *v, void (*fn)(void *priv), void *priv)
+{
+	pthread_mutex_lock(&v->lock);
+	v->prq_irq = fn;
+	v->prq_irq_priv = priv;
+	pthread_mutex_unlock(&v->lock);
+}
+
+/**
+ * vtd_endpoint_register() - a device receives page group responses
+ * @v: the unit
+ * @sid: its requester id
+ * @fn: called with each response for @sid, with the unit's lock held
+ * @priv: passed to @fn
+ *
+ * Return: 0, -EBUSY when @sid has an endpoint, -ENOSPC when the unit has
+ * VTDM_ENDPOINTS already.
+ */
+int vtd_endpoint_register(struct vtd *v, uint16_t sid, vtdm_prg_resp_fn fn, void *priv)
+{
+	struct vtdm_endpoint *free_ep = NULL;
+	unsigned int i;
+	int ret = 0;
+
+	pthread_mutex_lock(&v->lock);
+	for (i = 0; i < VTDM_ENDPOINTS; i++) {
+		struct vtdm_endpoint *ep = &v->endpoints[i];
+
+		if (ep->used && ep->sid == sid)
+			ret = -EBUSY;
+		else if (!ep->used && !free_ep)
+			free_ep = ep;
+	}
+	if (!ret && !free_ep)
+		ret = -ENOSPC;
+	if (!ret)
+		*free_ep = (struct vtdm_endpoint){
+			.used = true, .sid = sid, .fn = fn, .priv = priv,
+		};
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+/**
+ * vtd_endpoint_unregister() - responses for @sid are dropped again
+ * @v: the unit
+ * @sid: the requester id
+ *
+ * Once this returns, the endpoint's callback is no longer running nor
+ * called.
+ */
+void vtd_endpoint_unregister(struct vtd *v, uint16_t sid)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&v->lock);
+	for (i = 0; i < VTDM_ENDPOINTS; i++)
+		if (v->endpoints[i].used && v->endpoints[i].sid == sid)
+			v->endpoints[i].used = false;
+	pthread_mutex_unlock(&v->lock);
 }

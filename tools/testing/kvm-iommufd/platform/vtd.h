@@ -42,14 +42,54 @@
  * invalidation descriptor ask of hardware, and no access can use a
  * translation after the wait descriptor that removed it.
  *
+ * Device-TLB (ATS) translation requests: vtd_translate_ats() answers as
+ * the unit answers a translation request (VT-d spec 4.2.3): with the
+ * translation and the rights the tables grant, or with R=W=0 when the
+ * second-stage tables map nothing there or grant less than asked.  A
+ * completion with R=W=0 is not a fault and is not recorded; conditions
+ * the tables cannot express (a missing context or PASID entry, a reserved
+ * bit, DTE clear in the context entry) are.  They need ECAP.DT.  They
+ * use and fill the IOTLB like other requests.  A device that uses the
+ * completion at once, without caching it (the model's DMA device has no
+ * device-TLB), brackets request and access with vtd_dma_begin() and
+ * vtd_dma_end() as for vtd_translate(), so invalidations drain it.
+ *
+ * Page requests (spec 7.4-7.6, needs ECAP.PRS): a device sends one with
+ * vtd_page_request().  The unit finds the request's PASID table entry
+ * (context entry present with PRE set); if it cannot, it records a
+ * non-recoverable fault and, for the last request of a group (LPIG),
+ * answers Invalid Request itself.  Otherwise, unless the page request
+ * queue overflows, it invalidates what its IOTLB and paging-structure
+ * cache hold for the page (the implicit invalidation of spec 6.5.3.1),
+ * writes a 256-bit page request descriptor at PQT in the queue in memory
+ * (PQA, 2^PQS pages) and advances PQT.  The queue is full when PQT is one
+ * descriptor behind PQH: the request is dropped and PRO set; while PRO
+ * stays set (until software clears it) every request is dropped; a
+ * dropped request with LPIG gets a Success response from the unit itself
+ * (the device retries and faults again).  Writing a descriptor sets PPR;
+ * setting PPR or PRO while both were clear raises the page request event:
+ * IP in PECTL, and the interrupt callback (vtd_set_prq_irq()) unless IM
+ * masks it (IM is set at reset; clearing it with IP set delivers the
+ * event).  Software answers a group with a page group response descriptor
+ * (type 9) in the invalidation queue; the unit hands each response, and
+ * each it generates itself, to the endpoint registered for the RID
+ * (vtd_endpoint_register()).
+ *
  * Locking: @drain (rwlock, writers preferred) is taken outside @lock;
  * @lock (mutex) protects the caches, the fault log, the queue registers,
- * the invalidation batch and the counters (but for walk_reads and
- * freed_table_reads, which walks update atomically); table walks read
- * memory with atomic 64-bit loads and set A/D bits with
- * compare-and-exchange, as hardware does, so the model can run against
- * concurrent writers of the tables.  The list of units that
- * vtd_change_verify() visits has its own mutex, taken outside @lock.
+ * the page request registers and endpoints, the invalidation batch and
+ * the counters (but for walk_reads and freed_table_reads, which walks
+ * update atomically); table walks read memory with atomic 64-bit loads
+ * and set A/D bits with compare-and-exchange, as hardware does, so the
+ * model can run against concurrent writers of the tables.  The list of
+ * units that vtd_change_verify() visits has its own mutex, taken outside
+ * @lock.  Page request descriptors are written to memory under @lock
+ * before PQT moves, so software that reads PQT and then the descriptors
+ * sees them whole.  The interrupt callback and the endpoints' response
+ * callbacks run with @lock held (responses from the invalidation queue
+ * also with @drain held for writing, responses the unit generates on the
+ * thread of vtd_page_request()): they must not call into the unit, and
+ * whatever lock they take must never be held across a call into it.
  */
 #ifndef __KT_VTD_H
 #define __KT_VTD_H
@@ -73,6 +113,27 @@
 
 #define VTDM_NO_PASID		0xffffffffU
 
+/*
+ * ECAP bits for translation requests (DT: Device-TLB support) and page
+ * requests (PRS), which QEMU 7.2 does not report; VTDM_ECAP_SM_PRI is
+ * QEMU's scalable-mode ECAP with both, for tests of ATS and PRI.
+ */
+#define VTDM_ECAP_DT		(1ULL << 2)
+#define VTDM_ECAP_PRS		(1ULL << 29)
+#define VTDM_ECAP_SM_PRI	(VTDM_QEMU_ECAP_SM | VTDM_ECAP_DT | VTDM_ECAP_PRS)
+
+/* Page Request Status Register (PRS_REG), write 1 to clear. */
+#define VTDM_PRS_PPR		(1U << 0)	/* pending page request */
+#define VTDM_PRS_PRO		(1U << 1)	/* page request overflow */
+/* Page Request Event Control Register (PECTL_REG). */
+#define VTDM_PECTL_IP		(1U << 30)	/* interrupt pending (read-only) */
+#define VTDM_PECTL_IM		(1U << 31)	/* interrupt mask */
+
+/* Response codes of a page group response (spec table 32). */
+#define VTDM_RESP_SUCCESS	0x0
+#define VTDM_RESP_INVALID	0x1
+#define VTDM_RESP_FAILURE	0xf
+
 enum vtdm_fault_reason {
 	VTDM_OK = 0,
 	VTDM_F_ROOT_NP,		/* root entry not present */
@@ -88,6 +149,9 @@ enum vtdm_fault_reason {
 	VTDM_F_SS_READ,		/* read access to a mapping without R */
 	VTDM_F_SS_WRITE,	/* write access to a mapping without W */
 	VTDM_F_BAD_TABLE,	/* a table pointer outside physical memory */
+	VTDM_F_CTX_DTE,		/* translation request, DTE clear in the context entry */
+	VTDM_F_CTX_PRE,		/* page request, PRE clear in the context entry */
+	VTDM_F_UNSUPPORTED,	/* request type the unit does not report in ECAP */
 	VTDM_F_NR,
 };
 
@@ -124,6 +188,21 @@ struct vtdm_stats {
 	uint64_t stale_iotlb;	/* IOTLB entries contradicting the table */
 	uint64_t stale_psc;	/* paging-structure entries contradicting it */
 	uint64_t stale_at_wait;	/* of those, found at a wait descriptor */
+	/* translation requests (ATS) */
+	uint64_t ats_requests;
+	uint64_t ats_no_access;	/* completions with R=W=0 (not faults) */
+	/* page requests */
+	uint64_t page_requests;	/* received by vtd_page_request() */
+	uint64_t prq_descs;	/* written to the queue */
+	uint64_t prq_full;	/* dropped: the queue was full (PRO set) */
+	uint64_t prq_overflow;	/* dropped: PRO was set already */
+	uint64_t prq_table_faults;	/* dropped: no PASID entry, PRE clear, ... */
+	uint64_t prq_unsupported;	/* dropped: no ECAP.PRS */
+	uint64_t prq_auto_responses;	/* responses the unit generated itself */
+	uint64_t prq_events;	/* page request interrupts delivered */
+	uint64_t prg_responses;	/* page group response descriptors processed */
+	uint64_t prg_delivered;	/* responses (both kinds) given to an endpoint */
+	uint64_t prg_dropped;	/* responses for a RID with no endpoint */
 };
 
 /*
@@ -195,6 +274,83 @@ struct vtdm_batch_inv {
 	uint64_t start, end;	/* IOVA range; (0, 0): the whole space */
 };
 
+/**
+ * struct vtdm_page_req - a page request message, as a device sends it
+ * @sid: requester id
+ * @pasid: the request's PASID, VTDM_NO_PASID for a request without PASID
+ * @addr: the page (bits 11:0 are ignored)
+ * @read: read access requested
+ * @write: write access requested
+ * @lpig: last page in the group
+ * @prgi: page request group index (9 bits)
+ */
+struct vtdm_page_req {
+	uint16_t sid;
+	uint32_t pasid;
+	uint64_t addr;
+	bool read, write;
+	bool lpig;
+	uint16_t prgi;
+};
+
+/* What vtd_page_request() did with a request. */
+enum vtdm_prq_result {
+	VTDM_PRQ_QUEUED,	/* descriptor written, PQT advanced */
+	VTDM_PRQ_FULL,		/* queue full: dropped, PRO set */
+	VTDM_PRQ_OVERFLOW,	/* PRO set already: dropped */
+	VTDM_PRQ_FAULT,		/* table error: dropped, fault recorded */
+	VTDM_PRQ_UNSUPPORTED,	/* no ECAP.PRS: dropped */
+};
+
+/**
+ * struct vtdm_prg_resp - a page group response message to a device
+ * @sid: requester id it is for
+ * @pasid_present: the response carries @pasid
+ * @pasid: the PASID
+ * @prgi: page request group index
+ * @code: response code as written (VTDM_RESP_*; 2h-Eh are reserved)
+ * @automatic: generated by the unit itself (queue full or overflow:
+ *	Success; table error: Invalid Request), not by a descriptor.  The
+ *	model says so for tests; a device cannot tell.
+ */
+struct vtdm_prg_resp {
+	uint16_t sid;
+	bool pasid_present;
+	uint32_t pasid;
+	uint16_t prgi;
+	uint8_t code;
+	bool automatic;
+};
+
+/*
+ * Response delivery to an endpoint: called with the unit's lock held (see
+ * Locking above); @priv is what the endpoint registered.
+ */
+typedef void (*vtdm_prg_resp_fn)(void *priv, const struct vtdm_prg_resp *resp);
+
+#define VTDM_ENDPOINTS		16
+
+struct vtdm_endpoint {
+	bool used;
+	uint16_t sid;
+	vtdm_prg_resp_fn fn;
+	void *priv;
+};
+
+/**
+ * struct vtdm_ats_completion - a translation completion
+ * @hpa: translation of the requested address (page offset included);
+ *	meaningful only when @r or @w is set
+ * @shift: size of the translation (12, 21 or 30)
+ * @r: read access granted
+ * @w: write access granted (never with a no-write request)
+ */
+struct vtdm_ats_completion {
+	uint64_t hpa;
+	unsigned int shift;
+	bool r, w;
+};
+
 struct vtdm_pasid_cache_entry {
 	bool valid;
 	uint16_t sid;
@@ -230,6 +386,12 @@ struct vtd {
 	unsigned int nbatch;
 	bool batch_overflow;
 	struct vtdm_stale first_stale;
+	/* page requests: registers, interrupt and endpoints (under @lock) */
+	uint64_t pqa, pqh, pqt;	/* PQA_REG, PQH_REG, PQT_REG */
+	uint32_t prs, pectl;	/* PRS_REG, PECTL_REG */
+	void (*prq_irq)(void *priv);
+	void *prq_irq_priv;
+	struct vtdm_endpoint endpoints[VTDM_ENDPOINTS];
 	pthread_mutex_t lock;
 	pthread_rwlock_t drain;	/* see "DMA and invalidation" above */
 	struct vtd *next_unit;	/* on the list vtd_change_verify() visits */
@@ -254,6 +416,38 @@ bool vtd_iqe(struct vtd *v);
 enum vtdm_fault_reason vtd_translate(struct vtd *v, uint16_t sid, uint32_t pasid,
 				     uint64_t iova, bool write, unsigned long long *hpa,
 				     unsigned int *shift);
+
+/*
+ * A translation request of device @sid (ATS): VTDM_OK with the completion
+ * in @c, R=W=0 when the tables grant nothing there (not recorded); with
+ * @no_write, write access is not asked for and not granted.  Another
+ * reason (recorded) when the request cannot be translated at all.
+ */
+enum vtdm_fault_reason vtd_translate_ats(struct vtd *v, uint16_t sid, uint32_t pasid,
+					 uint64_t iova, bool no_write,
+					 struct vtdm_ats_completion *c);
+
+/*
+ * Page requests (see the comment at the top).  The register interface:
+ * PQA_REG (base | PQS), PQH_REG and PQT_REG (byte offsets of descriptors
+ * in the queue), PRS_REG (write 1 to clear), PECTL_REG (IM).
+ */
+void vtd_set_pqa(struct vtd *v, uint64_t val);
+void vtd_set_pqh(struct vtd *v, uint64_t val);
+void vtd_set_pqt(struct vtd *v, uint64_t val);
+uint64_t vtd_get_pqh(struct vtd *v);
+uint64_t vtd_get_pqt(struct vtd *v);
+uint32_t vtd_get_prs(struct vtd *v);
+void vtd_clear_prs(struct vtd *v, uint32_t bits);
+void vtd_set_pectl(struct vtd *v, uint32_t val);
+uint32_t vtd_get_pectl(struct vtd *v);
+/* The page request event's interrupt (the MSI): @fn(@priv), or none. */
+void vtd_set_prq_irq(struct vtd *v, void (*fn)(void *priv), void *priv);
+/* A device sends a page request. */
+enum vtdm_prq_result vtd_page_request(struct vtd *v, const struct vtdm_page_req *req);
+/* Page group responses for RID @sid go to @fn(@priv). */
+int vtd_endpoint_register(struct vtd *v, uint16_t sid, vtdm_prg_resp_fn fn, void *priv);
+void vtd_endpoint_unregister(struct vtd *v, uint16_t sid);
 
 /*
  * A device access: translate with vtd_translate() and access memory

@@ -167,6 +167,7 @@ static struct iommu_domain *kt_alloc_kvm_tdp(struct device *dev,
 
 const struct iommu_ops kt_intel_iommu_ops = {
 	.domain_alloc_paging = kt_intel_domain_alloc_paging,	/* intel_paging_domain.c */
+	.page_response = kt_intel_page_response,		/* intel_iommu.c */
 	.domain_alloc_kvm_tdp = kt_alloc_kvm_tdp,
 	.kvm_tdp_share_info = kt_kvm_tdp_share_info,
 };
@@ -176,6 +177,7 @@ void kt_intel_probe_device(struct device *dev, struct intel_iommu *iommu, u16 si
 	dev->iommu_ops = &kt_intel_iommu_ops;
 	dev->iommu = iommu;
 	dev->sid = sid;
+	WARN_ON(kt_intel_prq_register_dev(iommu, dev));
 }
 
 u64 kt_intel_ss_pointer(struct intel_iommu *iommu, u16 sid)

@@ -12,7 +12,9 @@
 struct mm_struct kt_mm = { .memlock_limit = LONG_MAX };
 struct user_struct kt_user;
 static struct task_struct kt_task = { .mm = &kt_mm, .user = &kt_user };
-struct task_struct *kt_current = &kt_task;
+__thread struct task_struct *kt_current = &kt_task;
+/* a kernel thread's task, one per thread that called kt_set_kthread() */
+static __thread struct task_struct kt_kthread;
 /* protects kt_mm.locked_vm (mmap_write_lock() in the kernel) */
 static pthread_mutex_t kt_mm_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -24,7 +26,55 @@ static pthread_mutex_t kt_mm_lock = PTHREAD_MUTEX_INITIALIZER;
  */
 bool capable(int cap)
 {
-	return cap == CAP_IPC_LOCK && READ_ONCE(kt_current->mm->cap_ipc_lock);
+	return cap == CAP_IPC_LOCK && kt_current->mm &&
+	       READ_ONCE(kt_current->mm->cap_ipc_lock);
+}
+
+/**
+ * kt_set_kthread() - make the calling thread a kernel thread
+ *
+ * Its current->mm is NULL until kthread_use_mm(); it charges no user.
+ */
+void kt_set_kthread(void)
+{
+	kt_kthread.mm = NULL;
+	kt_kthread.user = NULL;
+	kt_current = &kt_kthread;
+}
+
+/**
+ * mmget_not_zero() - take a user reference on @mm unless its process exited
+ * @mm: the mm
+ *
+ * Return: true with a reference taken (mmput() drops it).
+ */
+bool mmget_not_zero(struct mm_struct *mm)
+{
+	if (__atomic_load_n(&mm->exited, __ATOMIC_ACQUIRE))
+		return false;
+	__atomic_add_fetch(&mm->users, 1, __ATOMIC_SEQ_CST);
+	return true;
+}
+
+void mmput(struct mm_struct *mm)
+{
+	WARN_ON(__atomic_sub_fetch(&mm->users, 1, __ATOMIC_SEQ_CST) < 0);
+}
+
+/**
+ * kthread_use_mm() - a kernel thread borrows @mm (current->mm = @mm)
+ * @mm: the mm, with a user reference held by the caller
+ */
+void kthread_use_mm(struct mm_struct *mm)
+{
+	WARN_ON(kt_current != &kt_kthread || kt_kthread.mm);
+	kt_kthread.mm = mm;
+}
+
+void kthread_unuse_mm(struct mm_struct *mm)
+{
+	WARN_ON(kt_kthread.mm != mm);
+	kt_kthread.mm = NULL;
 }
 
 long pin_user_pages_fast(unsigned long start, int nr_pages, unsigned int gup_flags,
@@ -101,4 +151,15 @@ void mmgrab(struct mm_struct *mm)
 void mmdrop(struct mm_struct *mm)
 {
 	WARN_ON(__atomic_sub_fetch(&mm->refs, 1, __ATOMIC_SEQ_CST) < 0);
+}
+
+pthread_mutex_t kt_var_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_cond_t kt_var_cond = PTHREAD_COND_INITIALIZER;
+
+void wake_up_var(void *var)
+{
+	(void)var;
+	pthread_mutex_lock(&kt_var_lock);
+	pthread_cond_broadcast(&kt_var_cond);
+	pthread_mutex_unlock(&kt_var_lock);
 }

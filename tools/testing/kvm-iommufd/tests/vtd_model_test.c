@@ -376,3 +376,433 @@ TEST(dma_moves_bytes_and_is_blocked_when_unmapped)
 	ASSERT_TRUE(kt_vtd_teardown(&f));
 	return true;
 }
+
+/* ---- page requests, page group responses, translation requests ---- */
+
+#define OTHER_SID	0x0020	/* 00:04.0 */
+
+/* Responses an endpoint received and interrupts the unit raised. */
+struct prq_rec {
+	unsigned int n;
+	struct vtdm_prg_resp last;
+	unsigned int irqs;
+};
+
+static void rec_resp(void *priv, const struct vtdm_prg_resp *resp)
+{
+	struct prq_rec *rec = priv;
+
+	rec->n++;
+	rec->last = *resp;
+}
+
+static void rec_irq(void *priv)
+{
+	((struct prq_rec *)priv)->irqs++;
+}
+
+/*
+ * A unit with ATS and page requests; the fixture's device registered for
+ * page requests (so its context entry has DTE and PRE) and attached; a
+ * one-page page request queue at *@q, programmed as the driver does.
+ */
+static bool prq_setup(struct kt_vtd *f, struct device *dev, u64 *q)
+{
+	ASSERT_TRUE(kt_vtd_setup(f, VTDM_QEMU_CAP_AW48, VTDM_ECAP_SM_PRI, 4, 4));
+	*dev = (struct device){ .sid = KT_SID };
+	ASSERT_EQ(kt_intel_prq_register_dev(f->iommu, dev), 0);
+	ASSERT_EQ(kt_vtd_attach(f), 0);
+	*q = phys_alloc_kind(f->pm, 0, PHYS_IOMMU);
+	ASSERT_NE(*q, 0);
+	vtd_set_pqh(f->hw, 0);
+	vtd_set_pqt(f->hw, 0);
+	vtd_set_pqa(f->hw, *q | 0);	/* PQS 0: one page, 128 descriptors */
+	return true;
+}
+
+static bool prq_teardown(struct kt_vtd *f, u64 q)
+{
+	vtd_set_pqa(f->hw, 0);
+	phys_free(f->pm, q, 0);
+	return kt_vtd_teardown(f);
+}
+
+/* Copy the device's PASID entry 0 into slot @pasid of its PASID table. */
+static void clone_pasid_entry(struct kt_vtd *f, u16 sid, u32 pasid)
+{
+	u64 *root = phys_va(f->pm, f->iommu->root_table);
+	u64 *ce = phys_va(f->pm, (root[(sid >> 8) * 2] & PAGE_MASK) + (sid & 0x7f) * 32);
+	u64 *pde = phys_va(f->pm, ce[0] & PAGE_MASK);
+	u64 *pt = phys_va(f->pm, pde[0] & PAGE_MASK);
+
+	memcpy(pt + pasid * 8, pt, 64);
+}
+
+static u64 desc_qw(struct kt_vtd *f, u64 q, unsigned int slot, unsigned int qw)
+{
+	return phys_load64(f->pm, q + slot * 32 + qw * 8);
+}
+
+TEST(vtd_prq_descriptors_as_the_spec_lays_them_out)
+{
+	struct prq_rec rec = { 0 };
+	struct device dev;
+	struct kt_vtd f;
+	u64 q;
+	struct vtdm_page_req a = {
+		.sid = KT_SID, .pasid = VTDM_NO_PASID, .addr = 0x12345678,
+		.read = true, .prgi = 0x1a5,
+	};
+	struct vtdm_page_req b = {
+		.sid = KT_SID, .pasid = 0x2b, .addr = 0x7ffff000,
+		.write = true, .lpig = true, .prgi = 0x0ff,
+	};
+	struct vtdm_page_req c = {
+		.sid = KT_SID, .pasid = VTDM_NO_PASID, .addr = 0x3000,
+		.read = true, .write = true, .lpig = true, .prgi = 0x100,
+	};
+
+	if (!prq_setup(&f, &dev, &q))
+		return false;
+	clone_pasid_entry(&f, KT_SID, 0x2b);
+	vtd_set_prq_irq(f.hw, rec_irq, &rec);
+	/* the event is masked at reset */
+	ASSERT_TRUE(vtd_get_pectl(f.hw) & VTDM_PECTL_IM);
+
+	ASSERT_EQ(vtd_page_request(f.hw, &a), VTDM_PRQ_QUEUED);
+	ASSERT_EQ(vtd_get_pqt(f.hw), 32);
+	ASSERT_EQ(vtd_get_prs(f.hw), VTDM_PRS_PPR);
+	/* held pending (IP), not delivered, while masked */
+	ASSERT_EQ(rec.irqs, 0);
+	ASSERT_TRUE(vtd_get_pectl(f.hw) & VTDM_PECTL_IP);
+	/* type 1, no PASID present (bit 8), RID in 31:16 */
+	ASSERT_EQ(desc_qw(&f, q, 0, 0), 0x01ULL | ((u64)KT_SID << 16));
+	/* address 63:12, PRGI 11:3, LPIG 2, WRR 1, RDR 0 */
+	ASSERT_EQ(desc_qw(&f, q, 0, 1), 0x12345000ULL | (0x1a5ULL << 3) | 1);
+	ASSERT_EQ(desc_qw(&f, q, 0, 2), 0);
+	ASSERT_EQ(desc_qw(&f, q, 0, 3), 0);
+
+	/* unmasking delivers the held event once */
+	vtd_set_pectl(f.hw, 0);
+	ASSERT_EQ(rec.irqs, 1);
+	ASSERT_FALSE(vtd_get_pectl(f.hw) & VTDM_PECTL_IP);
+
+	/* PPR still set: a second descriptor raises no new event */
+	ASSERT_EQ(vtd_page_request(f.hw, &b), VTDM_PRQ_QUEUED);
+	ASSERT_EQ(rec.irqs, 1);
+	ASSERT_EQ(desc_qw(&f, q, 1, 0), 0x01ULL | BIT_ULL(8) | ((u64)KT_SID << 16) |
+					   (0x2bULL << 32));
+	ASSERT_EQ(desc_qw(&f, q, 1, 1), 0x7ffff000ULL | (0x0ffULL << 3) | BIT_ULL(2) |
+					   BIT_ULL(1));
+
+	/* software cleared PPR: the next one interrupts again */
+	vtd_clear_prs(f.hw, VTDM_PRS_PPR);
+	ASSERT_EQ(vtd_get_prs(f.hw), 0);
+	ASSERT_EQ(vtd_page_request(f.hw, &c), VTDM_PRQ_QUEUED);
+	ASSERT_EQ(rec.irqs, 2);
+	ASSERT_EQ(desc_qw(&f, q, 2, 1), 0x3000ULL | (0x100ULL << 3) | BIT_ULL(2) | 3);
+	ASSERT_EQ(vtd_get_pqt(f.hw), 96);
+
+	ASSERT_EQ(vtd_stats(f.hw).page_requests, 3);
+	ASSERT_EQ(vtd_stats(f.hw).prq_descs, 3);
+	ASSERT_EQ(vtd_stats(f.hw).prq_events, 2);
+	ASSERT_EQ(vtd_stats(f.hw).prq_auto_responses, 0);
+	ASSERT_EQ(vtd_fault_count(f.hw), 0);
+	vtd_set_prq_irq(f.hw, NULL, NULL);
+	return prq_teardown(&f, q);
+}
+
+TEST(vtd_prq_full_and_overflow_answer_success_for_lpig)
+{
+	struct prq_rec rec = { 0 }, irq = { 0 };
+	struct vtdm_page_req r = { .sid = KT_SID, .pasid = VTDM_NO_PASID, .read = true };
+	struct device dev;
+	struct kt_vtd f;
+	unsigned int i;
+	u64 q;
+
+	if (!prq_setup(&f, &dev, &q))
+		return false;
+	ASSERT_EQ(vtd_endpoint_register(f.hw, KT_SID, rec_resp, &rec), 0);
+	vtd_set_prq_irq(f.hw, rec_irq, &irq);
+	vtd_set_pectl(f.hw, 0);
+
+	/* 128 slots, 127 usable: the tail never catches up with the head */
+	for (i = 0; i < 127; i++) {
+		r.addr = (u64)i << 12;
+		r.prgi = i;
+		ASSERT_EQ(vtd_page_request(f.hw, &r), VTDM_PRQ_QUEUED);
+	}
+	ASSERT_EQ(vtd_get_pqt(f.hw), 127 * 32);
+	ASSERT_EQ(irq.irqs, 1);
+	vtd_clear_prs(f.hw, VTDM_PRS_PPR);
+
+	/* full: dropped, PRO set (an event: PPR and PRO were clear), Success */
+	r.addr = 0x999000;
+	r.prgi = 0x77;
+	r.lpig = true;
+	ASSERT_EQ(vtd_page_request(f.hw, &r), VTDM_PRQ_FULL);
+	ASSERT_EQ(vtd_get_prs(f.hw), VTDM_PRS_PRO);
+	ASSERT_EQ(irq.irqs, 2);
+	ASSERT_EQ(vtd_get_pqt(f.hw), 127 * 32);
+	ASSERT_EQ(desc_qw(&f, q, 127, 1), 0);		/* nothing written */
+	ASSERT_EQ(rec.n, 1);
+	ASSERT_EQ(rec.last.code, VTDM_RESP_SUCCESS);
+	ASSERT_EQ(rec.last.prgi, 0x77);
+	ASSERT_EQ(rec.last.sid, KT_SID);
+	ASSERT_FALSE(rec.last.pasid_present);
+	ASSERT_TRUE(rec.last.automatic);
+
+	/* overflow: dropped; not the last of its group: no response */
+	r.lpig = false;
+	ASSERT_EQ(vtd_page_request(f.hw, &r), VTDM_PRQ_OVERFLOW);
+	ASSERT_EQ(rec.n, 1);
+	/* software drained the queue, but PRO is still set: dropped still */
+	vtd_set_pqh(f.hw, vtd_get_pqt(f.hw));
+	r.lpig = true;
+	ASSERT_EQ(vtd_page_request(f.hw, &r), VTDM_PRQ_OVERFLOW);
+	ASSERT_EQ(rec.n, 2);
+	ASSERT_EQ(rec.last.code, VTDM_RESP_SUCCESS);
+	ASSERT_EQ(irq.irqs, 2);
+
+	/* PRO cleared: written again, and the tail wraps */
+	vtd_clear_prs(f.hw, VTDM_PRS_PRO);
+	r.addr = 0xabc000;
+	ASSERT_EQ(vtd_page_request(f.hw, &r), VTDM_PRQ_QUEUED);
+	ASSERT_EQ(vtd_get_pqt(f.hw), 0);
+	ASSERT_EQ(desc_qw(&f, q, 127, 1) & ~0xfffULL, 0xabc000);
+	ASSERT_EQ(irq.irqs, 3);
+	ASSERT_EQ(rec.n, 2);
+
+	ASSERT_EQ(vtd_stats(f.hw).prq_full, 1);
+	ASSERT_EQ(vtd_stats(f.hw).prq_overflow, 2);
+	ASSERT_EQ(vtd_stats(f.hw).prq_auto_responses, 2);
+	ASSERT_EQ(vtd_stats(f.hw).prq_descs, 128);
+	ASSERT_EQ(vtd_fault_count(f.hw), 0);	/* none of this is a fault */
+	vtd_endpoint_unregister(f.hw, KT_SID);
+	vtd_set_prq_irq(f.hw, NULL, NULL);
+	return prq_teardown(&f, q);
+}
+
+TEST(vtd_prq_table_error_is_a_fault_answered_invalid)
+{
+	struct prq_rec none = { 0 }, nopre = { 0 };
+	struct kvm_iommu_vtd_ss_cfg cfg = { .levels = 4, .did = KT_DID };
+	struct vtdm_page_req r = {
+		.pasid = VTDM_NO_PASID, .addr = 0x5000, .write = true, .lpig = true,
+		.prgi = 3,
+	};
+	struct vtdm_fault flt;
+	struct device dev;
+	struct kt_vtd f;
+	u64 q, pe[8];
+
+	if (!prq_setup(&f, &dev, &q))
+		return false;
+	/* a device with no context entry */
+	ASSERT_EQ(vtd_endpoint_register(f.hw, 0x0100, rec_resp, &none), 0);
+	r.sid = 0x0100;
+	ASSERT_EQ(vtd_page_request(f.hw, &r), VTDM_PRQ_FAULT);
+	ASSERT_EQ(none.n, 1);
+	ASSERT_EQ(none.last.code, VTDM_RESP_INVALID);
+	ASSERT_EQ(none.last.prgi, 3);
+	ASSERT_TRUE(vtd_fault_pop(f.hw, &flt));
+	ASSERT_EQ(flt.reason, VTDM_F_ROOT_NP);
+	ASSERT_EQ(flt.sid, 0x0100);
+	ASSERT_EQ(flt.addr, 0x5000);
+
+	/* a device whose context entry does not enable page requests */
+	cfg.root = f.ss.root;
+	ASSERT_EQ(kvm_iommu_vtd_ss_pasid_entry(f.iommu->cap, f.iommu->ecap, &cfg, pe), 0);
+	ASSERT_EQ(kt_intel_set_pasid_entry(f.iommu, OTHER_SID, pe), 0);
+	ASSERT_EQ(vtd_endpoint_register(f.hw, OTHER_SID, rec_resp, &nopre), 0);
+	r.sid = OTHER_SID;
+	ASSERT_EQ(vtd_page_request(f.hw, &r), VTDM_PRQ_FAULT);
+	ASSERT_EQ(nopre.n, 1);
+	ASSERT_EQ(nopre.last.code, VTDM_RESP_INVALID);
+	ASSERT_TRUE(nopre.last.automatic);
+	ASSERT_TRUE(vtd_fault_pop(f.hw, &flt));
+	ASSERT_EQ(flt.reason, VTDM_F_CTX_PRE);
+	/* not the last of its group: dropped, recorded, not answered */
+	r.lpig = false;
+	ASSERT_EQ(vtd_page_request(f.hw, &r), VTDM_PRQ_FAULT);
+	ASSERT_EQ(nopre.n, 1);
+	ASSERT_EQ(vtd_fault_count(f.hw), 1);
+
+	/* a PASID with no entry */
+	r.sid = KT_SID;
+	r.pasid = 9;
+	r.lpig = true;
+	ASSERT_EQ(vtd_page_request(f.hw, &r), VTDM_PRQ_FAULT);
+	ASSERT_EQ(vtd_fault_count(f.hw), 2);
+	ASSERT_EQ(vtd_get_pqt(f.hw), 0);		/* nothing was queued */
+	ASSERT_EQ(vtd_stats(f.hw).prq_table_faults, 4);
+	ASSERT_EQ(vtd_stats(f.hw).prg_dropped, 1);	/* KT_SID has no endpoint */
+	vtd_endpoint_unregister(f.hw, 0x0100);
+	vtd_endpoint_unregister(f.hw, OTHER_SID);
+	return prq_teardown(&f, q);
+}
+
+TEST(vtd_page_request_invalidates_the_cached_page)
+{
+	struct vtdm_page_req r = {
+		.sid = KT_SID, .pasid = VTDM_NO_PASID, .addr = 0x42000, .write = true,
+		.lpig = true, .prgi = 1,
+	};
+	enum vtdm_fault_reason res;
+	struct device dev;
+	struct kt_vtd f;
+	unsigned int sh;
+	u64 q;
+
+	if (!prq_setup(&f, &dev, &q))
+		return false;
+	ASSERT_EQ(kt_ss_map(&f.ss, 0x42000, f.ram, SZ_4K, 12, 1), 0);	/* read-only */
+	ASSERT_EQ(kt_ss_map(&f.ss, 0x80000, f.ram + SZ_4K, SZ_4K, 12, 1), 0);
+	xlate(&f, 0x42000, false, &res, &sh);
+	ASSERT_EQ(res, VTDM_OK);
+	xlate(&f, 0x80000, false, &res, &sh);
+	ASSERT_EQ(vtd_iotlb_count(f.hw), 2);
+	/* software upgrades both to read-write without invalidating */
+	poke(&f, 0x42000, 1, BIT_ULL(1), 0);
+	poke(&f, 0x80000, 1, BIT_ULL(1), 0);
+	xlate(&f, 0x42000, true, &res, &sh);
+	ASSERT_EQ(res, VTDM_F_SS_WRITE);		/* the cached read-only entry */
+	ASSERT_EQ(vtd_fault_count(f.hw), 1);
+	/* the page request for it takes the stale entry out (spec 6.5.3.1) */
+	ASSERT_EQ(vtd_page_request(f.hw, &r), VTDM_PRQ_QUEUED);
+	ASSERT_EQ(vtd_iotlb_count(f.hw), 1);
+	xlate(&f, 0x42000, true, &res, &sh);
+	ASSERT_EQ(res, VTDM_OK);
+	/* the other page stays stale */
+	xlate(&f, 0x80000, true, &res, &sh);
+	ASSERT_EQ(res, VTDM_F_SS_WRITE);
+	ASSERT_EQ(vtd_iotlb_count(f.hw), 2);	/* 0x42000 read-write again */
+	/* a request the unit drops (the queue overflowed) invalidates nothing */
+	vtd_set_pqh(f.hw, 64);		/* PQT is 32: one slot short of the head */
+	r.addr = 0x80000;
+	ASSERT_EQ(vtd_page_request(f.hw, &r), VTDM_PRQ_FULL);
+	ASSERT_EQ(vtd_iotlb_count(f.hw), 2);
+	xlate(&f, 0x80000, true, &res, &sh);
+	ASSERT_EQ(res, VTDM_F_SS_WRITE);
+	vtd_set_pqh(f.hw, 32);
+	vtd_clear_prs(f.hw, VTDM_PRS_PRO);
+	ASSERT_EQ(vtd_page_request(f.hw, &r), VTDM_PRQ_QUEUED);
+	ASSERT_EQ(vtd_iotlb_count(f.hw), 1);
+	xlate(&f, 0x80000, true, &res, &sh);
+	ASSERT_EQ(res, VTDM_OK);
+	return prq_teardown(&f, q);
+}
+
+TEST(vtd_page_group_response_reaches_its_sid)
+{
+	struct prq_rec a = { 0 }, b = { 0 };
+	struct qi_desc resp = {
+		/* type 9, PASID present, Response Failure, RID, PASID 0x2b */
+		.qw0 = 9 | BIT_ULL(4) | (0xfULL << 12) | ((u64)OTHER_SID << 16) |
+		       (0x2bULL << 32),
+		.qw1 = 0x1a5ULL << 3,	/* PRGI */
+	};
+	struct qi_desc to_nobody = { .qw0 = 9 | (0x0030ULL << 16), .qw1 = 7 << 3 };
+	struct vtdm_page_req r = {
+		.sid = KT_SID, .pasid = VTDM_NO_PASID, .read = true, .lpig = true,
+	};
+	struct kt_vtd f;
+
+	ASSERT_TRUE(kt_vtd_setup(&f, VTDM_QEMU_CAP_AW48, VTDM_ECAP_SM_PRI, 4, 0));
+	ASSERT_EQ(vtd_endpoint_register(f.hw, KT_SID, rec_resp, &a), 0);
+	ASSERT_EQ(vtd_endpoint_register(f.hw, OTHER_SID, rec_resp, &b), 0);
+	ASSERT_EQ(vtd_endpoint_register(f.hw, OTHER_SID, rec_resp, &b), -EBUSY);
+
+	ASSERT_EQ(qi_submit_sync(f.iommu, &resp, 1, 0), 0);
+	ASSERT_EQ(a.n, 0);
+	ASSERT_EQ(b.n, 1);
+	ASSERT_EQ(b.last.sid, OTHER_SID);
+	ASSERT_TRUE(b.last.pasid_present);
+	ASSERT_EQ(b.last.pasid, 0x2b);
+	ASSERT_EQ(b.last.prgi, 0x1a5);
+	ASSERT_EQ(b.last.code, VTDM_RESP_FAILURE);
+	ASSERT_FALSE(b.last.automatic);
+
+	/* a response for a RID nobody registered goes nowhere */
+	ASSERT_EQ(qi_submit_sync(f.iommu, &to_nobody, 1, 0), 0);
+	ASSERT_EQ(a.n + b.n, 1);
+	vtd_endpoint_unregister(f.hw, OTHER_SID);
+	ASSERT_EQ(qi_submit_sync(f.iommu, &resp, 1, 0), 0);
+	ASSERT_EQ(b.n, 1);
+	ASSERT_EQ(vtd_stats(f.hw).prg_responses, 3);
+	ASSERT_EQ(vtd_stats(f.hw).prg_delivered, 1);
+	ASSERT_EQ(vtd_stats(f.hw).prg_dropped, 2);
+	vtd_endpoint_unregister(f.hw, KT_SID);
+	ASSERT_TRUE(kt_vtd_teardown(&f));
+
+	/* a unit without PRS: the descriptor is invalid, requests unsupported */
+	ASSERT_TRUE(kt_vtd_setup(&f, QEMU48, 4, 0));
+	ASSERT_EQ(vtd_endpoint_register(f.hw, KT_SID, rec_resp, &a), 0);
+	ASSERT_EQ(qi_submit_sync(f.iommu, &resp, 1, 0), -EINVAL);
+	ASSERT_EQ(vtd_page_request(f.hw, &r), VTDM_PRQ_UNSUPPORTED);
+	ASSERT_EQ(a.n, 1);
+	ASSERT_EQ(a.last.code, VTDM_RESP_INVALID);
+	vtd_endpoint_unregister(f.hw, KT_SID);
+	ASSERT_TRUE(kt_vtd_teardown(&f));
+	return true;
+}
+
+TEST(vtd_ats_translation_with_no_access_is_not_a_fault)
+{
+	struct kvm_iommu_vtd_ss_cfg cfg = { .levels = 4, .did = KT_DID };
+	struct vtdm_ats_completion c;
+	struct device dev;
+	struct kt_vtd f;
+	u64 q, pe[8], hpa;
+
+	if (!prq_setup(&f, &dev, &q))
+		return false;
+	ASSERT_EQ(kt_ss_map(&f.ss, 0x1000, f.ram, SZ_4K, 12, 3), 0);
+	ASSERT_EQ(kt_ss_map(&f.ss, 0x2000, f.ram + SZ_4K, SZ_4K, 12, 1), 0);
+	/* a 2M leaf: the HPA need not be backed for a translation */
+	ASSERT_EQ(kt_ss_map(&f.ss, 0x200000, 0x40000000, SZ_2M, 21, 3), 0);
+
+	ASSERT_EQ(vtd_translate_ats(f.hw, KT_SID, VTDM_NO_PASID, 0x1abc, false, &c), VTDM_OK);
+	ASSERT_TRUE(c.r && c.w);
+	ASSERT_EQ(c.hpa, f.ram + 0xabc);
+	ASSERT_EQ(c.shift, 12);
+	ASSERT_EQ(vtd_translate_ats(f.hw, KT_SID, VTDM_NO_PASID, 0x3ff000, false, &c), VTDM_OK);
+	ASSERT_EQ(c.shift, 21);
+	ASSERT_EQ(c.hpa, 0x401ff000);
+	/* not mapped: R=W=0, and no fault */
+	ASSERT_EQ(vtd_translate_ats(f.hw, KT_SID, VTDM_NO_PASID, 0x5000, false, &c), VTDM_OK);
+	ASSERT_FALSE(c.r || c.w);
+	/* read-only: asked for write, granted read */
+	ASSERT_EQ(vtd_translate_ats(f.hw, KT_SID, VTDM_NO_PASID, 0x2000, false, &c), VTDM_OK);
+	ASSERT_TRUE(c.r);
+	ASSERT_FALSE(c.w);
+	/* no-write request of a read-write page: read only */
+	ASSERT_EQ(vtd_translate_ats(f.hw, KT_SID, VTDM_NO_PASID, 0x1000, true, &c), VTDM_OK);
+	ASSERT_TRUE(c.r);
+	ASSERT_FALSE(c.w);
+	ASSERT_EQ(vtd_fault_count(f.hw), 0);
+	ASSERT_EQ(vtd_stats(f.hw).ats_requests, 5);
+	ASSERT_EQ(vtd_stats(f.hw).ats_no_access, 1);
+	/* the same page untranslated is a recorded fault */
+	ASSERT_EQ(vtd_translate(f.hw, KT_SID, VTDM_NO_PASID, 0x5000, false, &hpa, NULL),
+		  VTDM_F_SS_NP);
+	ASSERT_EQ(vtd_fault_count(f.hw), 1);
+
+	/* a device whose context entry does not enable the device-TLB */
+	cfg.root = f.ss.root;
+	ASSERT_EQ(kvm_iommu_vtd_ss_pasid_entry(f.iommu->cap, f.iommu->ecap, &cfg, pe), 0);
+	ASSERT_EQ(kt_intel_set_pasid_entry(f.iommu, OTHER_SID, pe), 0);
+	ASSERT_EQ(vtd_translate_ats(f.hw, OTHER_SID, VTDM_NO_PASID, 0x1000, false, &c),
+		  VTDM_F_CTX_DTE);
+	ASSERT_EQ(vtd_fault_count(f.hw), 2);
+	ASSERT_TRUE(prq_teardown(&f, q));
+
+	/* a unit without ECAP.DT answers no translation request */
+	ASSERT_TRUE(kt_vtd_setup(&f, QEMU48, 4, 0));
+	ASSERT_EQ(kt_vtd_attach(&f), 0);
+	ASSERT_EQ(vtd_translate_ats(f.hw, KT_SID, VTDM_NO_PASID, 0x1000, false, &c),
+		  VTDM_F_UNSUPPORTED);
+	ASSERT_TRUE(kt_vtd_teardown(&f));
+	return true;
+}
