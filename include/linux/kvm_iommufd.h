@@ -11,7 +11,10 @@
  * every invalidation and root change KVM reports to each of them.  A
  * device that cannot share gets a PINNED domain instead: an ordinary
  * paging domain of the IOAS's io_pagetable, which the core keeps equal to
- * the VM's memslots.
+ * the VM's memslots.  A SHARED domain of a device that can fault (PRI)
+ * pins nothing: its IO page faults are resolved by asking KVM to map the
+ * GPA (kvm_tdp_export_map()), and the ones KVM cannot resolve are answered
+ * with a failure and reported in the HWPT's iommufd fault queue.
  */
 #ifndef __LINUX_KVM_IOMMUFD_H
 #define __LINUX_KVM_IOMMUFD_H
@@ -22,6 +25,8 @@ struct device;
 struct io_pagetable;
 struct iommu_domain;
 struct iommufd_ctx;
+struct iommufd_fault;
+struct iopf_group;
 struct kvm_iommu_ioas;
 
 /**
@@ -65,6 +70,9 @@ struct kvm_iommu_share_info {
  * struct kvm_iommu_stats - counters of one KVM-sourced IOAS
  * @invalidations: invalidate callbacks received from KVM
  * @domain_flushes: domain flushes issued for them (one per domain and call)
+ * @flushes: flushes of every SHARED domain at once: one per KVM
+ *	invalidation, plus the core's own after it faulted pages in; each is
+ *	one kvm_iommu_invalidate and one kvm_iommu_sync trace event
  * @flush_errors: flushes a domain reported as failed
  * @root_changes: root replacements received from KVM
  * @shared_domains: SHARED domains currently allocated
@@ -73,16 +81,60 @@ struct kvm_iommu_share_info {
  * @mirror_errors: memslot changes that could not be mirrored into the
  *	PINNED table after KVM had made them (a moved slot that could not be
  *	mapped at its new address): DMA to those GPAs is blocked
+ * @fault_domains: SHARED domains currently allocated for devices that can
+ *	fault (they pin nothing)
+ * @attached: devices currently attached to a domain of the IOAS
+ * @attaches: device attaches reported (kvm_iommu_device_attached())
+ * @detaches: device detaches reported (kvm_iommu_device_detached())
+ * @pin_calls: slot ranges pinned for SHARED devices that cannot fault
+ * @unpin_calls: slot ranges unpinned again
+ * @iopf_groups: page request groups received by SHARED domains
+ * @iopf_faults: page requests in them
+ * @iopf_failed: groups answered with a failure: KVM refused a page (the
+ *	group is then reported to the HWPT's fault queue), or the handler
+ *	could not queue its work (the IOMMU core answers Response Failure)
+ * @faultins: GPAs KVM was asked to map for page requests
+ * @faultin_errors: of those, the ones KVM refused
+ * @iopf_ns_total: time from receiving a group to answering it, summed
+ * @iopf_ns_max: the longest of those times
+ * @modes: mode decisions made (kvm_iommu_domain_alloc() calls)
+ * @memslot_refused: memslot creations the IOAS refused (prepare failed)
+ * @memslot_initial: the VM's slots when the IOAS started following them
+ *
+ * Each trace event of kvm_iommu_trace.h fires once per count of one of
+ * these: kvm_iommu_attach @attaches, kvm_iommu_detach @detaches,
+ * kvm_iommu_mode @modes, kvm_iommu_iopf_begin and kvm_iommu_iopf_end
+ * @iopf_groups, kvm_iommu_kvm_faultin @faultins, kvm_iommu_invalidate and
+ * kvm_iommu_sync @flushes, kvm_iommu_pin @pin_calls, kvm_iommu_unpin
+ * @unpin_calls, kvm_iommu_memslot @memslot_initial + @memslot_changes +
+ * @memslot_refused.
  */
 struct kvm_iommu_stats {
 	u64 invalidations;
 	u64 domain_flushes;
+	u64 flushes;
 	u64 flush_errors;
 	u64 root_changes;
 	u32 shared_domains;
 	u64 pinned_pages;
 	u64 memslot_changes;
 	u64 mirror_errors;
+	u32 fault_domains;
+	u32 attached;
+	u64 attaches;
+	u64 detaches;
+	u64 pin_calls;
+	u64 unpin_calls;
+	u64 iopf_groups;
+	u64 iopf_faults;
+	u64 iopf_failed;
+	u64 faultins;
+	u64 faultin_errors;
+	u64 iopf_ns_total;
+	u64 iopf_ns_max;
+	u64 modes;
+	u64 memslot_refused;
+	u64 memslot_initial;
 };
 
 struct kvm_iommu_ioas *kvm_iommu_ioas_alloc(int kvm_fd,
@@ -92,7 +144,12 @@ void kvm_iommu_ioas_free(struct kvm_iommu_ioas *kio);
 struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
 					    struct device *dev,
 					    enum kvm_iommu_policy policy,
+					    struct iommufd_fault *fault,
 					    u32 *reasons);
+void kvm_iommu_device_attached(struct kvm_iommu_ioas *kio, u32 dev_id,
+			       u32 mode);
+void kvm_iommu_device_detached(struct kvm_iommu_ioas *kio, u32 dev_id,
+			       u32 mode);
 int kvm_iommu_share_query(struct kvm_iommu_ioas *kio, struct device *dev,
 			  struct kvm_iommu_share_info *info);
 void kvm_iommu_domain_free(struct kvm_iommu_ioas *kio,
@@ -100,5 +157,13 @@ void kvm_iommu_domain_free(struct kvm_iommu_ioas *kio,
 void kvm_iommu_get_stats(struct kvm_iommu_ioas *kio,
 			 struct kvm_iommu_stats *stats);
 u64 kvm_iommu_ioas_root(struct kvm_iommu_ioas *kio);
+
+/*
+ * Provided by iommufd's fault queue (drivers/iommu/iommufd/fault.c with the
+ * series): queue @group, which the caller has already answered, as an event
+ * userspace reads from the fault object; the queue frees the group.
+ */
+void iommufd_fault_report_answered(struct iommufd_fault *fault,
+				   struct iopf_group *group);
 
 #endif /* __LINUX_KVM_IOMMUFD_H */

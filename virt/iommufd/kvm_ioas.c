@@ -75,6 +75,38 @@
  * built.  The VMM can still drop translations itself (munmap,
  * MADV_DONTNEED): KVM's flush then blocks the device's DMA to those GPAs.
  *
+ * DOC: Devices that can fault
+ *
+ * A device with a page-fault path (PCIe ATS and PRI behind VT-d page
+ * requests) gets a SHARED domain when its HWPT is allocated with a fault
+ * queue (iommufd's IOMMU_HWPT_FAULT_ID_VALID); such a domain pins nothing
+ * and faults nothing in when it is allocated.  The device translates
+ * through KVM's table like any SHARED device; where KVM maps nothing (the
+ * guest never touched the page, or KVM zapped it) or maps it read-only for
+ * a write, the device sends a page request.  The IOMMU core hands the
+ * group to kvm_iommu_iopf_handler(), which queues it on the device's IO
+ * page fault workqueue; there, in the VMM's mm (kthread_use_mm()), each
+ * request of the group is resolved by kvm_tdp_export_map() with the
+ * request's intent (a write asks for a writable mapping), and the group is
+ * answered once: SUCCESS when KVM mapped every page, otherwise INVALID
+ * (the first refusal stops the group).  Refusals are GPAs outside the
+ * memslots (emulated MMIO included), writes to read-only slots and to
+ * write-tracked or dirty-logged pages, and privileged requests; such a
+ * group is also queued, already answered, on the HWPT's fault queue, so
+ * the VMM reads what its device tried (iommufd_fault_report_answered()).
+ *
+ * A request racing with an invalidation needs nothing special: KVM's own
+ * fault path retries while an MMU-notifier invalidation is in progress,
+ * and if KVM zaps the page after mapping it but before the device retries,
+ * the retry misses again and the device sends a new request.  The work
+ * never outlives the domain: each group in flight holds a count on it, and
+ * kvm_iommu_domain_free() waits for the count to drop to zero (the IOMMU
+ * driver's detach drains the device's requests too, but the core does not
+ * rely on it).  KVM does not flush when it makes an entry present, and
+ * nothing is flushed here before the answer either: a VT-d unit drops
+ * what it cached for a page when it receives a page request for it, so
+ * the device's retry walks KVM's table afresh.
+ *
  * DOC: The memslot mirror and PINNED domains
  *
  * From its allocation the IOAS listens to the VM's memslots
@@ -114,6 +146,8 @@
  * - kvm_iommu_ioas::domains_lock (spinlock) protects the domain list and
  *   the root; KVM callbacks take it, nested inside KVM's mmu_lock, so
  *   nothing here may call into KVM while holding it.
+ * - The IO page fault work takes neither lock while it calls KVM; it
+ *   takes @domains_lock only for the counters.
  */
 #include "kvm_iommu_internal.h"
 #include <linux/kvm_iommufd.h>
@@ -131,8 +165,10 @@
  * @domains_lock: see DOC above
  * @domains: SHARED domains (struct kvm_iommu_shared), under both locks
  *	for writing, either for reading
- * @nr_domains: entries in @domains; the importer is registered and every
- *	slot pinned while > 0; under both locks for writing
+ * @nr_domains: entries in @domains; the importer is registered while
+ *	> 0; under both locks for writing
+ * @nr_pinning: entries in @domains of devices that cannot fault; every
+ *	slot is pinned while > 0; under @lock
  * @importer: our registration with KVM's exporter
  * @listener: our registration with KVM's memslot notifications
  * @exp: root and format KVM reported; @exp.root under @domains_lock
@@ -153,6 +189,7 @@ struct kvm_iommu_ioas {
 	spinlock_t domains_lock;	/* see DOC: Locking */
 	struct list_head domains;
 	unsigned int nr_domains;
+	unsigned int nr_pinning;
 	struct kvm_tdp_importer importer;
 	struct kvm_tdp_memslot_listener listener;
 	struct kvm_tdp_export exp;
@@ -175,15 +212,63 @@ struct kvm_iommu_slot {
 	bool mirrored;
 };
 
+/*
+ * One SHARED domain.  @fault is the HWPT's fault queue when the device can
+ * fault (the domain pins nothing), NULL when it cannot.
+ */
 struct kvm_iommu_shared {
 	struct list_head node;
 	struct iommu_domain *domain;
+	struct kvm_iommu_ioas *kio;
+	struct iommufd_fault *fault;
 	u64 root;		/* root the domain was last pointed at */
+	atomic_t iopf_inflight;	/* page request groups being handled */
 };
+
+/* Add @n to @counter of @kio->stats; not under @kio->domains_lock. */
+static void kio_stat_add(struct kvm_iommu_ioas *kio, u64 *counter, u64 n)
+{
+	unsigned long irqflags;
+
+	spin_lock_irqsave(&kio->domains_lock, irqflags);
+	*counter += n;
+	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
+}
 
 static struct kvm_iommu_ioas *to_kio(struct kvm_tdp_importer *imp)
 {
 	return container_of(imp, struct kvm_iommu_ioas, importer);
+}
+
+/*
+ * Flush GPAs [@start, @end) ((0, ~0): everything) from every SHARED
+ * domain; returns once none can use the old translations.  Called with
+ * @kio->domains_lock held.
+ */
+static void flush_domains(struct kvm_iommu_ioas *kio, u64 start, u64 end,
+			  bool tables)
+{
+	u64 pages = end == ~0ULL ? 0 : (end - start) >> PAGE_SHIFT;
+	u64 t0 = ktime_get_ns();
+	struct kvm_iommu_shared *s;
+	int first_err = 0;
+
+	lockdep_assert_held(&kio->domains_lock);
+	kio->stats.flushes++;
+	trace_kvm_iommu_invalidate(start, end, pages, tables, kio->nr_domains);
+	list_for_each_entry(s, &kio->domains, node) {
+		int ret = s->domain->ops->kvm_tdp_flush(s->domain, start, end,
+							tables);
+
+		kio->stats.domain_flushes++;
+		/* A failed IOTLB flush leaves DMA able to use freed memory. */
+		if (WARN_ON(ret)) {
+			kio->stats.flush_errors++;
+			if (!first_err)
+				first_err = ret;
+		}
+	}
+	trace_kvm_iommu_sync(kio->nr_domains, first_err, ktime_get_ns() - t0);
 }
 
 static void kvm_iommu_invalidate(struct kvm_tdp_importer *imp, u64 start,
@@ -191,7 +276,6 @@ static void kvm_iommu_invalidate(struct kvm_tdp_importer *imp, u64 start,
 {
 	struct kvm_iommu_ioas *kio = to_kio(imp);
 	bool tables = flags & KVM_TDP_INV_TABLES;
-	struct kvm_iommu_shared *s;
 	u64 gpa_start, gpa_end;
 	unsigned long irqflags;
 
@@ -209,15 +293,7 @@ static void kvm_iommu_invalidate(struct kvm_tdp_importer *imp, u64 start,
 
 	spin_lock_irqsave(&kio->domains_lock, irqflags);
 	kio->stats.invalidations++;
-	list_for_each_entry(s, &kio->domains, node) {
-		int ret = s->domain->ops->kvm_tdp_flush(s->domain, gpa_start,
-							gpa_end, tables);
-
-		kio->stats.domain_flushes++;
-		/* A failed IOTLB flush leaves DMA able to use freed memory. */
-		if (WARN_ON(ret))
-			kio->stats.flush_errors++;
-	}
+	flush_domains(kio, gpa_start, gpa_end, tables);
 	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
 }
 
@@ -256,7 +332,6 @@ static const struct kvm_tdp_importer_ops kvm_iommu_importer_ops = {
 /* Tell every SHARED domain that entries may have become present. */
 static void flush_all_domains(struct kvm_iommu_ioas *kio)
 {
-	struct kvm_iommu_shared *s;
 	unsigned long irqflags;
 
 	/*
@@ -264,10 +339,7 @@ static void flush_all_domains(struct kvm_iommu_ioas *kio)
 	 * KVM does not flush when it makes an entry present.
 	 */
 	spin_lock_irqsave(&kio->domains_lock, irqflags);
-	list_for_each_entry(s, &kio->domains, node)
-		if (WARN_ON(s->domain->ops->kvm_tdp_flush(s->domain, 0, ~0ULL,
-							  false)))
-			kio->stats.flush_errors++;
+	flush_domains(kio, 0, ~0ULL, false);
 	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
 }
 
@@ -287,6 +359,7 @@ static void unpin_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 	unpin_user_pages(s->pages, npages);
 	account_locked_vm(kio->mm, npages, false);
 	trace_kvm_iommu_unpin(s->desc.gpa, npages);
+	kio_stat_add(kio, &kio->stats.unpin_calls, 1);
 	WRITE_ONCE(kio->nr_pinned, kio->nr_pinned - npages);
 	kvfree(s->pages);
 	s->pages = NULL;
@@ -319,6 +392,7 @@ static int pin_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 		done += n;
 	}
 	trace_kvm_iommu_pin(s->desc.gpa, npages);
+	kio_stat_add(kio, &kio->stats.pin_calls, 1);
 	s->pages = pages;
 	WRITE_ONCE(kio->nr_pinned, kio->nr_pinned + npages);
 	return 0;
@@ -359,9 +433,10 @@ static void unpin_all(struct kvm_iommu_ioas *kio)
 }
 
 /*
- * Pin and fault in every slot for the first SHARED domain; undone on
- * failure.  A slot being created (between KVM's prepare and commit) is
- * pinned too, and faulted in by its commit, once KVM has installed it.
+ * Pin and fault in every slot for the first SHARED domain of a device that
+ * cannot fault; undone on failure.  A slot being created (between KVM's
+ * prepare and commit) is pinned too, and faulted in by its commit, once
+ * KVM has installed it.
  */
 static int pin_all(struct kvm_iommu_ioas *kio)
 {
@@ -449,7 +524,7 @@ static int kvm_iommu_slot_prepare(struct kvm_tdp_memslot_listener *l,
 	ret = mirror_map(kio, new);
 	if (ret)
 		goto err_unlock;
-	if (kio->nr_domains) {
+	if (kio->nr_pinning) {
 		ret = pin_slot(kio, s);
 		if (ret)
 			goto err_unmap;
@@ -465,6 +540,7 @@ err_unmap:
 err_unlock:
 	mutex_unlock(&kio->lock);
 	kfree(s);
+	kio_stat_add(kio, &kio->stats.memslot_refused, 1);
 	trace_kvm_iommu_memslot(change, new->gpa, new->size, ret);
 	return ret;
 }
@@ -641,6 +717,7 @@ struct kvm_iommu_ioas *kvm_iommu_ioas_alloc(int kvm_fd,
 		return ERR_PTR(ret);
 	}
 	/* The initial slots are not changes */
+	kio->stats.memslot_initial = kio->stats.memslot_changes;
 	kio->stats.memslot_changes = 0;
 	return kio;
 }
@@ -667,19 +744,161 @@ void kvm_iommu_ioas_free(struct kvm_iommu_ioas *kio)
 	kfree(kio);
 }
 
+/* ---- IO page faults of SHARED devices that can fault ---- */
+
+/* A page request group on its way to KVM. */
+struct kvm_iommu_iopf {
+	struct work_struct work;
+	struct iopf_group *group;
+	struct kvm_iommu_shared *shared;
+	u64 start_ns;
+};
+
+/* Ask KVM to map one request's page with the request's intent. */
+static int iopf_faultin(struct kvm_iommu_ioas *kio,
+			const struct iommu_fault_page_request *prm)
+{
+	bool write = prm->perm & IOMMU_FAULT_PERM_WRITE;
+	u64 gpa = prm->addr & PAGE_MASK, mapped = 0;
+	int ret;
+
+	/* A VM's address space has no supervisor pages for a device */
+	if (prm->perm & IOMMU_FAULT_PERM_PRIV)
+		ret = -EPERM;
+	else
+		ret = kvm_tdp_export_map(kio->kvm, gpa,
+					 write ? KVM_TDP_MAP_WRITE : 0, &mapped);
+	trace_kvm_iommu_kvm_faultin(gpa, write, ret ? 0 : mapped, ret);
+	return ret;
+}
+
+static void iopf_done(struct kvm_iommu_ioas *kio, struct iopf_group *group,
+		      enum iommu_page_response_code code, u64 start_ns,
+		      unsigned int faultins, unsigned int refused)
+{
+	const struct iommu_fault_page_request *last =
+		&group->last_fault.fault.prm;
+	u64 ns = ktime_get_ns() - start_ns;
+	unsigned long irqflags;
+
+	spin_lock_irqsave(&kio->domains_lock, irqflags);
+	kio->stats.iopf_groups++;
+	kio->stats.iopf_ns_total += ns;
+	kio->stats.iopf_ns_max = max(kio->stats.iopf_ns_max, ns);
+	kio->stats.iopf_faults += group->fault_count;
+	kio->stats.faultins += faultins;
+	kio->stats.faultin_errors += refused;
+	if (code != IOMMU_PAGE_RESP_SUCCESS)
+		kio->stats.iopf_failed++;
+	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
+	trace_kvm_iommu_iopf_end(last->pasid, last->grpid, code,
+				 group->fault_count, ns);
+}
+
+/* A group is no longer in flight; @s may be freed once this returns. */
+static void iopf_put(struct kvm_iommu_shared *s)
+{
+	if (atomic_dec_and_test(&s->iopf_inflight))
+		wake_up_var(&s->iopf_inflight);
+}
+
+static void kvm_iommu_iopf_work(struct work_struct *work)
+{
+	struct kvm_iommu_iopf *f = container_of(work, struct kvm_iommu_iopf,
+						work);
+	enum iommu_page_response_code code = IOMMU_PAGE_RESP_SUCCESS;
+	struct iopf_group *group = f->group;
+	struct kvm_iommu_shared *s = f->shared;
+	struct kvm_iommu_ioas *kio = s->kio;
+	unsigned int faultins = 0, refused = 0;
+	struct iopf_fault *iopf;
+
+	/* Host pages are looked up in the VMM's mm, as for its own ioctls */
+	if (!mmget_not_zero(kio->mm)) {
+		code = IOMMU_PAGE_RESP_INVALID;
+	} else {
+		kthread_use_mm(kio->mm);
+		list_for_each_entry(iopf, &group->faults, list) {
+			faultins++;
+			if (iopf_faultin(kio, &iopf->fault.prm)) {
+				refused++;
+				code = IOMMU_PAGE_RESP_INVALID;
+				break;
+			}
+		}
+		kthread_unuse_mm(kio->mm);
+		mmput(kio->mm);
+	}
+
+	/* Counted before the device can see the answer */
+	iopf_done(kio, group, code, f->start_ns, faultins, refused);
+	iopf_group_response(group, code);
+	if (code != IOMMU_PAGE_RESP_SUCCESS && s->fault)
+		iommufd_fault_report_answered(s->fault, group);
+	else
+		iopf_free_group(group);
+	kfree(f);
+	iopf_put(s);
+}
+
+/*
+ * domain->iopf_handler of a SHARED domain that can fault: called by the
+ * IOMMU core with a complete page request group, in a context that may
+ * sleep but is not the VMM's; the work is done on the device's IO page
+ * fault workqueue.  An error makes the IOMMU core answer FAILURE.
+ */
+static int kvm_iommu_iopf_handler(struct iopf_group *group)
+{
+	struct kvm_iommu_shared *s = group->attach_handle->domain->fault_data;
+	const struct iommu_fault_page_request *last =
+		&group->last_fault.fault.prm;
+	struct kvm_iommu_iopf *f;
+	u64 now = ktime_get_ns();
+
+	trace_kvm_iommu_iopf_begin(last->pasid, last->grpid, last->addr,
+				   last->perm, group->fault_count);
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (f) {
+		f->group = group;
+		f->shared = s;
+		f->start_ns = now;
+		INIT_WORK(&f->work, kvm_iommu_iopf_work);
+		atomic_inc(&s->iopf_inflight);
+		if (queue_work(group->fault_param->queue->wq, &f->work))
+			return 0;
+		iopf_put(s);
+		kfree(f);
+	}
+	/* The IOMMU core answers Response Failure; no fault-queue event */
+	iopf_done(s->kio, group, IOMMU_PAGE_RESP_FAILURE, now, 0, 0);
+	return -ENOMEM;
+}
+
+static void mode_decided(struct kvm_iommu_ioas *kio, u32 mode, u32 reasons,
+			 u32 fmt, u32 levels)
+{
+	kio_stat_add(kio, &kio->stats.modes, 1);
+	trace_kvm_iommu_mode(mode, reasons, fmt, levels);
+}
+
 /**
  * kvm_iommu_domain_alloc() - the domain a device gets on a KVM-sourced IOAS
  * @kio: the IOAS's KVM side
  * @dev: the device the domain is for
  * @policy: which modes the device may get
+ * @fault: the HWPT's fault queue when the device can fault (ATS and PRI,
+ *	with IO page faults enabled by the caller's attach), else NULL
  * @reasons: set to the enum iommu_kvm_share_reason mask when the device's
  *	IOMMU cannot walk KVM's table, else 0 (always 0 for PIN_ONLY, which
  *	does not look)
  *
  * A SHARED domain translates through KVM's table.  Registers with KVM's
- * exporter when this is the first SHARED domain of the IOAS, and pins and
- * faults in every memslot for it.  The domain is on the invalidation list
- * before any device can be attached to it.
+ * exporter when this is the first SHARED domain of the IOAS.  For a device
+ * that cannot fault, every memslot is pinned and faulted in when this is
+ * the first such domain; a device that can fault gets a domain whose
+ * iopf_handler resolves its page requests through KVM, and nothing is
+ * pinned for it.  The domain is on the invalidation list before any device
+ * can be attached to it.
  *
  * Context: process context, in the VMM (faulting in needs the VM's mm);
  * takes @kio->lock.
@@ -694,6 +913,7 @@ void kvm_iommu_ioas_free(struct kvm_iommu_ioas *kio)
 struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
 					    struct device *dev,
 					    enum kvm_iommu_policy policy,
+					    struct iommufd_fault *fault,
 					    u32 *reasons)
 {
 	const struct iommu_ops *ops = dev_iommu_ops(dev);
@@ -714,6 +934,8 @@ struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return ERR_PTR(-ENOMEM);
+	s->kio = kio;
+	s->fault = fault;
 
 	mutex_lock(&kio->lock);
 	if (!kio->nr_domains) {
@@ -732,11 +954,17 @@ struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
 	}
 	s->domain = domain;
 	s->root = exp.root;
+	if (fault) {
+		domain->iopf_handler = kvm_iommu_iopf_handler;
+		domain->fault_data = s;
+	}
 
 	spin_lock_irqsave(&kio->domains_lock, irqflags);
 	list_add_tail(&s->node, &kio->domains);
 	kio->nr_domains++;
 	kio->stats.shared_domains = kio->nr_domains;
+	if (fault)
+		kio->stats.fault_domains++;
 	/* KVM replaced the root while the domain was being built */
 	if (kio->exp.root != s->root) {
 		WARN_ON(domain->ops->kvm_tdp_set_root(domain, kio->exp.root));
@@ -744,14 +972,16 @@ struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
 	}
 	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
 	/* The device cannot fault: everything present before it is attached */
-	if (kio->nr_domains == 1) {
+	if (!fault && ++kio->nr_pinning == 1) {
 		ret = pin_all(kio);
-		if (ret)
+		if (ret) {
+			kio->nr_pinning--;
 			goto err_remove;
+		}
 	}
 	mutex_unlock(&kio->lock);
-	trace_kvm_iommu_mode(IOMMU_KVM_MODE_SHARED, 0, exp.fmt.type,
-			     exp.fmt.root_level);
+	mode_decided(kio, IOMMU_KVM_MODE_SHARED, 0, exp.fmt.type,
+		     exp.fmt.root_level);
 	return domain;
 
 err_remove:
@@ -772,21 +1002,23 @@ refused:
 	/* Only a refusal with reasons may fall back to PINNED */
 	if (ret != -EOPNOTSUPP || !*reasons ||
 	    policy == KVM_IOMMU_POLICY_SHARE_REQUIRED) {
-		trace_kvm_iommu_mode(IOMMU_KVM_MODE_NONE, *reasons, 0, 0);
+		mode_decided(kio, IOMMU_KVM_MODE_NONE, *reasons, 0, 0);
 		return ERR_PTR(ret);
 	}
 pinned:
-	trace_kvm_iommu_mode(IOMMU_KVM_MODE_PINNED, *reasons, 0, 0);
+	mode_decided(kio, IOMMU_KVM_MODE_PINNED, *reasons, 0, 0);
 	return NULL;
 }
 
 /**
  * kvm_iommu_domain_free() - take a SHARED domain off the invalidation list
  * @kio: the IOAS's KVM side
- * @domain: a domain from kvm_iommu_domain_alloc(), no longer attached
+ * @domain: a domain from kvm_iommu_domain_alloc(), no longer attached (so
+ *	no IO page fault work of it is queued or running)
  *
- * Unregisters from KVM, and drops the pins, when it was the last SHARED
- * domain.  The caller frees the domain afterwards.
+ * Drops the pins with the last SHARED domain of a device that cannot
+ * fault, and unregisters from KVM with the last SHARED domain.  The caller
+ * frees the domain afterwards.
  *
  * Context: process context; takes @kio->lock.
  */
@@ -803,16 +1035,73 @@ void kvm_iommu_domain_free(struct kvm_iommu_ioas *kio, struct iommu_domain *doma
 			list_del(&s->node);
 			kio->nr_domains--;
 			kio->stats.shared_domains = kio->nr_domains;
+			if (s->fault)
+				kio->stats.fault_domains--;
 			break;
 		}
 	}
 	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
-	if (!WARN_ON(!found) && !kio->nr_domains) {
-		unpin_all(kio);
-		kvm_tdp_export_unregister(kio->kvm, &kio->importer);
+	if (!WARN_ON(!found)) {
+		/* no page request work may use @found after it is freed */
+		wait_var_event(&found->iopf_inflight,
+			       !atomic_read(&found->iopf_inflight));
+		if (!found->fault && !--kio->nr_pinning)
+			unpin_all(kio);
+		if (!kio->nr_domains)
+			kvm_tdp_export_unregister(kio->kvm, &kio->importer);
 	}
 	mutex_unlock(&kio->lock);
 	kfree(found);
+}
+
+static void device_event(struct kvm_iommu_ioas *kio, u32 dev_id, u32 mode,
+			 bool attach)
+{
+	unsigned long irqflags;
+	u32 attached;
+
+	spin_lock_irqsave(&kio->domains_lock, irqflags);
+	if (attach) {
+		kio->stats.attaches++;
+		attached = ++kio->stats.attached;
+	} else {
+		kio->stats.detaches++;
+		WARN_ON(!kio->stats.attached);
+		attached = --kio->stats.attached;
+	}
+	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
+	if (attach)
+		trace_kvm_iommu_attach(dev_id, mode, attached);
+	else
+		trace_kvm_iommu_detach(dev_id, mode, attached);
+}
+
+/**
+ * kvm_iommu_device_attached() - a device now translates through the IOAS
+ * @kio: the IOAS's KVM side
+ * @dev_id: iommufd's object id of the device
+ * @mode: enum iommu_kvm_mode of the domain it was attached to
+ *
+ * Called by iommufd after a successful attach; counts it and fires the
+ * kvm_iommu_attach event.
+ */
+void kvm_iommu_device_attached(struct kvm_iommu_ioas *kio, u32 dev_id, u32 mode)
+{
+	device_event(kio, dev_id, mode, true);
+}
+
+/**
+ * kvm_iommu_device_detached() - a device stops translating through the IOAS
+ * @kio: the IOAS's KVM side
+ * @dev_id: iommufd's object id of the device
+ * @mode: enum iommu_kvm_mode of the domain it is detached from
+ *
+ * Called by iommufd when it detaches a device that
+ * kvm_iommu_device_attached() reported.
+ */
+void kvm_iommu_device_detached(struct kvm_iommu_ioas *kio, u32 dev_id, u32 mode)
+{
+	device_event(kio, dev_id, mode, false);
 }
 
 /**

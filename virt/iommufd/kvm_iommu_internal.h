@@ -17,6 +17,8 @@
 #include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/kernel.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
 #include <linux/kvm_host.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
@@ -28,6 +30,8 @@
 #include <linux/sizes.h>
 #include <linux/string.h>
 #include <linux/types.h>
+#include <linux/wait_bit.h>
+#include <linux/workqueue.h>
 
 /* dev_iommu_ops(): the core is part of iommufd, which uses the same header */
 #include "../../drivers/iommu/iommu-priv.h"

@@ -19,65 +19,195 @@
 #include <linux/tracepoint.h>
 
 /*
- * kvm_iommu_invalidate - one batch of IOTLB invalidation was queued
- * @unit: IOMMU instance (VT-d: seq_id)
- * @did: domain id invalidated
- * @start: first IOVA (GPA) of the range, inclusive
- * @end: end of the range, exclusive; 0 with @pages 0 means the whole domain
- * @pages: 4 KiB pages covered by the descriptors (0: domain-selective)
- * @descs: descriptors in the batch, not counting the wait descriptor
+ * kvm_iommu_invalidate - KVM flushed its table; every SHARED domain is told
+ * @start: first GPA of the range, inclusive
+ * @end: end of the range, exclusive; (0, ~0) is the whole GPA space
+ * @pages: 4 KiB pages in the range (0 for the whole space)
+ * @tables: table pages were unlinked (paging-structure caches must go too)
+ * @domains: SHARED domains flushed
  */
 TRACE_EVENT(kvm_iommu_invalidate,
-	TP_PROTO(u32 unit, u16 did, u64 start, u64 end, u64 pages, u32 descs),
-	TP_ARGS(unit, did, start, end, pages, descs),
+	TP_PROTO(u64 start, u64 end, u64 pages, u32 tables, u32 domains),
+	TP_ARGS(start, end, pages, tables, domains),
 
 	TP_STRUCT__entry(
-		__field(u32, unit)
-		__field(u16, did)
 		__field(u64, start)
 		__field(u64, end)
 		__field(u64, pages)
-		__field(u32, descs)
+		__field(u32, tables)
+		__field(u32, domains)
 	),
 
 	TP_fast_assign(
-		__entry->unit = unit;
-		__entry->did = did;
 		__entry->start = start;
 		__entry->end = end;
 		__entry->pages = pages;
-		__entry->descs = descs;
+		__entry->tables = tables;
+		__entry->domains = domains;
 	),
 
-	TP_printk("unit %u did %u [0x%llx, 0x%llx) pages %llu descs %u",
-		  __entry->unit, __entry->did, __entry->start, __entry->end,
-		  __entry->pages, __entry->descs)
+	TP_printk("[0x%llx, 0x%llx) pages %llu tables %u domains %u",
+		  __entry->start, __entry->end, __entry->pages,
+		  __entry->tables, __entry->domains)
 );
 
 /*
- * kvm_iommu_sync - the IOMMU reported completion of a batch (or failed to)
- * @unit: IOMMU instance
- * @did: domain id of the batch
- * @ret: 0 on completion, or the negative errno of the submission
+ * kvm_iommu_sync - the domains of a kvm_iommu_invalidate finished: no
+ * IOMMU can use the old translations any more
+ * @domains: SHARED domains flushed
+ * @ret: 0, or the first error a domain reported
+ * @latency_ns: time from the invalidate event to now
  */
 TRACE_EVENT(kvm_iommu_sync,
-	TP_PROTO(u32 unit, u16 did, int ret),
-	TP_ARGS(unit, did, ret),
+	TP_PROTO(u32 domains, int ret, u64 latency_ns),
+	TP_ARGS(domains, ret, latency_ns),
 
 	TP_STRUCT__entry(
-		__field(u32, unit)
-		__field(u16, did)
+		__field(u32, domains)
+		__field(int, ret)
+		__field(u64, latency_ns)
+	),
+
+	TP_fast_assign(
+		__entry->domains = domains;
+		__entry->ret = ret;
+		__entry->latency_ns = latency_ns;
+	),
+
+	TP_printk("domains %u ret %d latency_ns %llu", __entry->domains,
+		  __entry->ret, __entry->latency_ns)
+);
+
+/*
+ * kvm_iommu_attach / kvm_iommu_detach - a device was attached to (or is
+ * detached from) a domain of a KVM-sourced IOAS
+ * @dev_id: iommufd's object id of the device
+ * @mode: enum iommu_kvm_mode of the domain
+ * @devices: devices attached to the IOAS afterwards
+ */
+DECLARE_EVENT_CLASS(kvm_iommu_attach_class,
+	TP_PROTO(u32 dev_id, u32 mode, u32 devices),
+	TP_ARGS(dev_id, mode, devices),
+
+	TP_STRUCT__entry(
+		__field(u32, dev_id)
+		__field(u32, mode)
+		__field(u32, devices)
+	),
+
+	TP_fast_assign(
+		__entry->dev_id = dev_id;
+		__entry->mode = mode;
+		__entry->devices = devices;
+	),
+
+	TP_printk("dev_id %u mode %u devices %u", __entry->dev_id,
+		  __entry->mode, __entry->devices)
+);
+
+DEFINE_EVENT(kvm_iommu_attach_class, kvm_iommu_attach,
+	TP_PROTO(u32 dev_id, u32 mode, u32 devices),
+	TP_ARGS(dev_id, mode, devices)
+);
+
+DEFINE_EVENT(kvm_iommu_attach_class, kvm_iommu_detach,
+	TP_PROTO(u32 dev_id, u32 mode, u32 devices),
+	TP_ARGS(dev_id, mode, devices)
+);
+
+/*
+ * kvm_iommu_iopf_begin - a page request group reached a SHARED domain
+ * @pasid: PASID of the requests (IOMMU_NO_PASID's value when none)
+ * @grpid: page request group index
+ * @addr: GPA of the last request of the group
+ * @perm: IOMMU_FAULT_PERM_* of the last request
+ * @faults: requests in the group
+ */
+TRACE_EVENT(kvm_iommu_iopf_begin,
+	TP_PROTO(u32 pasid, u32 grpid, u64 addr, u32 perm, u32 faults),
+	TP_ARGS(pasid, grpid, addr, perm, faults),
+
+	TP_STRUCT__entry(
+		__field(u32, pasid)
+		__field(u32, grpid)
+		__field(u64, addr)
+		__field(u32, perm)
+		__field(u32, faults)
+	),
+
+	TP_fast_assign(
+		__entry->pasid = pasid;
+		__entry->grpid = grpid;
+		__entry->addr = addr;
+		__entry->perm = perm;
+		__entry->faults = faults;
+	),
+
+	TP_printk("pasid %u grpid %u addr 0x%llx perm 0x%x faults %u",
+		  __entry->pasid, __entry->grpid, __entry->addr,
+		  __entry->perm, __entry->faults)
+);
+
+/*
+ * kvm_iommu_kvm_faultin - KVM was asked to map a GPA for a page request
+ * @gpa: the page
+ * @write: write intent (a writable mapping was asked for)
+ * @mapped: size of the leaf KVM mapped (0 on failure)
+ * @ret: 0, or kvm_tdp_export_map()'s error
+ */
+TRACE_EVENT(kvm_iommu_kvm_faultin,
+	TP_PROTO(u64 gpa, u32 write, u64 mapped, int ret),
+	TP_ARGS(gpa, write, mapped, ret),
+
+	TP_STRUCT__entry(
+		__field(u64, gpa)
+		__field(u32, write)
+		__field(u64, mapped)
 		__field(int, ret)
 	),
 
 	TP_fast_assign(
-		__entry->unit = unit;
-		__entry->did = did;
+		__entry->gpa = gpa;
+		__entry->write = write;
+		__entry->mapped = mapped;
 		__entry->ret = ret;
 	),
 
-	TP_printk("unit %u did %u ret %d", __entry->unit, __entry->did,
-		  __entry->ret)
+	TP_printk("gpa 0x%llx write %u mapped 0x%llx ret %d", __entry->gpa,
+		  __entry->write, __entry->mapped, __entry->ret)
+);
+
+/*
+ * kvm_iommu_iopf_end - a page request group was answered
+ * @pasid: as in kvm_iommu_iopf_begin
+ * @grpid: as in kvm_iommu_iopf_begin
+ * @code: enum iommu_page_response_code sent
+ * @faults: requests in the group
+ * @latency_ns: time from kvm_iommu_iopf_begin to the response
+ */
+TRACE_EVENT(kvm_iommu_iopf_end,
+	TP_PROTO(u32 pasid, u32 grpid, u32 code, u32 faults, u64 latency_ns),
+	TP_ARGS(pasid, grpid, code, faults, latency_ns),
+
+	TP_STRUCT__entry(
+		__field(u32, pasid)
+		__field(u32, grpid)
+		__field(u32, code)
+		__field(u32, faults)
+		__field(u64, latency_ns)
+	),
+
+	TP_fast_assign(
+		__entry->pasid = pasid;
+		__entry->grpid = grpid;
+		__entry->code = code;
+		__entry->faults = faults;
+		__entry->latency_ns = latency_ns;
+	),
+
+	TP_printk("pasid %u grpid %u code %u faults %u latency_ns %llu",
+		  __entry->pasid, __entry->grpid, __entry->code,
+		  __entry->faults, __entry->latency_ns)
 );
 
 /*

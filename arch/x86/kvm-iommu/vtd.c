@@ -13,7 +13,6 @@
  */
 #include "vtd_internal.h"
 #include "vtd.h"
-#include "kvm_iommu_trace.h"
 
 /**
  * kvm_iommu_vtd_ss_pasid_entry() - encode a second-stage PASID table entry
@@ -100,16 +99,6 @@ static u64 qi_iotlb_qw0(struct intel_iommu *iommu, u16 did, unsigned int gran)
 	return qw0;
 }
 
-static int submit(struct intel_iommu *iommu, u16 did, struct qi_desc *desc,
-		  u64 start, u64 end, u64 pages)
-{
-	int ret;
-
-	trace_kvm_iommu_invalidate(iommu->seq_id, did, start, end, pages, 1);
-	ret = qi_submit_sync(iommu, desc, 1, 0);
-	trace_kvm_iommu_sync(iommu->seq_id, did, ret);
-	return ret;
-}
 
 /**
  * kvm_iommu_vtd_flush_domain() - invalidate every translation of a domain
@@ -126,7 +115,7 @@ int kvm_iommu_vtd_flush_domain(struct intel_iommu *iommu, u16 did)
 		.qw0 = qi_iotlb_qw0(iommu, did, KVM_IOMMU_VTD_QI_GRAN_DSI),
 	};
 
-	return submit(iommu, did, &desc, 0, 0, 0);
+	return qi_submit_sync(iommu, &desc, 1, 0);
 }
 
 /**
@@ -166,5 +155,5 @@ int kvm_iommu_vtd_flush_range(struct intel_iommu *iommu, u16 did, u64 start,
 		   FIELD_PREP(KVM_IOMMU_VTD_QI_AM, order);
 	if (leaf_only)
 		desc.qw1 |= KVM_IOMMU_VTD_QI_IH;
-	return submit(iommu, did, &desc, start, end, 1ULL << order);
+	return qi_submit_sync(iommu, &desc, 1, 0);
 }

@@ -693,12 +693,25 @@ static u64 backing_block(const struct kvm_model_slot *s, u64 first)
  * there with GPA and HVA aligned alike, no dirty logging), else ~0.
  * Called with mmu_lock held.
  */
+static bool write_tracked(struct kvm *kvm, u64 gfn_start, u64 gfn_end)
+{
+	unsigned int i;
+
+	for (i = 0; i < kvm->ntracked; i++)
+		if (kvm->tracked[i] >= gfn_start && kvm->tracked[i] < gfn_end)
+			return true;
+	return false;
+}
+
 static u64 huge_region(struct kvm *kvm, const struct kvm_model_slot *s, u64 gfn)
 {
 	u64 g0 = ALIGN_DOWN(gfn, HUGE_PAGES);
 
 	if (kvm->cfg.max_leaf_level < 2 || s->dirty_log || g0 < s->base_gfn ||
 	    g0 + HUGE_PAGES > s->base_gfn + s->npages)
+		return ~0ULL;
+	/* KVM disallows huge pages over write-tracked GFNs */
+	if (write_tracked(kvm, g0, g0 + HUGE_PAGES))
 		return ~0ULL;
 	if (host_block(s, g0 - s->base_gfn) != g0 - s->base_gfn)
 		return ~0ULL;
@@ -808,8 +821,13 @@ static int fault_once(struct kvm *kvm, u64 gfn, bool write, u64 *mapped)
 	ret = -ENOMEM;
 	if (!hpa)
 		goto out;
+	/* a write to a write-tracked GFN is emulated, never mapped */
+	ret = -EPERM;
+	if (write && write_tracked(kvm, gfn, gfn + 1))
+		goto out;
 	/* while logging, KVM maps writable only on a write, to log it */
-	writable = !s->readonly && (write || !s->dirty_log);
+	writable = !s->readonly && (write || !s->dirty_log) &&
+		   !write_tracked(kvm, gfn, gfn + 1);
 	ret = map_gfn(kvm, s, gfn, write, writable, hpa, huge_hpa, mapped);
 out:
 	pthread_rwlock_unlock(&kvm->mmu_lock);
@@ -1009,6 +1027,33 @@ static void wrprot_range(struct kvm *kvm, u64 table, unsigned int level, u64 bas
 			change_note(c, gfn, gfn + span);
 		}
 	}
+}
+
+static int split_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
+		       u64 gfn_start, u64 gfn_end, bool wrprot, struct change *c);
+
+int kvm_model_write_track(struct kvm *kvm, u64 gpa)
+{
+	u64 gfn = gpa >> PAGE_SHIFT;
+	struct change c;
+
+	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	if (kvm->ntracked == KVM_MODEL_TRACKED) {
+		pthread_rwlock_unlock(&kvm->mmu_lock);
+		return -ENOSPC;
+	}
+	kvm->tracked[kvm->ntracked++] = gfn;
+	/* as kvm_write_track_add_gfn(): no writable leaf maps it any more */
+	if (kvm->root) {
+		change_begin(kvm, &c);
+		split_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn, gfn + 1,
+			    true, &c);
+		wrprot_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn, gfn + 1, &c);
+		change_flush(kvm, &c, gfn, gfn + 1);
+		change_end(kvm);
+	}
+	pthread_rwlock_unlock(&kvm->mmu_lock);
+	return 0;
 }
 
 void kvm_model_wrprot(struct kvm *kvm, u64 gfn_start, u64 gfn_end)
@@ -1306,10 +1351,36 @@ void kvm_tdp_export_unregister(struct kvm *kvm, struct kvm_tdp_importer *imp)
 	pthread_rwlock_unlock(&kvm->mmu_lock);
 }
 
+/*
+ * As patch 0003's: the VM's mm only; -ENOENT outside the memslots, -EPERM
+ * for a write to a read-only slot or a write-tracked GFN, -EBUSY while the
+ * slot logs dirty pages; then a vCPU's fault.
+ */
 int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags, u64 *mapped_size)
 {
-	u64 mapped;
-	int ret = fault(kvm, gpa, flags & KVM_TDP_MAP_WRITE, &mapped);
+	bool write = flags & KVM_TDP_MAP_WRITE;
+	u64 mapped, gfn = gpa >> PAGE_SHIFT;
+	struct kvm_model_slot *s;
+	int ret = 0;
+
+	if (flags & ~KVM_TDP_MAP_WRITE)
+		return -EINVAL;
+	if (current->mm != &kt_mm)
+		return -EIO;
+	__atomic_add_fetch(write ? &kvm->export_map_writes : &kvm->export_map_reads, 1,
+			   __ATOMIC_RELAXED);
+	pthread_rwlock_rdlock(&kvm->mmu_lock);
+	s = find_slot(kvm, gfn);
+	if (!s)
+		ret = -ENOENT;
+	else if (write && (s->readonly || write_tracked(kvm, gfn, gfn + 1)))
+		ret = -EPERM;
+	else if (s->dirty_log)
+		ret = -EBUSY;
+	pthread_rwlock_unlock(&kvm->mmu_lock);
+	if (ret)
+		return ret;
+	ret = fault(kvm, gpa, write, &mapped);
 
 	if (!ret && mapped_size)
 		*mapped_size = mapped;

@@ -112,11 +112,17 @@ struct kvm {
 	 */
 	void (*mid_create)(struct kvm *kvm, void *arg);
 	void *mid_create_arg;
+	/* write-tracked GFNs (KVM's page-track), under mmu_lock */
+#define KVM_MODEL_TRACKED	8
+	u64 tracked[KVM_MODEL_TRACKED];
+	unsigned int ntracked;
 	/* counters, under mmu_lock (write), but for the atomic ones */
 	u64 flushes, importer_calls, root_replacements;
 	u64 changes, splits, collapses;
 	u64 tables_freed;	/* by RCU callbacks; atomic */
 	u64 huge_faults;	/* 2 MiB leaves installed by faults; atomic */
+	/* kvm_tdp_export_map() calls past the mm check, by intent; atomic */
+	u64 export_map_reads, export_map_writes;
 	long table_pages;	/* atomic */
 	bool *destroyed;	/* set true when the VM is destroyed */
 };
@@ -147,6 +153,13 @@ u64 kvm_model_discarded(struct kvm *kvm, u64 gpa);
 void kvm_model_discard(struct kvm *kvm, u64 gpa, u64 len);
 /* Zap GFN range leaves; with @tables also unlink fully covered L1 tables. */
 void kvm_model_zap(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool tables);
+/*
+ * KVM's write tracking of @gpa's GFN (as KVMGT asks for): huge leaves over
+ * it are split and it is write-protected; later writes to it are emulated
+ * (a vCPU's and kvm_tdp_export_map()'s fail with -EPERM).  -ENOSPC when
+ * the model tracks too many.
+ */
+int kvm_model_write_track(struct kvm *kvm, u64 gpa);
 /* Dirty-logging style write protection of a GFN range. */
 void kvm_model_wrprot(struct kvm *kvm, u64 gfn_start, u64 gfn_end);
 /*

@@ -215,8 +215,23 @@ out:
 
 TEST(trace_events_are_usdt_probes)
 {
-	ASSERT_EQ(usdt_args("kvm_iommu_invalidate"), 6);
-	ASSERT_EQ(usdt_args("kvm_iommu_sync"), 3);
+	/* every event of virt/iommufd/kvm_iommu_trace.h, with its arguments */
+	static const struct { const char *name; int args; } ev[] = {
+		{ "kvm_iommu_invalidate", 5 }, { "kvm_iommu_sync", 3 },
+		{ "kvm_iommu_attach", 3 }, { "kvm_iommu_detach", 3 },
+		{ "kvm_iommu_iopf_begin", 5 }, { "kvm_iommu_kvm_faultin", 4 },
+		{ "kvm_iommu_iopf_end", 5 }, { "kvm_iommu_mode", 4 },
+		{ "kvm_iommu_pin", 2 }, { "kvm_iommu_unpin", 2 },
+		{ "kvm_iommu_memslot", 4 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ev); i++)
+		if (usdt_args(ev[i].name) != ev[i].args) {
+			fprintf(stderr, "# %s: %d arguments\n", ev[i].name,
+				usdt_args(ev[i].name));
+			return false;
+		}
 	ASSERT_EQ(usdt_args("no_such_probe"), -1);
 	return true;
 }

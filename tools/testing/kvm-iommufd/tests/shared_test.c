@@ -75,7 +75,7 @@ static int share(struct kt_shared *s, u32 *reasons)
 		return ret;
 	}
 	s->domain = kvm_iommu_domain_alloc(s->kio, &s->dev,
-					   KVM_IOMMU_POLICY_SHARE_REQUIRED, reasons);
+					   KVM_IOMMU_POLICY_SHARE_REQUIRED, NULL, reasons);
 	if (IS_ERR(s->domain)) {
 		ret = PTR_ERR(s->domain);
 		s->domain = NULL;
