@@ -23,9 +23,23 @@
  * The mode chosen and the reasons come back in out_kvm_mode and
  * out_kvm_reasons of struct iommu_hwpt_alloc (the reasons also with
  * EOPNOTSUPP); IOMMU_KVM_SHARE_QUERY answers the same without allocating.
- * Both policy flags together fail with EINVAL; any other HWPT flag, driver
- * data or a PASID fail with EOPNOTSUPP.  AUTO and SHARE_REQUIRED need the
- * VM's table, which KVM builds with the first vCPU: EAGAIN before that.
+ * Both policy flags together fail with EINVAL; IOMMU_HWPT_FAULT_ID_VALID
+ * is accepted (below); any other HWPT flag, driver data or a PASID fail
+ * with EOPNOTSUPP.  AUTO and SHARE_REQUIRED need the VM's table, which KVM
+ * builds with the first vCPU: EAGAIN before that.
+ *
+ * A device that can fault (PCIe PRI) gets its HWPT with
+ * IOMMU_HWPT_FAULT_ID_VALID and a fault object; attaching it turns on IO
+ * page faults for the device, or fails when the device or its IOMMU cannot
+ * fault.  In SHARED mode nothing is then pinned or faulted in: the kernel
+ * resolves each page request by asking KVM to map the page with the
+ * request's access, as for a vCPU, and answers it.  Only groups KVM
+ * refused (no memslot, a write to a read-only, write-tracked or
+ * dirty-logged page, a privileged request) reach the fault object, for the
+ * VMM to see: already answered with IOMMU_PAGE_RESP_INVALID, their records
+ * carry IOMMU_PGFAULT_FLAGS_ANSWERED and cookie 0, and take no response.
+ * In PINNED mode every fault reaches the fault object for userspace to
+ * answer, as iommufd delivers faults elsewhere.
  *
  * A PINNED device translates through an ordinary IO page table that the
  * kernel keeps equal to the VM's memslots of address space 0: every slot
