@@ -8,25 +8,36 @@
 #   make kernel           Linux 6.12 + patches/ + overlay -> build/kernel/bzImage
 #   make kernel-pristine  the same Linux 6.12 unpatched -> build/kernel-pristine/
 #   make test-kernel      boot them under QEMU (VT-d, edu, nested SVM), run selftests
+#   make perf-probes      (root) perf events sdt_kvm_iommu:* on the host demo's USDT probes
+#   make perf-demo        (root) the demo under perf stat and perf record: counts checked
+#                         against the demo's own, report in build/perf/report.txt and
+#                         build/perf/fault-latency.png (tools/kvm-iommu-report)
 #   make clean            remove build/ (keeps nothing)
 #
-# demo, test, stress, kernel, kernel-pristine and test-kernel install the Debian
-# packages they need when run as root (see tools/testing/kvm-iommufd/scripts/deps.sh).
+# demo, test, stress, kernel, kernel-pristine, test-kernel, perf-probes and perf-demo
+# install the Debian packages they need when run as root (see
+# tools/testing/kvm-iommufd/scripts/deps.sh).
 
 HOST	:= tools/testing/kvm-iommufd
 DEPS	:= $(HOST)/scripts/deps.sh
+DEMO	:= $(CURDIR)/build/host/plain/kvm-iommufd-demo
 
-.PHONY: all demo test stress kernel kernel-pristine test-kernel deps-host deps-kernel clean help
+.PHONY: all demo test stress kernel kernel-pristine test-kernel perf-probes perf-demo \
+	deps-host deps-kernel deps-perf clean help
 all: help
 
+# the comment block above, from its third line to its end
 help:
-	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	@awk 'NR < 3 { next } !/^#/ { exit } { sub(/^# ?/, ""); print }' Makefile
 
 deps-host:
 	@$(DEPS) host
 
 deps-kernel:
 	@$(DEPS) kernel
+
+deps-perf:
+	@$(DEPS) perf
 
 demo: deps-host
 	@$(MAKE) -s -C $(HOST) demo
@@ -47,6 +58,15 @@ kernel-pristine: deps-kernel
 
 test-kernel: kernel kernel-pristine
 	@$(HOST)/kernel/test-kernel.sh
+
+# The probes are bound to the binary's inode: a rebuilt demo needs them again,
+# so perf-demo always makes them anew.
+perf-probes: deps-host deps-perf
+	@$(MAKE) -s -C $(HOST) OUT=$(CURDIR)/build/host $(DEMO)
+	@$(HOST)/scripts/perf-probes.sh $(DEMO)
+
+perf-demo: perf-probes
+	@$(HOST)/scripts/perf-demo.sh $(DEMO) $(CURDIR)/build/perf
 
 clean:
 	rm -rf build

@@ -1,14 +1,16 @@
 #!/bin/bash
 # Install the Debian packages a target needs, when they are missing.
-# Usage: deps.sh host|kernel
+# Usage: deps.sh host|kernel|perf
 # As root, missing packages are installed with apt-get (the list is printed
 # first); otherwise the script names them and fails.
 set -eu
 case "${1:-}" in
-host)	pkgs="gcc make libc6-dev liburcu-dev systemtap-sdt-dev binutils spin";;
+host)	pkgs="gcc make libc6-dev liburcu-dev systemtap-sdt-dev binutils spin gnuplot-nox";;
 kernel)	pkgs="gcc make libc6-dev linux-source-6.12 xz-utils bc bison flex libelf-dev
 	      libssl-dev dwarves cpio rsync kmod qemu-system-x86 busybox-static";;
-*)	echo "usage: $0 host|kernel" >&2; exit 2;;
+# perf-probes and perf-demo (with host): perf, readelf, gnuplot for the PNG
+perf)	pkgs="linux-perf binutils gnuplot-nox";;
+*)	echo "usage: $0 host|kernel|perf" >&2; exit 2;;
 esac
 missing=""
 for p in $pkgs; do

@@ -24,23 +24,31 @@ for v in "$@"; do
 	passed=$((passed + p)); failed=$((failed + f))
 	[ "$st" -eq 0 ] || rc=1
 done
-# Then the spin checks of the invalidation protocol's Promela model, which
-# count in the closing line too.
-echo "# ---- spin: invalidation protocol model ----"
-log=$(mktemp)
-"$(dirname "$0")/../spin/run-spin.sh" "$(dirname "$out")/spin" 2>&1 | tee "$log" |
-	grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
-st=${PIPESTATUS[0]}
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
-rm -f "$log"
-if [ -z "$line" ]; then
-	echo "# spin: no result line, exit status $st"
-	failed=$((failed + 1)); rc=1
-else
-	echo "# spin: $line"
+# extra NAME CMD...: a suite that prints its own "N passed, N failed", which
+# counts in the closing line too.
+extra() {
+	local name=$1 log st line p f
+	shift
+	echo "# ---- $name ----"
+	log=$(mktemp)
+	"$@" 2>&1 | tee "$log" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
+	st=${PIPESTATUS[0]}
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
+	rm -f "$log"
+	if [ -z "$line" ]; then
+		echo "# $name: no result line, exit status $st"
+		failed=$((failed + 1)); rc=1
+		return
+	fi
+	echo "# $name: $line"
 	p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
 	passed=$((passed + p)); failed=$((failed + f))
 	[ "$st" -eq 0 ] || rc=1
-fi
+}
+here=$(dirname "$0")
+# The spin checks of the invalidation protocol's Promela model, and the
+# self-test of the perf report tool.
+extra "spin: invalidation protocol model" "$here/../spin/run-spin.sh" "$(dirname "$out")/spin"
+extra "kvm-iommu-report self-test" "$here/../../../../tools/kvm-iommu-report/test.sh"
 echo "$passed passed, $failed failed"
 exit $rc
