@@ -16,8 +16,15 @@
  *      DMA to that page no longer lands;
  *   6. a VM on stock Linux 6.12 (KVM's MMU-present bit 11) cannot be
  *      shared: sharing required is refused with the reasons, the default
- *      policy pins.
- * Every step is checked; the demo exits non-zero if a check fails.
+ *      policy pins;
+ *   7. zero pin: a device that can fault (ATS and PRI) is attached with
+ *      nothing pinned, DMAs into memory the guest never touched, and each
+ *      page request is resolved by KVM (fault count and latency shown);
+ *      one it cannot resolve is answered with a failure and shows up in
+ *      the VMM's fault queue.
+ * Every step is checked; the demo exits non-zero if a check fails.  At the
+ * end it prints how often each trace event fired by its own counters (the
+ * IOAS statistics), which `make perf-demo` compares with perf stat.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +33,9 @@
 #include "../vtd_internal.h"
 #include "../platform/dma.h"
 #include "../platform/kvm_mmu.h"
+#include "../standin/fault.h"
 #include "../standin/intel_kvm_domain.h"
+#include "../standin/iopf.h"
 #include "../standin/kvm_hwpt.h"
 #include "../../../../arch/x86/kvm-iommu/vtd.h"
 #include <linux/kvm_iommufd.h>
@@ -34,6 +43,7 @@
 
 #define SID	0x0018		/* 00:03.0, where QEMU puts edu */
 #define SID_NIC	0x0020		/* 00:04.0 */
+#define SID_ACC	0x0028		/* 00:05.0: an accelerator with ATS and PRI */
 #define RAM	(64ULL << 20)
 #define HOTPLUG_GPA	(1ULL << 30)
 #define HOTPLUG_SIZE	(8ULL << 20)
@@ -98,6 +108,166 @@ static bool copy_seen(struct dma_dev *dma, struct kvm *kvm, u64 src, u64 dst,
 		return false;
 	kvm_model_guest_read(kvm, dst, got, len);
 	return !memcmp(got, want, len);
+}
+
+/* Every IOAS's counters, summed as the IOASes go: the demo's trace counts. */
+static struct kvm_iommu_stats total;
+
+static void ioas_free(struct kvm_iommu_ioas *kio)
+{
+	struct kvm_iommu_stats st;
+
+	kvm_iommu_get_stats(kio, &st);
+	total.attaches += st.attaches;
+	total.detaches += st.detaches;
+	total.modes += st.modes;
+	total.iopf_groups += st.iopf_groups;
+	total.faultins += st.faultins;
+	total.flushes += st.flushes;
+	total.pin_calls += st.pin_calls;
+	total.unpin_calls += st.unpin_calls;
+	total.memslot_changes += st.memslot_changes;
+	total.memslot_refused += st.memslot_refused;
+	total.memslot_initial += st.memslot_initial;
+	kvm_iommu_ioas_free(kio);
+}
+
+static void print_trace_counts(void)
+{
+	const struct { const char *name; u64 n; } ev[] = {
+		{ "kvm_iommu_attach", total.attaches },
+		{ "kvm_iommu_detach", total.detaches },
+		{ "kvm_iommu_mode", total.modes },
+		{ "kvm_iommu_iopf_begin", total.iopf_groups },
+		{ "kvm_iommu_kvm_faultin", total.faultins },
+		{ "kvm_iommu_iopf_end", total.iopf_groups },
+		{ "kvm_iommu_invalidate", total.flushes },
+		{ "kvm_iommu_sync", total.flushes },
+		{ "kvm_iommu_pin", total.pin_calls },
+		{ "kvm_iommu_unpin", total.unpin_calls },
+		{ "kvm_iommu_memslot", total.memslot_initial + total.memslot_changes +
+					total.memslot_refused },
+	};
+	unsigned int i;
+
+	printf("\ntrace events (the demo's own counters; perf stat -e 'sdt_kvm_iommu:*' "
+	       "counts the same):\n");
+	for (i = 0; i < ARRAY_SIZE(ev); i++)
+		printf("  %-28s %8llu\n", ev[i].name, (unsigned long long)ev[i].n);
+}
+
+/*
+ * 7. A device with ATS and PRI behind a unit with page requests, on a VM
+ * whose guest never touched its memory: SHARED with a fault queue, so
+ * nothing is pinned and each page the device touches first is a page
+ * request that KVM resolves.
+ */
+static void zero_pin(struct phys *pm, double t_pinned_attach)
+{
+	struct vtd *hw = vtd_create(pm, VTDM_QEMU_CAP_AW48, VTDM_ECAP_SM_PRI);
+	struct intel_iommu *iommu = kt_intel_iommu_create(pm, hw, 2);
+	struct iommufd_ctx ictx = { .account_mode = IOPT_PAGES_ACCOUNT_USER };
+	struct iopf_queue *iopfq = kt_iopf_queue_alloc("iopf-demo");
+	struct device acc = { .name = "acc" };
+	struct kspte_cfg cfg = npt(59);
+	struct iommufd_fault fault;
+	struct kvm_iommu_stats st;
+	struct kt_pgfault rec[4];
+	struct kt_kvm_hwpt hwpt;
+	struct io_pagetable iopt;
+	struct kvm_iommu_ioas *kio;
+	struct dma_dev dma;
+	static u8 buf[1 << 20];
+	u64 gpa, huge0, requests;
+	double t0, t_attach;
+	struct kvm *kvm;
+	bool destroyed;
+	unsigned int i, n;
+	int ret;
+
+	printf("\n7. zero pin: a device that can fault (ATS + PRI), on a VM whose guest "
+	       "never touched its %llu MiB\n", RAM >> 20);
+	kvm = kvm_model_create(pm, &cfg, &destroyed);
+	kvm_model_set_slot(kvm, 0, 0, RAM, false);
+	kvm_model_set_slot_flags(kvm, 1, HOTPLUG_GPA, HOTPLUG_SIZE, KVM_MODEL_SLOT_HUGE);
+	kvm_model_fault(kvm, 0, false);		/* the first vCPU builds KVM's root */
+	kt_intel_prq_enable(iommu);
+	kt_intel_probe_device(&acc, iommu, SID_ACC);
+	dma_dev_init(&dma, hw, SID_ACC);
+	dma_dev_enable_pri(&dma, 1);
+	kt_fault_init(&fault);
+	iopt_init_table(&iopt);
+	kio = kvm_iommu_ioas_alloc(kvm->fd, &ictx, &iopt);
+	t0 = now_us();
+	ret = kt_kvm_hwpt_attach_fault(&hwpt, kio, &iopt, &acc, KVM_IOMMU_POLICY_AUTO,
+				       &fault, iopfq);
+	t_attach = now_us() - t0;
+	kvm_iommu_get_stats(kio, &st);
+	CHECK(ret == 0 && hwpt.mode == IOMMU_KVM_MODE_SHARED && st.pinned_pages == 0 &&
+	      kvm_model_pinned(kvm) == 0 && kt_mm.locked_vm == 0,
+	      "acc: IOMMU_HWPT_ALLOC with a fault queue: mode SHARED, 0 pages pinned, "
+	      "attach %.3f ms (edu's, which pinned everything: %.1f ms)",
+	      t_attach / 1000, t_pinned_attach / 1000);
+	if (ret)
+		goto out;
+
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (u8)(i * 31 + 1);
+	ret = dma_write(&dma, 16ULL << 20, buf, sizeof(buf));
+	kvm_iommu_get_stats(kio, &st);
+	memset(buf, 0, sizeof(buf));
+	kvm_model_guest_read(kvm, 16ULL << 20, buf, sizeof(buf));
+	for (i = 0; i < sizeof(buf) && buf[i] == (u8)(i * 31 + 1); i++)
+		;
+	CHECK(ret == 0 && i == sizeof(buf) && st.iopf_groups == 256 && st.faultins == 256,
+	      "acc writes 1 MiB at GPA 16 MiB: %llu page requests, %llu resolved by KVM "
+	      "(4 KiB each), the guest reads every byte", (unsigned long long)dma.page_requests,
+	      (unsigned long long)st.faultins);
+	printf("  fault latency (page request received -> response sent): mean %.1f us, "
+	       "max %.1f us\n", st.iopf_groups ? st.iopf_ns_total / 1e3 / st.iopf_groups : 0,
+	       st.iopf_ns_max / 1e3);
+
+	requests = dma.page_requests;
+	huge0 = kvm->huge_faults;
+	for (gpa = HOTPLUG_GPA, ret = 0; !ret && gpa < HOTPLUG_GPA + HOTPLUG_SIZE;
+	     gpa += PAGE_SIZE)
+		ret = dma_write(&dma, gpa, buf, 64);
+	CHECK(ret == 0 && dma.page_requests - requests == HOTPLUG_SIZE >> 21 &&
+	      kvm->huge_faults - huge0 == HOTPLUG_SIZE >> 21,
+	      "acc writes every page of %llu MiB of THP-backed memory: %llu page requests, "
+	      "one per 2 MiB (KVM maps 2 MiB leaves)", HOTPLUG_SIZE >> 20,
+	      (unsigned long long)(dma.page_requests - requests));
+
+	ret = dma_write(&dma, 0x80000000ULL, buf, 8);
+	kt_fault_wait(&fault, 1, 5000);		/* the VMM polls the fault fd */
+	n = kt_fault_read(&fault, rec, ARRAY_SIZE(rec));
+	CHECK(ret == -EFAULT && dma.last_pri_code == 1 && n == 1 &&
+	      rec[0].addr == 0x80000000ULL,
+	      "acc writes to GPA 0x80000000 (no memslot: emulated MMIO): answered Invalid "
+	      "Request; the VMM reads it from the fault queue: dev %02x:%02x.%x addr %#llx "
+	      "perm %s", n ? rec[0].dev_sid >> 8 : 0, n ? (rec[0].dev_sid >> 3) & 31 : 0,
+	      n ? rec[0].dev_sid & 7 : 0, n ? (unsigned long long)rec[0].addr : 0,
+	      n && (rec[0].perm & IOMMU_FAULT_PERM_WRITE) ? "write" : "read");
+	kvm_iommu_get_stats(kio, &st);
+	CHECK(st.pinned_pages == 0 && kvm_model_pinned(kvm) == 0 && kt_mm.locked_vm == 0 &&
+	      dma.pri_unexpected == 0,
+	      "still 0 pages pinned; %llu of %llu guest pages exist: the %llu the device "
+	      "touched and the vCPU's one; every page request group answered once",
+	      (unsigned long long)kvm_model_backed(kvm),
+	      (unsigned long long)((RAM + HOTPLUG_SIZE) >> PAGE_SHIFT),
+	      (unsigned long long)kvm_model_backed(kvm) - 1);
+out:
+	kt_kvm_hwpt_detach(&hwpt);
+	kt_fault_destroy(&fault);
+	ioas_free(kio);
+	iopt_unmap_all(&iopt, NULL);
+	iopt_destroy_table(&iopt);
+	kvm_model_close(kvm);
+	dma_dev_disable_pri(&dma);
+	kt_iopf_queue_free(iopfq);
+	kt_intel_prq_disable(iommu);
+	kt_intel_iommu_destroy(iommu);
+	vtd_destroy(hw);
 }
 
 static u64 shared_pins(struct kvm_iommu_ioas *kio)
@@ -256,7 +426,7 @@ int main(void)
 
 	kt_kvm_hwpt_detach(&nic_hwpt);
 	kt_kvm_hwpt_detach(&edu_hwpt);
-	kvm_iommu_ioas_free(kio);
+	ioas_free(kio);
 	iopt_unmap_all(&iopt, NULL);
 	kvm_model_close(kvm);
 	CHECK(destroyed && kt_mm.locked_vm == 0 && kt_user.locked_vm == 0,
@@ -269,7 +439,7 @@ int main(void)
 	kvm_model_set_slot(kvm, 0, 0, RAM, false);
 	kvm_model_guest_write(kvm, 0x1000, msg, sizeof(msg));
 	kio = kvm_iommu_ioas_alloc(kvm->fd, &ictx, &iopt);
-	domain = kvm_iommu_domain_alloc(kio, &dev, KVM_IOMMU_POLICY_SHARE_REQUIRED, &reasons);
+	domain = kvm_iommu_domain_alloc(kio, &dev, KVM_IOMMU_POLICY_SHARE_REQUIRED, NULL, &reasons);
 	CHECK(PTR_ERR(domain) == -EOPNOTSUPP && reasons ==
 	      (IOMMU_KVM_SHARE_RSVD_BITS | IOMMU_KVM_SHARE_MMIO_CACHING),
 	      "sharing required: refused (EOPNOTSUPP), reasons %#x: %s", reasons,
@@ -279,10 +449,12 @@ int main(void)
 	      copy_seen(&dma, kvm, 0x1000, 0x200000, msg, sizeof(msg)),
 	      "default policy: edu PINNED, and its DMA reaches the guest");
 	kt_kvm_hwpt_detach(&edu_hwpt);
-	kvm_iommu_ioas_free(kio);
+	ioas_free(kio);
 	iopt_unmap_all(&iopt, NULL);
 	iopt_destroy_table(&iopt);
 	kvm_model_close(kvm);
+
+	zero_pin(pm, t_attach);
 
 	kt_intel_iommu_destroy(iommu);
 	kt_intel_iommu_destroy(iommu39);
@@ -292,6 +464,7 @@ int main(void)
 	vtd_destroy(hw39);
 	phys_destroy(pm);
 	rcu_unregister_thread();
+	print_trace_counts();
 	printf("\ndemo %s: %d check(s) failed\n", failures ? "FAILED" : "passed", failures);
 	return failures ? 1 : 0;
 }
