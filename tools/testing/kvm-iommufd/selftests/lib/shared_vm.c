@@ -124,6 +124,19 @@ uint32_t shared_vm_guest_compare(struct shared_vm *s)
 	return run_to_out(s->vcpu);
 }
 
+void shared_vm_copy_check(struct shared_vm *s)
+{
+	uint8_t *src = addr_gpa2hva(s->vm, SHARED_SRC_GPA);
+	uint8_t *dst = addr_gpa2hva(s->vm, SHARED_DST_GPA);
+
+	TEST_ASSERT(!edu_dma_to_dev(&s->edu, SHARED_SRC_GPA, 0, SHARED_LEN),
+		    "DMA GPA->edu");
+	TEST_ASSERT(!edu_dma_from_dev(&s->edu, 0, SHARED_DST_GPA, SHARED_LEN),
+		    "DMA edu->GPA");
+	TEST_EXPECT(!memcmp(src, dst, SHARED_LEN), "host view of DST");
+	TEST_EXPECT_EQ(shared_vm_guest_compare(s), SHARED_EQUAL);
+}
+
 void shared_vm_destroy(struct shared_vm *s)
 {
 	edu_close(&s->edu);

@@ -51,6 +51,12 @@ int shared_vm_alloc_hwpt(struct shared_vm *s);
 int shared_vm_alloc_hwpt_flags(struct shared_vm *s, uint32_t flags);
 /* Run the guest's comparison; returns SHARED_EQUAL or SHARED_DIFFER. */
 uint32_t shared_vm_guest_compare(struct shared_vm *s);
+/*
+ * edu copies SHARED_LEN bytes from SHARED_SRC_GPA to SHARED_DST_GPA through
+ * its buffer; the host's view and the guest's comparison must both see
+ * the source's bytes there.
+ */
+void shared_vm_copy_check(struct shared_vm *s);
 void shared_vm_destroy(struct shared_vm *s);
 
 /*
