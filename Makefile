@@ -3,7 +3,8 @@
 # kvm-iommufd: iommufd IO address spaces sourced from a KVM VM.
 #
 #   make demo             the main job: a VMM scenario on the emulated platform
-#   make test             host tests (plain, ASan+UBSan, TSan) and the spin protocol model
+#   make test             host tests (plain, ASan+UBSan, TSan), the spin protocol model
+#                         and the self-test of the perf report tool
 #   make stress           the host stress test, longer (STRESS_SECONDS, default 120, per build)
 #   make kernel           Linux 6.12 + patches/ + overlay -> build/kernel/bzImage
 #   make kernel-pristine  the same Linux 6.12 unpatched -> build/kernel-pristine/
