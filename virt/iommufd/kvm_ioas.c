@@ -249,7 +249,9 @@ static void flush_domains(struct kvm_iommu_ioas *kio, u64 start, u64 end,
 			  bool tables)
 {
 	u64 pages = end == ~0ULL ? 0 : (end - start) >> PAGE_SHIFT;
-	u64 t0 = ktime_get_ns();
+	/* KVM's flush path: read the clock only for a sync event */
+	bool timed = trace_kvm_iommu_sync_enabled();
+	u64 t0 = timed ? ktime_get_ns() : 0;
 	struct kvm_iommu_shared *s;
 	int first_err = 0;
 
@@ -268,7 +270,9 @@ static void flush_domains(struct kvm_iommu_ioas *kio, u64 start, u64 end,
 				first_err = ret;
 		}
 	}
-	trace_kvm_iommu_sync(kio->nr_domains, first_err, ktime_get_ns() - t0);
+	if (timed)
+		trace_kvm_iommu_sync(kio->nr_domains, first_err,
+				     ktime_get_ns() - t0);
 }
 
 static void kvm_iommu_invalidate(struct kvm_tdp_importer *imp, u64 start,

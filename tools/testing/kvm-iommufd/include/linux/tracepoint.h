@@ -22,6 +22,9 @@
 #define _KT_PROBE(sys, name, ...)	__KT_PROBE(sys, name, ##__VA_ARGS__)
 
 /*
+ * trace_<name>_enabled() is always true: the probe is a nop until perf
+ * attaches, and the in-process count always wants the event.
+ *
  * Every firing is also counted in process (harness/trace.c), so tests can
  * assert how often an event fired without perf: one counter per event and
  * translation unit, summed by name by kt_trace_count().
@@ -36,6 +39,10 @@ void kt_trace_hit(struct kt_trace_event *ev);
 unsigned long kt_trace_count(const char *name);
 
 #define __KT_TRACE_FN(name, proto, args)				\
+	static inline bool trace_##name##_enabled(void)			\
+	{								\
+		return true;						\
+	}								\
 	static inline void trace_##name(proto)				\
 	{								\
 		static struct kt_trace_event __ev = { .event = #name };	\
