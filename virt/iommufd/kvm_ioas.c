@@ -520,8 +520,10 @@ static int kvm_iommu_slot_prepare(struct kvm_tdp_memslot_listener *l,
 		return 0;
 
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
-	if (!s)
-		return -ENOMEM;
+	if (!s) {
+		ret = -ENOMEM;
+		goto refused;
+	}
 	s->desc = *new;
 
 	mutex_lock(&kio->lock);
@@ -544,6 +546,7 @@ err_unmap:
 err_unlock:
 	mutex_unlock(&kio->lock);
 	kfree(s);
+refused:
 	kio_stat_add(kio, &kio->stats.memslot_refused, 1);
 	trace_kvm_iommu_memslot(change, new->gpa, new->size, ret);
 	return ret;

@@ -15,6 +15,7 @@
 #include "../standin/intel_kvm_domain.h"
 #include "../standin/kvm_hwpt.h"
 #include <linux/kvm_iommufd.h>
+#include <linux/tracepoint.h>
 #include "fixture.h"
 #include <uapi/linux/iommufd_kvm.h>
 
@@ -238,9 +239,11 @@ TEST(mixed_modes)
 TEST(mixed_modes_memslot_fail_nth_sweep)
 {
 	const u64 ram_pages = RAM >> PAGE_SHIFT;
-	int nth, swept = 0;
+	int nth, swept = 0, not_refused = 0;
 
 	for (nth = 1; nth < 200; nth++) {
+		struct kvm_iommu_stats st;
+		unsigned long events;
 		struct kt_mixed m;
 		bool injected;
 		long live;
@@ -249,10 +252,15 @@ TEST(mixed_modes_memslot_fail_nth_sweep)
 		ASSERT_TRUE(setup(&m));
 		ASSERT_TRUE(attach_both(&m));
 		live = kt_alloc_live();
+		events = kt_trace_count("kvm_iommu_memslot");
 		kt_fail_nth_set(nth);
 		ret = kvm_model_set_slot(m.kvm, 1, SLOT1_GPA, SLOT1_SIZE, false);
 		injected = kt_fault_injected();
 		kt_fail_nth_set(0);
+		/* a refusal the IOAS saw is counted and traced once */
+		kvm_iommu_get_stats(m.kio, &st);
+		ASSERT_EQ(kt_trace_count("kvm_iommu_memslot") - events,
+			  st.memslot_changes + st.memslot_refused);
 		if (!injected) {
 			ASSERT_EQ(ret, 0);
 			ASSERT_TRUE(dma_reaches(&m, 1, SLOT1_GPA));
@@ -260,6 +268,13 @@ TEST(mixed_modes_memslot_fail_nth_sweep)
 			break;
 		}
 		swept++;
+		/*
+		 * Each point but one is in the IOAS's prepare, which counts
+		 * its refusal; the one in KVM after the listeners prepared
+		 * (kvm_prepare_memory_region) aborts them instead.
+		 */
+		ASSERT_LE(st.memslot_refused, 1);
+		not_refused += !st.memslot_refused;
 		ASSERT_EQ(ret, -ENOMEM);
 		ASSERT_FALSE(m.kvm->slots[1].used);
 		ASSERT_EQ(kt_alloc_live(), live);
@@ -274,6 +289,7 @@ TEST(mixed_modes_memslot_fail_nth_sweep)
 	}
 	printf("#   %d fault points swept on memslot create\n", swept);
 	ASSERT_GE(swept, 3);
+	ASSERT_EQ(not_refused, 1);
 	return true;
 }
 
