@@ -24,9 +24,7 @@ int main(void)
 
 	tap_begin("dma_lands_before_discard");
 	shared_vm_create(&s);
-	TEST_ASSERT(shared_vm_alloc_hwpt(&s) == 0, "HWPT_ALLOC: %s (reasons %#x)",
-		    errno_name(errno), s.reasons);
-	edu_attach(&s.edu, s.hwpt_id);
+	shared_vm_attach_shared(&s);
 	r = vm_get_region(s.vm, 0);
 	alias = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, r->memfd, 0);
 	TEST_ASSERT(alias != MAP_FAILED, "second mapping of the memfd");

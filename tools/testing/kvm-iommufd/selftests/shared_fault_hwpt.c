@@ -127,9 +127,7 @@ int main(void)
 	tap_end();
 
 	tap_begin("edu_still_attaches_and_dmas");
-	TEST_ASSERT(shared_vm_alloc_hwpt(&s) == 0, "HWPT_ALLOC: %s", errno_name(errno));
-	TEST_EXPECT_EQ(s.mode, IOMMU_KVM_MODE_SHARED);
-	edu_attach(&s.edu, s.hwpt_id);
+	shared_vm_attach_shared(&s);
 	shared_vm_copy_check(&s);
 	TEST_EXPECT_EQ(_edu_detach(&s.edu), 0);
 	test_ioctl_destroy(s.iommufd, s.hwpt_id);

@@ -40,9 +40,7 @@ int main(void)
 
 		tap_begin("close_%s", orders[o]);	/* d: device, i: iommufd, m: VM */
 		shared_vm_create(&s);
-		TEST_ASSERT(shared_vm_alloc_hwpt(&s) == 0, "HWPT_ALLOC: %s (reasons %#x)",
-			    errno_name(errno), s.reasons);
-		edu_attach(&s.edu, s.hwpt_id);
+		shared_vm_attach_shared(&s);
 		TEST_ASSERT(!edu_dma_to_dev(&s.edu, SHARED_SRC_GPA, 0, SHARED_LEN), "DMA");
 		TEST_EXPECT_EQ(vms_alive(), 1);
 		for (k = 0; k < 3; k++) {

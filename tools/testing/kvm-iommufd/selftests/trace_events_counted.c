@@ -206,10 +206,7 @@ int main(void)
 	tap_end();
 
 	tap_begin("shared_attach");
-	TEST_ASSERT(shared_vm_alloc_hwpt(&s) == 0, "HWPT_ALLOC: %s (reasons %#x)",
-		    errno_name(errno), s.reasons);
-	TEST_ASSERT(s.mode == IOMMU_KVM_MODE_SHARED, "mode %u", s.mode);
-	edu_attach(&s.edu, s.hwpt_id);
+	shared_vm_attach_shared(&s);
 	tap_end();
 
 	tap_begin("dma_guest_sees_bytes");

@@ -124,6 +124,15 @@ uint32_t shared_vm_guest_compare(struct shared_vm *s)
 	return run_to_out(s->vcpu);
 }
 
+void shared_vm_attach_shared(struct shared_vm *s)
+{
+	TEST_ASSERT(shared_vm_alloc_hwpt(s) == 0, "HWPT_ALLOC: %s (reasons %#x)",
+		    errno_name(errno), s->reasons);
+	TEST_ASSERT(s->mode == IOMMU_KVM_MODE_SHARED, "mode %u (reasons %#x)",
+		    s->mode, s->reasons);
+	edu_attach(&s->edu, s->hwpt_id);
+}
+
 void shared_vm_copy_check(struct shared_vm *s)
 {
 	uint8_t *src = addr_gpa2hva(s->vm, SHARED_SRC_GPA);

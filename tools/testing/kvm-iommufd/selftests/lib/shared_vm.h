@@ -49,6 +49,8 @@ void shared_vm_create_opts(struct shared_vm *s, unsigned int opts);
 int shared_vm_alloc_hwpt(struct shared_vm *s);
 /* The same with IOMMU_HWPT_ALLOC_KVM_* policy flags. */
 int shared_vm_alloc_hwpt_flags(struct shared_vm *s, uint32_t flags);
+/* HWPT_ALLOC must give SHARED (else the test stops); edu attached to it. */
+void shared_vm_attach_shared(struct shared_vm *s);
 /* Run the guest's comparison; returns SHARED_EQUAL or SHARED_DIFFER. */
 uint32_t shared_vm_guest_compare(struct shared_vm *s);
 /*
