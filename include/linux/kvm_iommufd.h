@@ -100,6 +100,10 @@ struct kvm_iommu_share_info {
  * @modes: mode decisions made (kvm_iommu_domain_alloc() calls)
  * @memslot_refused: memslot creations the IOAS refused (prepare failed)
  * @memslot_initial: the VM's slots when the IOAS started following them
+ * @kept_leaves: leaves of KVM's table that an MMU-notifier invalidation
+ *	left in place because the IOAS holds their pages pinned for devices
+ *	that cannot fault (fork, mprotect, compaction, ...: see DOC: Devices
+ *	that cannot fault in kvm_ioas.c)
  *
  * Each trace event of kvm_iommu_trace.h fires once per count of one of
  * these: kvm_iommu_attach @attaches, kvm_iommu_detach @detaches,
@@ -135,6 +139,7 @@ struct kvm_iommu_stats {
 	u64 modes;
 	u64 memslot_refused;
 	u64 memslot_initial;
+	u64 kept_leaves;
 };
 
 struct kvm_iommu_ioas *kvm_iommu_ioas_alloc(int kvm_fd,

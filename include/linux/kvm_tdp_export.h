@@ -48,6 +48,56 @@
  *
  * The x86 TDP MMU exporter keeps the exported root for the VM's life, so it
  * never calls ->root_changed(); importers still implement it.
+ *
+ * DOC: Translations of pinned pages
+ *
+ * KVM treats its table as a cache of the VMM's page tables: on any
+ * MMU-notifier invalidation it drops the leaves of the range, and a vCPU
+ * faults them back in.  A device that cannot fault has no way back, so
+ * for the pages an importer holds long-term pinned KVM does otherwise:
+ *
+ * - An importer that holds pins implements ->holds().  For every present
+ *   leaf of the exported root in the range of an MMU-notifier invalidation
+ *   for which mmu_notifier_event_keeps_pinned() is true, KVM asks it
+ *   whether it holds the leaf's pages; if so the leaf stays, unchanged (no
+ *   zap, no write-protection, no ->invalidate()).  Every other
+ *   invalidation zaps as before: the VMM's own removal of memory (munmap(),
+ *   mremap(), MAP_FIXED over it, MADV_DONTNEED, MADV_REMOVE, truncation and
+ *   hole punching, which come as MMU_NOTIFY_UNMAP or MMU_NOTIFY_DISCARD),
+ *   the mm's teardown, a poisoned page, and KVM's own zaps of a memslot
+ *   being deleted or moved.
+ * - Why a kept leaf is safe: the pin (FOLL_LONGTERM) keeps the page
+ *   allocated, and ->holds() answers true only for the very PFNs the
+ *   importer pinned at those GFNs' addresses.  Every event that keeps
+ *   pinned pages fails, or leaves the same page at the same address, for
+ *   a pinned page: migration and compaction (the pin's extra reference
+ *   fails folio_migrate_mapping()), NUMA hinting (a protection change,
+ *   then a migration attempt that fails), THP split (the same pages,
+ *   mapped by PTEs) and collapse (refused on the reference count), KSM
+ *   (write_protect_page() refuses), reclaim and page aging (an anonymous
+ *   pinned page is not unmapped; a shmem page stays in the page cache at
+ *   its index), fork (copy_present_page() copies a pinned page for the
+ *   child and leaves the parent's mapping alone), mprotect(), userfaultfd
+ *   write-protection and soft-dirty clearing (protection changes only).
+ *   A page pinned for write, or an anonymous page pinned for read (GUP
+ *   makes it exclusive), cannot be replaced by a copy-on-write fault.
+ * - The difference for vCPUs: they use the same leaves, so a vCPU keeps
+ *   the access it had to a held page across these events.  In particular
+ *   it keeps write access after the VMM's mprotect(PROT_READ) or a
+ *   userfaultfd write-protection, as the device does: both already wrote
+ *   through a pin the VMM took with write access.  Pages nobody holds
+ *   (outside the slots the importer pins, or replaced since the pin) are
+ *   zapped as KVM always did.
+ * - Before it drops such pins the importer zaps their GFNs with
+ *   kvm_tdp_export_zap(): a kept leaf may map a page whose VMM mapping is
+ *   gone for now (reclaim unmaps a pinned shmem page and leaves it in the
+ *   page cache), which nothing would zap once the pin no longer keeps the
+ *   page.
+ * - KVM's own zaps that are not about memory skip the exported root or
+ *   keep its leaves: NX huge page recovery and the collapse of small
+ *   SPTEs after dirty logging skip it; a memslot flags change other than
+ *   dirty logging does not zap; an MMU-notifier range zaps only its own
+ *   GFNs.
  */
 #ifndef __LINUX_KVM_TDP_EXPORT_H
 #define __LINUX_KVM_TDP_EXPORT_H
@@ -123,12 +173,21 @@ struct kvm_tdp_importer;
  *	the VM's MMU is going away).  The importer re-points its hardware and
  *	invalidates before returning; the old root is freed afterwards.
  * @release: the VM is being destroyed; no call follows.
+ * @holds: optional.  Whether the importer holds a long-term pin on each page
+ *	of PFNs [@pfn, @pfn + @npages) as the VMM's page at GFNs [@gfn,
+ *	@gfn + @npages) (a leaf of the exported root), taken with write access
+ *	or on an anonymous page; see DOC: Translations of pinned pages.  The
+ *	answer must stay true until the importer drops the pins, which it does
+ *	only after KVM has zapped the leaves or once ->holds() would answer
+ *	false.  Must not sleep; called with KVM's mmu_lock held for write.
  */
 struct kvm_tdp_importer_ops {
 	void (*invalidate)(struct kvm_tdp_importer *imp, u64 start, u64 end,
 			   unsigned int flags);
 	void (*root_changed)(struct kvm_tdp_importer *imp, u64 new_root);
 	void (*release)(struct kvm_tdp_importer *imp);
+	bool (*holds)(struct kvm_tdp_importer *imp, u64 gfn, u64 npages,
+		      u64 pfn);
 };
 
 /**
@@ -232,6 +291,7 @@ int kvm_tdp_export_register(struct kvm *kvm, struct kvm_tdp_importer *imp,
 void kvm_tdp_export_unregister(struct kvm *kvm, struct kvm_tdp_importer *imp);
 int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags,
 		       u64 *mapped_size);
+void kvm_tdp_export_zap(struct kvm *kvm, u64 gfn, u64 npages);
 int kvm_tdp_export_listen(struct kvm *kvm, struct kvm_tdp_memslot_listener *l);
 void kvm_tdp_export_unlisten(struct kvm *kvm, struct kvm_tdp_memslot_listener *l);
 

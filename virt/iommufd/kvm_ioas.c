@@ -72,8 +72,20 @@
  * page of every memslot of address space 0 (long-term, charged to the
  * VMM's RLIMIT_MEMLOCK) and faults each one into KVM's table with write
  * intent; it unpins them with the last SHARED domain.  No IO page table is
- * built.  The VMM can still drop translations itself (munmap,
- * MADV_DONTNEED): KVM's flush then blocks the device's DMA to those GPAs.
+ * built.
+ *
+ * KVM would still drop those translations on any MMU-notifier invalidation
+ * (fork, mprotect, compaction, NUMA hinting, THP, KSM, reclaim), and the
+ * device has no way back.  So the IOAS implements the exporter's ->holds():
+ * KVM keeps a leaf across an invalidation that cannot change a pinned page
+ * when the leaf maps exactly the pages pinned at its GFNs (the contract in
+ * include/linux/kvm_tdp_export.h says why each kept leaf is safe).  Only
+ * the VMM's own removal of memory (munmap, mremap, MAP_FIXED over it,
+ * MADV_DONTNEED, MADV_REMOVE, hole punching, memslot delete or move) blocks
+ * the device's DMA to those GPAs, through KVM's zap and flush.  Before it
+ * unpins a slot in which KVM kept leaves, the IOAS zaps them
+ * (kvm_tdp_export_zap()), so no leaf outlives the pin that made keeping
+ * it safe.  kvm_iommu_stats.kept_leaves counts the leaves kept.
  *
  * DOC: Devices that can fault
  *
@@ -203,13 +215,18 @@ struct kvm_iommu_ioas {
 /*
  * One memslot.  @pages is non-NULL while the slot's pages are pinned for
  * the SHARED domains; @mirrored is set while the slot is mapped in the
- * io_pagetable (a move that could not be mapped at its new GPA clears it).
+ * io_pagetable (a move that could not be mapped at its new GPA clears it);
+ * @kept is set once KVM kept a leaf of the slot because we hold its pages
+ * (kvm_iommu_holds()).  Slots on kio->slots, their @desc, @pages and @kept
+ * are written under both kio->lock and kio->domains_lock, and read under
+ * either (kvm_iommu_holds() takes @domains_lock).
  */
 struct kvm_iommu_slot {
 	struct list_head node;
 	struct kvm_tdp_memslot desc;
 	struct page **pages;
 	bool mirrored;
+	bool kept;
 };
 
 /*
@@ -327,10 +344,69 @@ static void kvm_iommu_release(struct kvm_tdp_importer *imp)
 	WARN_ON(1);
 }
 
+static unsigned long slot_npages(const struct kvm_tdp_memslot *desc)
+{
+	return desc->size >> PAGE_SHIFT;
+}
+
+/*
+ * Whether the pin of @s's page @idx makes its address keep that page: pins
+ * of a writable slot are taken with write access, and an anonymous page
+ * pinned for read is exclusive.  A file page of a read-only slot could be
+ * replaced by a copy-on-write write of the VMM, so it is not held.
+ */
+static bool slot_page_held(const struct kvm_iommu_slot *s, unsigned long idx)
+{
+	return !s->desc.readonly || PageAnon(s->pages[idx]);
+}
+
+/*
+ * KVM asks, before it zaps a leaf of the exported root for an MMU-notifier
+ * event that cannot change a pinned page, whether we hold the leaf's pages:
+ * true when GFNs [@gfn, @gfn + @npages) lie in one slot whose pages we
+ * pinned for devices that cannot fault, and are exactly PFNs [@pfn, @pfn +
+ * @npages).  A device that cannot fault then keeps its translations (see
+ * DOC: Devices that cannot fault).  Called under KVM's mmu_lock.
+ */
+static bool kvm_iommu_holds(struct kvm_tdp_importer *imp, u64 gfn, u64 npages,
+			    u64 pfn)
+{
+	struct kvm_iommu_ioas *kio = to_kio(imp);
+	struct kvm_iommu_slot *s;
+	unsigned long irqflags, i;
+	bool held = false;
+
+	spin_lock_irqsave(&kio->domains_lock, irqflags);
+	list_for_each_entry(s, &kio->slots, node) {
+		u64 first = s->desc.gpa >> PAGE_SHIFT;
+
+		if (gfn < first || gfn - first >= slot_npages(&s->desc))
+			continue;
+		if (!s->pages || gfn + npages > first + slot_npages(&s->desc))
+			break;
+		for (i = 0; i < npages; i++) {
+			unsigned long idx = gfn - first + i;
+
+			if (page_to_pfn(s->pages[idx]) != pfn + i ||
+			    !slot_page_held(s, idx))
+				break;
+		}
+		held = i == npages;
+		if (held)
+			s->kept = true;
+		break;
+	}
+	if (held)
+		kio->stats.kept_leaves++;
+	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
+	return held;
+}
+
 static const struct kvm_tdp_importer_ops kvm_iommu_importer_ops = {
 	.invalidate = kvm_iommu_invalidate,
 	.root_changed = kvm_iommu_root_changed,
 	.release = kvm_iommu_release,
+	.holds = kvm_iommu_holds,
 };
 
 /* Tell every SHARED domain that entries may have become present. */
@@ -347,33 +423,41 @@ static void flush_all_domains(struct kvm_iommu_ioas *kio)
 	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
 }
 
-static unsigned long slot_npages(const struct kvm_tdp_memslot *desc)
-{
-	return desc->size >> PAGE_SHIFT;
-}
-
-/* Drop the SHARED pins of @s, if it has any. */
+/*
+ * Drop the SHARED pins of @s, if it has any.  Leaves KVM kept because of
+ * them go first: once unpinned, a page whose VMM mapping reclaim took away
+ * could be freed with no MMU-notifier event left to zap KVM's leaf.
+ */
 static void unpin_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 {
-	unsigned long npages = slot_npages(&s->desc);
+	unsigned long npages = slot_npages(&s->desc), irqflags;
+	struct page **pages = s->pages;
+	bool kept;
 
 	lockdep_assert_held(&kio->lock);
-	if (!s->pages)
+	if (!pages)
 		return;
-	unpin_user_pages(s->pages, npages);
+	spin_lock_irqsave(&kio->domains_lock, irqflags);
+	s->pages = NULL;	/* kvm_iommu_holds() answers false from now on */
+	kept = s->kept;
+	s->kept = false;
+	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
+	if (kept)
+		kvm_tdp_export_zap(kio->kvm, s->desc.gpa >> PAGE_SHIFT, npages);
+	/* the devices and the vCPUs wrote them through the kept leaves */
+	unpin_user_pages_dirty_lock(pages, npages, !s->desc.readonly);
 	account_locked_vm(kio->mm, npages, false);
 	trace_kvm_iommu_unpin(s->desc.gpa, npages);
 	kio_stat_add(kio, &kio->stats.unpin_calls, 1);
 	WRITE_ONCE(kio->nr_pinned, kio->nr_pinned - npages);
-	kvfree(s->pages);
-	s->pages = NULL;
+	kvfree(pages);
 }
 
 /* Pin one slot's pages for the SHARED domains; nothing is left on failure. */
 static int pin_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 {
 	unsigned int gup = FOLL_LONGTERM | (s->desc.readonly ? 0 : FOLL_WRITE);
-	unsigned long npages = slot_npages(&s->desc), done = 0;
+	unsigned long npages = slot_npages(&s->desc), done = 0, irqflags;
 	struct page **pages;
 	int ret;
 
@@ -397,7 +481,9 @@ static int pin_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 	}
 	trace_kvm_iommu_pin(s->desc.gpa, npages);
 	kio_stat_add(kio, &kio->stats.pin_calls, 1);
+	spin_lock_irqsave(&kio->domains_lock, irqflags);
 	s->pages = pages;
+	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
 	WRITE_ONCE(kio->nr_pinned, kio->nr_pinned + npages);
 	return 0;
 
@@ -591,7 +677,9 @@ static void kvm_iommu_slot_commit(struct kvm_tdp_memslot_listener *l,
 		kio->pending = NULL;
 		if (WARN_ON(!s))
 			goto out_unlock;
+		spin_lock_irqsave(&kio->domains_lock, irqflags);
 		list_add_tail(&s->node, &kio->slots);
+		spin_unlock_irqrestore(&kio->domains_lock, irqflags);
 	} else {
 		s = find_slot(kio, old->gpa);
 		if (WARN_ON(!s))
@@ -606,19 +694,25 @@ static void kvm_iommu_slot_commit(struct kvm_tdp_memslot_listener *l,
 		if (s->mirrored)
 			mirror_unmap(kio, old);
 		unpin_slot(kio, s);
+		spin_lock_irqsave(&kio->domains_lock, irqflags);
 		list_del(&s->node);
+		spin_unlock_irqrestore(&kio->domains_lock, irqflags);
 		kfree(s);
 		s = NULL;
 		break;
 	case KVM_TDP_SLOT_MOVE:
 		if (s->mirrored)
 			mirror_unmap(kio, old);
+		spin_lock_irqsave(&kio->domains_lock, irqflags);
 		s->desc = *new;
+		spin_unlock_irqrestore(&kio->domains_lock, irqflags);
 		ret = mirror_map(kio, new);
 		s->mirrored = !ret;
 		break;
 	case KVM_TDP_SLOT_FLAGS:
+		spin_lock_irqsave(&kio->domains_lock, irqflags);
 		s->desc = *new;
+		spin_unlock_irqrestore(&kio->domains_lock, irqflags);
 		/*
 		 * Only the end of dirty logging needs work: while it runs KVM
 		 * write-protects the slot and SHARED DMA writes fault.

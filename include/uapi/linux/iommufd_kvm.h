@@ -49,6 +49,35 @@
  * every device on the IOAS, SHARED or PINNED, without any iommufd call.
  * When a new slot cannot be pinned (the memlock limit), creating it fails
  * in KVM_SET_USER_MEMORY_REGION with that error.
+ *
+ * DOC: What a device's DMA survives
+ *
+ * While a device that cannot fault is attached SHARED, every GPA of a
+ * memslot stays translated to the page the VMM had mapped there when the
+ * device was attached (or when the memslot was created) until the VMM
+ * itself removes that memory: munmap(), mremap() or mmap(MAP_FIXED) over
+ * it, madvise(MADV_DONTNEED) or MADV_REMOVE, a hole punch or truncation of
+ * its file, or deleting or moving the memslot.  After such a removal DMA
+ * to those GPAs is blocked (never sent to the old page) until the memory is
+ * mapped into KVM again (a vCPU touching it, or a new memslot).
+ *
+ * Nothing else removes or downgrades the translation, not even for a
+ * moment: not fork() (with or without MADV_DONTFORK), not mprotect() (in
+ * either direction: the device keeps the access it was attached with, as a
+ * PINNED device's IO page table does, and the vCPUs share that access to
+ * the pages), not compaction or migration, NUMA balancing, THP split or
+ * collapse, KSM, reclaim or page aging, userfaultfd write-protection or
+ * soft-dirty clearing, and not KVM's own zaps that are not about memory.
+ * The pages are pinned for as long as the device is attached, so keeping
+ * their translations never reaches a page the VMM no longer has.  (Dirty
+ * logging is not such an event: while a slot logs dirty pages, KVM
+ * write-protects it and the device's DMA writes to it fault.)
+ *
+ * A PINNED device keeps its IO page table through all of these too, and
+ * through the VMM's removals as well: like IOMMU_IOAS_MAP, it translates
+ * to the pages pinned when the memslot was mapped until the memslot is
+ * deleted or moved.  A SHARED device that can fault needs no such rule:
+ * it faults the current page back in.
  */
 #ifndef _UAPI_IOMMUFD_KVM_H
 #define _UAPI_IOMMUFD_KVM_H
