@@ -308,6 +308,36 @@ struct page;
 struct mm_struct;
 
 /*
+ * MMU-notifier events, as include/linux/mmu_notifier.h with the mm patch of
+ * the series (MMU_NOTIFY_DISCARD and mmu_notifier_event_keeps_pinned()):
+ * the KVM model raises its invalidations with them.
+ */
+enum mmu_notifier_event {
+	MMU_NOTIFY_UNMAP = 0,
+	MMU_NOTIFY_CLEAR,
+	MMU_NOTIFY_PROTECTION_VMA,
+	MMU_NOTIFY_PROTECTION_PAGE,
+	MMU_NOTIFY_SOFT_DIRTY,
+	MMU_NOTIFY_RELEASE,
+	MMU_NOTIFY_MIGRATE,
+	MMU_NOTIFY_EXCLUSIVE,
+	MMU_NOTIFY_DISCARD,
+};
+
+static inline bool mmu_notifier_event_keeps_pinned(enum mmu_notifier_event event)
+{
+	switch (event) {
+	case MMU_NOTIFY_CLEAR:
+	case MMU_NOTIFY_PROTECTION_VMA:
+	case MMU_NOTIFY_PROTECTION_PAGE:
+	case MMU_NOTIFY_SOFT_DIRTY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
  * Work queues (standin/iopf.c): each queue has one worker thread that runs
  * its works in order, as an ordered workqueue does.
  */

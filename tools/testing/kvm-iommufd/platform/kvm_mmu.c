@@ -925,9 +925,36 @@ u64 kvm_model_discarded(struct kvm *kvm, u64 gpa)
 
 /* ---- changes (mmu_lock held for write, inside the RCU read side) ---- */
 
-/* Zap leaves in [gfn_start, gfn_end); with @tables also unlink covered L1 tables. */
+/*
+ * Whether an importer holds the pages of the leaf at @gfn (@npages pages
+ * from host address @hpa) pinned: patch 0006's kvm_tdp_export_holds().
+ */
+static bool importer_holds(struct kvm *kvm, u64 gfn, u64 npages, u64 hpa)
+{
+	struct kvm_tdp_importer *imp;
+	bool held = false;
+
+	pthread_mutex_lock(&kvm->importers_lock);
+	list_for_each_entry(imp, &kvm->importers, node) {
+		if (imp->ops->holds && imp->ops->holds(imp, gfn, npages, hpa >> PAGE_SHIFT)) {
+			held = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&kvm->importers_lock);
+	if (held)
+		kvm->kept_leaves++;
+	return held;
+}
+
+/*
+ * Zap leaves in [gfn_start, gfn_end); with @tables also unlink covered L1
+ * tables; with @keep_held leave the leaves an importer holds (an
+ * MMU-notifier event that cannot change a pinned page).
+ */
 static void zap_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
-		      u64 gfn_start, u64 gfn_end, bool tables, struct change *c)
+		      u64 gfn_start, u64 gfn_end, bool tables, bool keep_held,
+		      struct change *c)
 {
 	u64 span = span_of(level);
 	unsigned int i;
@@ -943,6 +970,8 @@ static void zap_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
 		if (!is_present(kvm, old))
 			continue;
 		if (is_leaf(kvm, old, level)) {
+			if (keep_held && importer_holds(kvm, gfn, span, old & ADDR_MASK))
+				continue;
 			/* a huge leaf goes whole, whatever part of it was asked for */
 			__atomic_store_n(e, kspte_nonpresent(&kvm->cfg), __ATOMIC_RELEASE);
 			change_note(c, gfn, gfn + span);
@@ -954,13 +983,14 @@ static void zap_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
 			change_note(c, gfn, gfn + span);
 		} else {
 			zap_range(kvm, old & ADDR_MASK, level - 1, gfn, gfn_start, gfn_end,
-				  tables, c);
+				  tables, keep_held, c);
 		}
 	}
 }
 
 /* Called with mmu_lock held for write. */
-static void zap_locked(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool tables)
+static void zap_keep_locked(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool tables,
+			    bool keep_held)
 {
 	struct change c;
 
@@ -968,11 +998,17 @@ static void zap_locked(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool tables)
 		return;
 	change_begin(kvm, &c);
 	rcu_read_lock();
-	zap_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn_start, gfn_end, tables, &c);
+	zap_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn_start, gfn_end, tables,
+		  keep_held, &c);
 	change_flush(kvm, &c, gfn_start, gfn_end);
 	/* the unlinked tables' RCU callbacks cannot run before this */
 	rcu_read_unlock();
 	change_end(kvm);
+}
+
+static void zap_locked(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool tables)
+{
+	zap_keep_locked(kvm, gfn_start, gfn_end, tables, false);
 }
 
 void kvm_model_zap(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool tables)
@@ -982,11 +1018,58 @@ void kvm_model_zap(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool tables)
 	pthread_rwlock_unlock(&kvm->mmu_lock);
 }
 
+/*
+ * Move slot page @idx to a new host page, as migration does, unless it is
+ * pinned (the pin's reference fails the migration); a THP-like block is
+ * split up (its other pages stay).  Called with backing_lock held, after
+ * the MMU-notifier zap.
+ */
+static void migrate_page(struct kvm *kvm, struct kvm_model_slot *s, u64 idx)
+{
+	u64 old = s->backing[idx], new;
+
+	/* a pin holds the page it was taken on, not whatever the GFN maps now */
+	if (!old ||
+	    (__atomic_load_n(&s->pages[idx].pins, __ATOMIC_SEQ_CST) && s->pages[idx].hpa == old))
+		return;
+	new = phys_alloc_kind(kvm->pm, 0, PHYS_GUEST);
+	if (!new)
+		return;		/* no memory: the migration fails */
+	memcpy(phys_va(kvm->pm, new), phys_va(kvm->pm, old), PAGE_SIZE);
+	s->backing[idx] = new;
+	phys_free(kvm->pm, old, 0);	/* poisoned: a stale use shows */
+	kvm->migrated++;
+}
+
+void kvm_model_mm_event(struct kvm *kvm, u64 gpa, u64 len, enum mmu_notifier_event event,
+			bool migrate)
+{
+	u64 gfn, start = gpa >> PAGE_SHIFT, end = (gpa + len + PAGE_SIZE - 1) >> PAGE_SHIFT;
+
+	if (event == MMU_NOTIFY_DISCARD) {
+		kvm_model_discard(kvm, gpa, len);
+		return;
+	}
+	/* invalidate_range_start, then what the mm does to the pages */
+	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	zap_keep_locked(kvm, start, end, false, mmu_notifier_event_keeps_pinned(event));
+	kvm->mm_events++;
+	pthread_mutex_lock(&kvm->backing_lock);
+	for (gfn = start; migrate && gfn < end; gfn++) {
+		struct kvm_model_slot *s = find_slot(kvm, gfn);
+
+		if (s)
+			migrate_page(kvm, s, gfn - s->base_gfn);
+	}
+	pthread_mutex_unlock(&kvm->backing_lock);
+	pthread_rwlock_unlock(&kvm->mmu_lock);
+}
+
 void kvm_model_discard(struct kvm *kvm, u64 gpa, u64 len)
 {
 	u64 gfn, start = gpa >> PAGE_SHIFT, end = (gpa + len + PAGE_SIZE - 1) >> PAGE_SHIFT;
 
-	/* invalidate_range_start: zap and flush before the pages go */
+	/* invalidate_range_start (MMU_NOTIFY_DISCARD): zap and flush before the pages go */
 	pthread_rwlock_wrlock(&kvm->mmu_lock);
 	zap_locked(kvm, start, end, false);
 	pthread_mutex_lock(&kvm->backing_lock);
@@ -1385,6 +1468,15 @@ int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags, u64 *mapped
 	if (!ret && mapped_size)
 		*mapped_size = mapped;
 	return ret;
+}
+
+/* As patch 0006's: zap the exported root's leaves of the range, held or not. */
+void kvm_tdp_export_zap(struct kvm *kvm, u64 gfn, u64 npages)
+{
+	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	zap_locked(kvm, gfn, gfn + npages, false);
+	kvm->export_zaps++;
+	pthread_rwlock_unlock(&kvm->mmu_lock);
 }
 
 /* ---- the VMM's view of guest memory, for the pin stand-in ---- */

@@ -120,6 +120,9 @@ struct kvm {
 	u64 flushes, importer_calls, root_replacements;
 	u64 changes, splits, collapses;
 	u64 tables_freed;	/* by RCU callbacks; atomic */
+	/* kvm_model_mm_event() calls; pages it migrated; leaves importers held */
+	u64 mm_events, migrated, kept_leaves;
+	u64 export_zaps;	/* kvm_tdp_export_zap() calls */
 	u64 huge_faults;	/* 2 MiB leaves installed by faults; atomic */
 	/* kvm_tdp_export_map() calls past the mm check, by intent; atomic */
 	u64 export_map_reads, export_map_writes;
@@ -151,6 +154,21 @@ u64 kvm_model_discarded(struct kvm *kvm, u64 gpa);
 
 /* MMU-notifier style invalidation of host memory (MADV_DONTNEED). */
 void kvm_model_discard(struct kvm *kvm, u64 gpa, u64 len);
+/*
+ * An MMU-notifier invalidation of the VMM's mapping of GPAs [@gpa, @gpa +
+ * @len) with @event, as the host's memory management raises it: fork's
+ * copy-on-write protection and mprotect (MMU_NOTIFY_PROTECTION_*),
+ * soft-dirty clearing (MMU_NOTIFY_SOFT_DIRTY), and compaction, migration,
+ * NUMA hinting, THP split and collapse attempts, KSM and reclaim
+ * (MMU_NOTIFY_CLEAR).  KVM zaps the range's leaves, except those an
+ * importer holds when mmu_notifier_event_keeps_pinned(@event).  With
+ * @migrate, every page of the range that is not pinned then moves to a new
+ * host page, its contents copied and the old page freed (poisoned), as
+ * compaction, NUMA balancing and KSM do; pinned pages stay.
+ * MMU_NOTIFY_DISCARD is kvm_model_discard().
+ */
+void kvm_model_mm_event(struct kvm *kvm, u64 gpa, u64 len, enum mmu_notifier_event event,
+			bool migrate);
 /* Zap GFN range leaves; with @tables also unlink fully covered L1 tables. */
 void kvm_model_zap(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool tables);
 /*

@@ -104,6 +104,19 @@ void unpin_user_pages(struct page **pages, unsigned long npages)
 		WARN_ON(__atomic_sub_fetch(&pages[i]->pins, 1, __ATOMIC_SEQ_CST) < 0);
 }
 
+/* The model's pages have no dirty state to keep: unpin only. */
+void unpin_user_pages_dirty_lock(struct page **pages, unsigned long npages,
+				 bool make_dirty)
+{
+	(void)make_dirty;
+	unpin_user_pages(pages, npages);
+}
+
+unsigned long page_to_pfn(const struct page *page)
+{
+	return page->hpa >> PAGE_SHIFT;
+}
+
 /**
  * __account_locked_vm() - charge or uncharge @mm's locked_vm
  * @mm: the mm

@@ -605,3 +605,272 @@ TEST(shared_memlock_limit_refuses_and_leaves_nothing)
 	ASSERT_TRUE(teardown(&s));
 	return true;
 }
+
+/* ---- host memory management under a device that cannot fault ---- */
+
+#define MM_BASE		0x100000ULL	/* 64 pages the device uses */
+#define MM_PAGES	64
+
+/* The host's events that cannot change a pinned page, as the mm raises them. */
+static const struct {
+	const char *name;
+	enum mmu_notifier_event event;
+	bool migrate;		/* the mm then moves the pages nobody pins */
+} mm_events[] = {
+	{ "fork (copy-on-write protection)", MMU_NOTIFY_PROTECTION_PAGE, false },
+	{ "mprotect", MMU_NOTIFY_PROTECTION_VMA, false },
+	{ "soft-dirty clear", MMU_NOTIFY_SOFT_DIRTY, false },
+	{ "compaction / NUMA migration / KSM", MMU_NOTIFY_CLEAR, true },
+	{ "THP split, reclaim, aging", MMU_NOTIFY_CLEAR, false },
+};
+
+static u64 stat_kept(struct kt_shared *s)
+{
+	struct kvm_iommu_stats st;
+
+	kvm_iommu_get_stats(s->kio, &st);
+	return st.kept_leaves;
+}
+
+/* Every page of the device's range: DMA write, then the guest reads it back. */
+static bool dma_each_page_lands(struct kt_shared *s, const u64 *hpa, u8 seed)
+{
+	u8 w[64], r[64];
+	unsigned int i;
+
+	for (i = 0; i < MM_PAGES; i++) {
+		u64 gpa = MM_BASE + i * PAGE_SIZE;
+
+		fill(w, sizeof(w), seed + i);
+		ASSERT_EQ(dma_write(&s->dma, gpa, w, sizeof(w)), 0);
+		ASSERT_EQ(kvm_model_backing(s->kvm, gpa), hpa[i]);	/* the pinned page */
+		ASSERT_EQ(memcmp(phys_va(s->pm, hpa[i]), w, sizeof(w)), 0);
+		ASSERT_EQ(dma_read(&s->dma, gpa + 100, r, sizeof(r)), 0);
+		ASSERT_EQ(kvm_model_guest_read(s->kvm, gpa + 100, w, sizeof(w)), 0);
+		ASSERT_EQ(memcmp(r, w, sizeof(r)), 0);
+	}
+	ASSERT_EQ(vtd_fault_count(s->hw), 0);
+	return true;
+}
+
+/*
+ * Each host event that cannot change a pinned page leaves a device that
+ * cannot fault with every translation: KVM keeps the leaves the IOAS holds
+ * (kept_leaves counts them), the pages stay where they were, and every DMA
+ * lands.  Without the IOAS's ->holds() (or with an exporter that ignores
+ * the event), KVM zaps the range and the device's DMA faults.
+ */
+TEST(shared_host_mm_events_keep_dma_of_a_device_that_cannot_fault)
+{
+	struct kspte_cfg c = npt_cfg();
+	struct kt_shared s;
+	u64 hpa[MM_PAGES], kept = 0;
+	unsigned int e, i;
+	u32 reasons;
+	u8 b[64];
+
+	ASSERT_TRUE(setup(&s, &c, VTDM_QEMU_CAP_AW48, VTDM_QEMU_ECAP_SM));
+	ASSERT_EQ(share(&s, &reasons), 0);
+	for (i = 0; i < MM_PAGES; i++)
+		hpa[i] = kvm_model_backing(s.kvm, MM_BASE + i * PAGE_SIZE);
+	ASSERT_TRUE(dma_each_page_lands(&s, hpa, 1));
+	for (e = 0; e < ARRAY_SIZE(mm_events); e++) {
+		u64 migrated = s.kvm->migrated;
+
+		kvm_model_mm_event(s.kvm, 0, RAM, mm_events[e].event, mm_events[e].migrate);
+		if (!dma_each_page_lands(&s, hpa, 16 * (e + 2))) {
+			fprintf(stderr, "# after %s\n", mm_events[e].name);
+			return false;
+		}
+		ASSERT_GT(stat_kept(&s), kept);		/* KVM asked and kept */
+		kept = stat_kept(&s);
+		ASSERT_EQ(s.kvm->migrated, migrated);	/* every page is pinned */
+	}
+	/* the VMM's own removals still block DMA: munmap, then a discard */
+	kvm_model_mm_event(s.kvm, MM_BASE, PAGE_SIZE, MMU_NOTIFY_UNMAP, false);
+	ASSERT_EQ(dma_write(&s.dma, MM_BASE, b, sizeof(b)), -EFAULT);
+	kvm_model_mm_event(s.kvm, MM_BASE + PAGE_SIZE, PAGE_SIZE, MMU_NOTIFY_DISCARD, false);
+	ASSERT_EQ(dma_write(&s.dma, MM_BASE + PAGE_SIZE, b, sizeof(b)), -EFAULT);
+	ASSERT_EQ(stat_kept(&s), kept);
+	while (vtd_fault_count(s.hw)) {
+		struct vtdm_fault f;
+
+		ASSERT_TRUE(vtd_fault_pop(s.hw, &f));
+		ASSERT_TRUE(f.addr == MM_BASE || f.addr == MM_BASE + PAGE_SIZE);
+	}
+	ASSERT_TRUE(teardown(&s));
+	return true;
+}
+
+/*
+ * A page the IOAS does not hold is zapped and may move: after a discard the
+ * vCPU faults in a new page at the GPA, which nobody pinned; compaction
+ * then moves it.  KVM must not keep its leaf (the pinned page is another
+ * PFN), so no DMA or vCPU access reaches the page compaction freed.
+ */
+TEST(shared_host_mm_events_move_pages_the_ioas_does_not_hold)
+{
+	struct kspte_cfg c = npt_cfg();
+	const u64 x = MM_BASE + 5 * PAGE_SIZE;
+	struct kt_shared s;
+	u64 fresh, moved;
+	u8 w[64], r[64];
+	u32 reasons;
+
+	ASSERT_TRUE(setup(&s, &c, VTDM_QEMU_CAP_AW48, VTDM_QEMU_ECAP_SM));
+	ASSERT_EQ(share(&s, &reasons), 0);
+	kvm_model_discard(s.kvm, x, PAGE_SIZE);
+	fill(w, sizeof(w), 0x33);
+	ASSERT_EQ(kvm_model_guest_write(s.kvm, x, w, sizeof(w)), 0);	/* a new page */
+	fresh = kvm_model_backing(s.kvm, x);
+	ASSERT_EQ(dma_read(&s.dma, x, r, sizeof(r)), 0);	/* the IOTLB holds it */
+	ASSERT_EQ(memcmp(r, w, sizeof(r)), 0);
+
+	kvm_model_mm_event(s.kvm, 0, RAM, MMU_NOTIFY_CLEAR, true);
+	moved = kvm_model_backing(s.kvm, x);
+	ASSERT_NE(moved, fresh);			/* compaction moved it ... */
+	ASSERT_FALSE(phys_page_allocated(s.pm, fresh));	/* ... and freed the old one */
+	/* KVM zapped the leaf: the device, which cannot fault, is blocked */
+	ASSERT_EQ(dma_read(&s.dma, x, r, sizeof(r)), -EFAULT);
+	/* the vCPU faults the moved page in, and the device follows it */
+	ASSERT_EQ(kvm_model_guest_read(s.kvm, x, r, sizeof(r)), 0);
+	ASSERT_EQ(memcmp(r, w, sizeof(r)), 0);
+	ASSERT_EQ(dma_read(&s.dma, x, r, sizeof(r)), 0);
+	ASSERT_EQ(memcmp(r, w, sizeof(r)), 0);
+	ASSERT_EQ(s.dma.bad_pages, 0);
+	while (vtd_fault_count(s.hw)) {
+		struct vtdm_fault f;
+
+		ASSERT_TRUE(vtd_fault_pop(s.hw, &f));
+	}
+	ASSERT_TRUE(teardown(&s));
+	return true;
+}
+
+/*
+ * Unpinning zaps the leaves KVM kept: once the pins are gone nothing would
+ * stop the mm from moving those pages, so no leaf may outlive them.  With no
+ * leaf kept, detaching zaps nothing.
+ */
+TEST(shared_unpin_zaps_the_leaves_kvm_kept)
+{
+	unsigned int round;
+
+	for (round = 0; round < 2; round++) {
+		struct kspte_cfg c = npt_cfg();
+		struct kt_shared s;
+		unsigned int level;
+		bool rd, wr;
+		u32 reasons;
+		u8 r[8];
+
+		ASSERT_TRUE(setup(&s, &c, VTDM_QEMU_CAP_AW48, VTDM_QEMU_ECAP_SM));
+		ASSERT_EQ(share(&s, &reasons), 0);
+		if (round)
+			kvm_model_mm_event(s.kvm, 0, RAM, MMU_NOTIFY_PROTECTION_PAGE, false);
+		ASSERT_EQ(stat_kept(&s) > 0, round == 1);
+		ASSERT_TRUE(kspte_is_present_leaf(&c, kvm_model_spte(s.kvm, MM_BASE, &level),
+						  &rd, &wr));
+		close_device(&s);
+		kvm_iommu_domain_free(s.kio, s.domain);
+		s.domain->ops->free(s.domain);
+		s.domain = NULL;
+		ASSERT_EQ(s.kvm->export_zaps, round);
+		ASSERT_EQ(kvm_model_pinned(s.kvm), 0);
+		ASSERT_EQ(kspte_is_present_leaf(&c, kvm_model_spte(s.kvm, MM_BASE, &level),
+						&rd, &wr), round == 0);
+		/* compaction moves everything now, and the vCPU reads right */
+		kvm_model_mm_event(s.kvm, 0, RAM, MMU_NOTIFY_CLEAR, true);
+		ASSERT_GT(s.kvm->migrated, 0);
+		ASSERT_EQ(kvm_model_guest_read(s.kvm, MM_BASE, r, sizeof(r)), 0);
+		ASSERT_TRUE(teardown(&s));
+	}
+	return true;
+}
+
+struct mm_engine {
+	struct kt_shared *s;
+	bool stop;		/* atomic */
+	u64 dmas, aborted, wrong;
+};
+
+/* DMA to the device's pages only: nothing the VMM removes. */
+static void *mm_engine_thread(void *arg)
+{
+	struct mm_engine *e = arg;
+	u64 seed = 0x2545f4914f6cdd1dULL;
+	u8 w[32], r[32];
+
+	rcu_register_thread();
+	while (!__atomic_load_n(&e->stop, __ATOMIC_ACQUIRE)) {
+		u64 gpa;
+
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		gpa = MM_BASE + (seed % MM_PAGES) * PAGE_SIZE + (seed >> 32) % (PAGE_SIZE - sizeof(w));
+		fill(w, sizeof(w), (u8)e->dmas);
+		if (dma_write(&e->s->dma, gpa, w, sizeof(w)) ||
+		    dma_read(&e->s->dma, gpa, r, sizeof(r)))
+			e->aborted++;
+		else if (memcmp(w, r, sizeof(r)))
+			e->wrong++;
+		e->dmas++;
+	}
+	rcu_unregister_thread();
+	return NULL;
+}
+
+/*
+ * A device that cannot fault DMAs without pause while the host runs every
+ * event that cannot change a pinned page over all guest memory (half of
+ * them migrating what nobody pins), vCPUs fault, and the VMM discards
+ * memory and creates and deletes a memslot elsewhere: not one of its DMAs
+ * is aborted, and each reads back what it wrote.
+ */
+TEST(shared_host_mm_events_never_abort_dma_of_a_device_that_cannot_fault)
+{
+	static const enum mmu_notifier_event keep[] = {
+		MMU_NOTIFY_CLEAR, MMU_NOTIFY_PROTECTION_VMA, MMU_NOTIFY_PROTECTION_PAGE,
+		MMU_NOTIFY_SOFT_DIRTY,
+	};
+	struct kspte_cfg c = npt_cfg();
+	struct mm_engine e = { 0 };
+	struct kt_shared s;
+	unsigned int i;
+	pthread_t thr;
+	u32 reasons;
+	u8 b[8] = { 7 };
+
+	ASSERT_TRUE(setup(&s, &c, VTDM_QEMU_CAP_AW48, VTDM_QEMU_ECAP_SM));
+	ASSERT_EQ(share(&s, &reasons), 0);
+	e.s = &s;
+	ASSERT_EQ(pthread_create(&thr, NULL, mm_engine_thread, &e), 0);
+	for (i = 0; i < 400; i++) {
+		u64 away = (8ULL << 20) + (i % 64) * PAGE_SIZE;
+
+		kvm_model_mm_event(s.kvm, 0, RAM, keep[i % ARRAY_SIZE(keep)], i & 1);
+		kvm_model_mm_event(s.kvm, MM_BASE + (i % MM_PAGES) * PAGE_SIZE, PAGE_SIZE,
+				   keep[(i / 4) % ARRAY_SIZE(keep)], true);
+		kvm_model_discard(s.kvm, away, PAGE_SIZE);
+		ASSERT_EQ(kvm_model_guest_write(s.kvm, away, b, sizeof(b)), 0);
+		if (i % 50 == 0) {
+			ASSERT_EQ(kvm_model_set_slot(s.kvm, 1, 32ULL << 20, 1ULL << 20, false), 0);
+			ASSERT_EQ(kvm_model_delete_slot(s.kvm, 1), 0);
+		}
+	}
+	__atomic_store_n(&e.stop, true, __ATOMIC_RELEASE);
+	ASSERT_EQ(pthread_join(thr, NULL), 0);
+	printf("#   %llu DMAs, %llu aborted, %llu read back wrong; %llu leaves kept, "
+	       "%llu pages migrated\n", (unsigned long long)e.dmas,
+	       (unsigned long long)e.aborted, (unsigned long long)e.wrong,
+	       (unsigned long long)stat_kept(&s), (unsigned long long)s.kvm->migrated);
+	ASSERT_GT(e.dmas, 0);
+	ASSERT_EQ(e.aborted, 0);
+	ASSERT_EQ(e.wrong, 0);
+	ASSERT_GT(s.kvm->migrated, 0);		/* the pages nobody pinned did move */
+	ASSERT_EQ(s.dma.bad_pages, 0);
+	ASSERT_EQ(vtd_fault_count(s.hw), 0);
+	ASSERT_TRUE(teardown(&s));
+	return true;
+}

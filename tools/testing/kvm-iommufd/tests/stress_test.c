@@ -14,7 +14,11 @@
  * - "fault": vCPU-style faults, single pages and whole 2 MiB regions
  *   (2 MiB leaves when the host block allows);
  * - "zap": leaf zaps, zaps that unlink table pages, mmu-notifier discards
- *   (the old host page is kept aside, the one kept before is freed);
+ *   (the old host page is kept aside, the one kept before is freed), and
+ *   the host's mmu-notifier events that cannot change a pinned page (fork,
+ *   mprotect, soft-dirty, compaction, NUMA, KSM, THP, reclaim), which KVM
+ *   skips for the leaves the IOAS holds, half of them followed by the
+ *   migration of every page nobody pins (the old page freed);
  * - "huge": huge-page splits (plain and dirty-logging style), collapses
  *   of 4 KiB tables into 2 MiB leaves, write-protection;
  * - "vm": root replacement, memslot move, delete and re-create, dirty
@@ -112,7 +116,7 @@ struct st {
 	u64 slot1_gpa;		/* 0 while deleted */
 	bool dirty_logging;
 	/* change counts, atomic */
-	u64 faults, zaps, table_zaps, discards, wrprots, split_calls, collapses,
+	u64 faults, zaps, table_zaps, discards, mm_events, wrprots, split_calls, collapses,
 	    collapse_misses, root_replacements, slot_moves, slot_recreates, dirty_toggles;
 };
 
@@ -194,11 +198,32 @@ static void op_fault(struct st *st, u64 *s)
 	count(&st->faults);
 }
 
+/* A host event that cannot change a pinned page, maybe with migration. */
+static void mm_event(struct st *st, u64 *s, u64 gpa, u64 len)
+{
+	static const enum mmu_notifier_event keep[] = {
+		MMU_NOTIFY_CLEAR, MMU_NOTIFY_PROTECTION_VMA, MMU_NOTIFY_PROTECTION_PAGE,
+		MMU_NOTIFY_SOFT_DIRTY,
+	};
+
+	kvm_model_mm_event(st->kvm, gpa, len, keep[rnd_below(s, ARRAY_SIZE(keep))],
+			   rnd_below(s, 2));
+	count(&st->mm_events);
+}
+
 static void op_zap(struct st *st, u64 *s)
 {
 	u64 start, end;
 
-	switch (rnd_below(s, 4)) {
+	switch (rnd_below(s, 6)) {
+	case 4:
+		pick_range(s, 600, &start, &end);
+		mm_event(st, s, start << PAGE_SHIFT, (end - start) << PAGE_SHIFT);
+		break;
+	case 5:
+		/* fork or mprotect of all guest memory */
+		mm_event(st, s, 0, ST_GPA_SPACE);
+		break;
 	case 0:
 		pick_range(s, 64, &start, &end);
 		kvm_model_zap(st->kvm, start, end, false);
@@ -488,6 +513,10 @@ static bool st_warm_up(struct st *st)
 	kvm_model_discard(st->kvm, 4 * ST_REGION * PAGE_SIZE, 3 * PAGE_SIZE);
 	count(&st->discards);
 	some_dma(st);
+	kvm_model_mm_event(st->kvm, 0, ST_GPA_SPACE, MMU_NOTIFY_CLEAR, true);
+	count(&st->mm_events);
+	ASSERT_GT(st->kvm->kept_leaves, 0);
+	some_dma(st);
 	for (g = 0; g < 4 * ST_REGION; g += 97)
 		op_fault(st, &seed);
 	ASSERT_EQ(kvm_model_replace_root(st->kvm), 0);
@@ -590,14 +619,17 @@ static void st_print(struct st *st, const struct st_result *r, const char *what)
 	       (unsigned long long)r->dmas, (unsigned long long)r->ok,
 	       (unsigned long long)r->faulted, (unsigned long long)r->checked);
 	printf("#   KVM: %llu changes, %llu flushes (%llu importer calls); %llu faults, "
-	       "%llu zaps, %llu table zaps, %llu discards, %llu write-protects, "
+	       "%llu zaps, %llu table zaps, %llu discards, %llu host mm events "
+	       "(%llu leaves kept, %llu pages migrated), %llu write-protects, "
 	       "%llu splits (%llu calls), %llu collapses (%llu tries found none), "
 	       "%llu root replacements, %llu 2M faults, slot 1 moved %llu and re-created "
 	       "%llu times, dirty logging toggled %llu times\n",
 	       (unsigned long long)r->changes, (unsigned long long)r->flushes,
 	       (unsigned long long)r->importer_calls, (unsigned long long)st->faults,
 	       (unsigned long long)st->zaps, (unsigned long long)st->table_zaps,
-	       (unsigned long long)st->discards, (unsigned long long)st->wrprots,
+	       (unsigned long long)st->discards, (unsigned long long)st->mm_events,
+	       (unsigned long long)st->kvm->kept_leaves, (unsigned long long)st->kvm->migrated,
+	       (unsigned long long)st->wrprots,
 	       (unsigned long long)st->kvm->splits, (unsigned long long)st->split_calls,
 	       (unsigned long long)st->kvm->collapses, (unsigned long long)st->collapse_misses,
 	       (unsigned long long)st->kvm->root_replacements,
