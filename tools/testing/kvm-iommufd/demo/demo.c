@@ -12,12 +12,16 @@
  *      table, to the same IOAS: PINNED, with the reasons named;
  *   4. the VMM adds, then removes a memslot: both devices follow, with
  *      no call to the IOAS;
- *   5. the VMM discards a guest page: KVM's flush reaches the IOMMU and a
+ *   5. the VMM forks and changes protections, and the host compacts,
+ *      splits huge pages and reclaims: KVM keeps the leaves of the pages
+ *      the IOAS holds pinned, edu (which cannot fault) keeps every DMA,
+ *      and the pages nobody pins still move;
+ *   6. the VMM discards a guest page: KVM's flush reaches the IOMMU and a
  *      DMA to that page no longer lands;
- *   6. a VM on stock Linux 6.12 (KVM's MMU-present bit 11) cannot be
+ *   7. a VM on stock Linux 6.12 (KVM's MMU-present bit 11) cannot be
  *      shared: sharing required is refused with the reasons, the default
  *      policy pins;
- *   7. zero pin: a device that can fault (ATS and PRI) is attached with
+ *   8. zero pin: a device that can fault (ATS and PRI) is attached with
  *      nothing pinned, DMAs into memory the guest never touched, and each
  *      page request is resolved by KVM (fault count and latency shown);
  *      one it cannot resolve is answered with a failure and shows up in
@@ -185,7 +189,7 @@ static void zero_pin(struct phys *pm, double t_pinned_attach)
 	unsigned int i, n;
 	int ret;
 
-	printf("\n7. zero pin: a device that can fault (ATS + PRI), on a VM whose guest "
+	printf("\n8. zero pin: a device that can fault (ATS + PRI), on a VM whose guest "
 	       "never touched its %llu MiB\n", RAM >> 20);
 	kvm = kvm_model_create(pm, &cfg, &destroyed);
 	kvm_model_set_slot(kvm, 0, 0, RAM, false);
@@ -276,6 +280,69 @@ static u64 shared_pins(struct kvm_iommu_ioas *kio)
 
 	kvm_iommu_get_stats(kio, &st);
 	return st.pinned_pages;
+}
+
+/* Every page of the first 4 MiB: edu copies the message there, the guest reads it. */
+static unsigned int copies_landed(struct dma_dev *dma, struct kvm *kvm, const u8 *msg,
+				  size_t len)
+{
+	unsigned int n = 0;
+	u64 gpa;
+
+	for (gpa = 0x200000; gpa < 0x600000; gpa += PAGE_SIZE)
+		n += copy_seen(dma, kvm, 0x1000, gpa, msg, len);
+	return n;
+}
+
+static void host_mm_events(struct kvm *kvm, struct kvm_iommu_ioas *kio, struct dma_dev *dma,
+			   struct dma_dev *nic_dma, const u8 *msg, size_t len)
+{
+	static const struct {
+		const char *what;
+		enum mmu_notifier_event event;
+		bool migrate;
+	} ev[] = {
+		{ "the VMM forks (copy-on-write protection of guest memory)",
+		  MMU_NOTIFY_PROTECTION_PAGE, false },
+		{ "the VMM mprotects guest memory read-only, then read-write",
+		  MMU_NOTIFY_PROTECTION_VMA, false },
+		{ "the host compacts memory (every page it can move, moves)",
+		  MMU_NOTIFY_CLEAR, true },
+		{ "the host splits huge pages, merges (KSM) and reclaims",
+		  MMU_NOTIFY_CLEAR, false },
+	};
+	const unsigned int pages = 0x400000 / PAGE_SIZE;
+	u64 hpa0 = kvm_model_backing(kvm, 0x200000), kept0, migrated0;
+	struct kvm_iommu_stats st;
+	unsigned int i, n, nic_n;
+	u8 b[8] = { 1 };
+
+	printf("\n5. host memory management under edu, which cannot fault\n");
+	for (i = 0; i < ARRAY_SIZE(ev); i++) {
+		kvm_iommu_get_stats(kio, &st);
+		kept0 = st.kept_leaves;
+		migrated0 = kvm->migrated;
+		kvm_model_mm_event(kvm, 0, RAM, ev[i].event, ev[i].migrate);
+		if (ev[i].event == MMU_NOTIFY_PROTECTION_VMA)
+			kvm_model_mm_event(kvm, 0, RAM, ev[i].event, false);
+		n = copies_landed(dma, kvm, msg, len);
+		nic_n = copies_landed(nic_dma, kvm, msg, len);
+		kvm_iommu_get_stats(kio, &st);
+		CHECK(n == pages && nic_n == pages && kvm->migrated == migrated0 &&
+		      kvm_model_backing(kvm, 0x200000) == hpa0,
+		      "%s: KVM kept %llu leaves (the IOAS holds their pages pinned); edu's "
+		      "copies landed on %u/%u pages, nic's on %u/%u; no guest page moved",
+		      ev[i].what, (unsigned long long)(st.kept_leaves - kept0), n, pages,
+		      nic_n, pages);
+	}
+	/* a page nobody pins: the host moves it, and KVM zaps it */
+	kvm_model_discard(kvm, 0x100000, PAGE_SIZE);
+	kvm_model_guest_write(kvm, 0x100000, b, sizeof(b));
+	migrated0 = kvm->migrated;
+	kvm_model_mm_event(kvm, 0x100000, PAGE_SIZE, MMU_NOTIFY_CLEAR, true);
+	CHECK(kvm->migrated == migrated0 + 1 && dma_copy(dma, 0x1000, 0x100000, 8) == -EFAULT,
+	      "a page the guest faulted in after a discard is not pinned: compaction moves "
+	      "it and KVM zaps its leaf (edu's DMA there is blocked until the vCPU touches it)");
 }
 
 int main(void)
@@ -410,7 +477,9 @@ int main(void)
 	      shared_pins(kio) == RAM >> PAGE_SHIFT && kt_iopt_npinned(&iopt) == RAM >> PAGE_SHIFT,
 	      "removed: DMA there is blocked for both, its pages unpinned");
 
-	printf("\n5. the VMM discards the guest page at 0x200000 (MADV_DONTNEED)\n");
+	host_mm_events(kvm, kio, &dma, &nic_dma, msg, sizeof(msg));
+
+	printf("\n6. the VMM discards the guest page at 0x200000 (MADV_DONTNEED)\n");
 	kvm_model_discard(kvm, 0x200000, PAGE_SIZE);
 	old_hpa = kvm_model_discarded(kvm, 0x200000);
 	memcpy(sentinel, phys_va(pm, old_hpa), sizeof(sentinel));
@@ -432,7 +501,7 @@ int main(void)
 	CHECK(destroyed && kt_mm.locked_vm == 0 && kt_user.locked_vm == 0,
 	      "devices detached, IOAS destroyed (pins released), VM fd closed: the VM is gone");
 
-	printf("\n6. the same on stock Linux 6.12, where KVM marks present entries with bit 11\n");
+	printf("\n7. the same on stock Linux 6.12, where KVM marks present entries with bit 11\n");
 	cfg = npt(11);
 	cfg.mmio_caching = true;
 	kvm = kvm_model_create(pm, &cfg, &destroyed);
