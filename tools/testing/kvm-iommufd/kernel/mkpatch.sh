@@ -44,9 +44,15 @@ done
 	echo
 	echo "Signed-off-by: kvm-iommufd <kvm-iommufd@localhost>"
 	echo "---"
+	# git format-patch form, which scripts/checkpatch.pl reads file by file
 	for f in "$@"; do
-		if [ -f "$tmp/a/$f" ]; then old="$tmp/a/$f"; else old=/dev/null; fi
-		diff -u --label "a/$f" --label "b/$f" "$old" "$src/$f" || true
+		if [ -f "$tmp/a/$f" ]; then
+			d=$(diff -u --label "a/$f" --label "b/$f" "$tmp/a/$f" "$src/$f" || true)
+			[ -n "$d" ] && printf 'diff --git a/%s b/%s\n%s\n' "$f" "$f" "$d"
+		else
+			d=$(diff -u --label /dev/null --label "b/$f" /dev/null "$src/$f" || true)
+			printf 'diff --git a/%s b/%s\nnew file mode 100644\n%s\n' "$f" "$f" "$d"
+		fi
 	done
 } > "$top/patches/$name"
 
