@@ -79,8 +79,10 @@
  *   its index), fork (copy_present_page() copies a pinned page for the
  *   child and leaves the parent's mapping alone), mprotect(), userfaultfd
  *   write-protection and soft-dirty clearing (protection changes only).
- *   A page pinned for write, or an anonymous page pinned for read (GUP
- *   makes it exclusive), cannot be replaced by a copy-on-write fault.
+ *   What does replace the page at an address is MMU_NOTIFY_DISCARD, which
+ *   zaps: a copy-on-write fault (a VMM write to a page of a private file
+ *   mapping that was pinned for read), truncation, hole punching, uprobes,
+ *   memory failure.
  * - The difference for vCPUs: they use the same leaves, so a vCPU keeps
  *   the access it had to a held page across these events.  In particular
  *   it keeps write access after the VMM's mprotect(PROT_READ) or a
@@ -175,8 +177,8 @@ struct kvm_tdp_importer;
  * @release: the VM is being destroyed; no call follows.
  * @holds: optional.  Whether the importer holds a long-term pin on each page
  *	of PFNs [@pfn, @pfn + @npages) as the VMM's page at GFNs [@gfn,
- *	@gfn + @npages) (a leaf of the exported root), taken with write access
- *	or on an anonymous page; see DOC: Translations of pinned pages.  The
+ *	@gfn + @npages) (a leaf of the exported root), with pin_user_pages()
+ *	and FOLL_LONGTERM; see DOC: Translations of pinned pages.  The
  *	answer must stay true until the importer drops the pins, which it does
  *	only after KVM has zapped the leaves or once ->holds() would answer
  *	false.  Must not sleep; called with KVM's mmu_lock held for write.

@@ -350,17 +350,6 @@ static unsigned long slot_npages(const struct kvm_tdp_memslot *desc)
 }
 
 /*
- * Whether the pin of @s's page @idx makes its address keep that page: pins
- * of a writable slot are taken with write access, and an anonymous page
- * pinned for read is exclusive.  A file page of a read-only slot could be
- * replaced by a copy-on-write write of the VMM, so it is not held.
- */
-static bool slot_page_held(const struct kvm_iommu_slot *s, unsigned long idx)
-{
-	return !s->desc.readonly || PageAnon(s->pages[idx]);
-}
-
-/*
  * KVM asks, before it zaps a leaf of the exported root for an MMU-notifier
  * event that cannot change a pinned page, whether we hold the leaf's pages:
  * true when GFNs [@gfn, @gfn + @npages) lie in one slot whose pages we
@@ -387,8 +376,7 @@ static bool kvm_iommu_holds(struct kvm_tdp_importer *imp, u64 gfn, u64 npages,
 		for (i = 0; i < npages; i++) {
 			unsigned long idx = gfn - first + i;
 
-			if (page_to_pfn(s->pages[idx]) != pfn + i ||
-			    !slot_page_held(s, idx))
+			if (page_to_pfn(s->pages[idx]) != pfn + i)
 				break;
 		}
 		held = i == npages;

@@ -197,8 +197,6 @@ void unpin_user_pages_dirty_lock(struct page **pages, unsigned long npages,
 				 bool make_dirty);
 /* the emulated physical page behind @page (platform/kvm_mmu.h) */
 unsigned long page_to_pfn(const struct page *page);
-/* the KVM model's guest memory is anonymous (MAP_PRIVATE | MAP_ANONYMOUS) */
-#define PageAnon(page)		((void)(page), true)
 int account_locked_vm(struct mm_struct *mm, unsigned long pages, bool inc);
 void mmgrab(struct mm_struct *mm);
 void mmdrop(struct mm_struct *mm);
