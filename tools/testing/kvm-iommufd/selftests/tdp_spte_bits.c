@@ -9,13 +9,13 @@
  * slot is then deleted, which zaps the SPTEs.  Every SPTE change is read back
  * from the kvmmmu:kvm_tdp_mmu_spte_changed trace event.
  */
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
+#include "procfs.h"
 
 #define TRACING			"/sys/kernel/tracing"
 #define EVENT			"kvmmmu/kvm_tdp_mmu_spte_changed"
@@ -64,18 +64,6 @@ asm(".pushsection .rodata.guest, \"a\"\n"
 	"spte_guest_end:\n"
 	".code64\n"
 	".popsection\n");
-
-static bool write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok;
-}
 
 static bool mmio_caching_on(void)
 {

@@ -2,6 +2,7 @@
 /*
  * A small KVM selftest library: VMs, memslots, vCPUs and real-mode guests.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,36 @@ void kvm_vm_free(struct kvm_vm *vm)
 	free(vm);
 }
 
+/*
+ * mmap() whose start is 2 MiB-aligned when the size is at least 2 MiB, so
+ * that huge pages can back the region (THP, a collapse) and KVM can map
+ * them as such: an aligned window of a larger PROT_NONE reservation.
+ */
+static void *map_aligned(size_t size, int flags, int fd)
+{
+	const size_t align = HUGE_PAGE_SIZE;
+	uint8_t *resv, *p;
+
+	if (size < align)
+		return mmap(NULL, size, PROT_READ | PROT_WRITE, flags, fd, 0);
+	resv = mmap(NULL, size + align, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (resv == MAP_FAILED)
+		return MAP_FAILED;
+	p = (uint8_t *)(((uintptr_t)resv + align - 1) & ~(uintptr_t)(align - 1));
+	if (mmap(p, size, PROT_READ | PROT_WRITE, flags | MAP_FIXED, fd, 0) == MAP_FAILED) {
+		int err = errno;
+
+		munmap(resv, size + align);
+		errno = err;
+		return MAP_FAILED;
+	}
+	if (p > resv)
+		munmap(resv, p - resv);
+	munmap(p + size, resv + align - p);
+	return p;
+}
+
 static int vm_region_alloc(struct vm_region *r, size_t size,
 			   enum vm_mem_backing backing)
 {
@@ -69,8 +100,7 @@ static int vm_region_alloc(struct vm_region *r, size_t size,
 
 	switch (backing) {
 	case VM_MEM_ANON:
-		mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		mem = map_aligned(size, MAP_PRIVATE | MAP_ANONYMOUS, -1);
 		break;
 	case VM_MEM_MEMFD:
 		fd = memfd_create("kvm_vm_region", MFD_CLOEXEC);
@@ -82,8 +112,7 @@ static int vm_region_alloc(struct vm_region *r, size_t size,
 			close(fd);
 			return err;
 		}
-		mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			   fd, 0);
+		mem = map_aligned(size, MAP_SHARED, fd);
 		break;
 	default:
 		return -EINVAL;

@@ -22,6 +22,7 @@
 #define KVM_MAX_VCPUS		4
 
 #define PAGE_SIZE		4096UL
+#define HUGE_PAGE_SIZE		(2UL << 20)	/* host mappings of 2 MiB or more align to it */
 
 enum vm_mem_backing {
 	VM_MEM_ANON,	/* private anonymous mapping */
