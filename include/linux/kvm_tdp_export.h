@@ -99,7 +99,10 @@
  *   keep its leaves: NX huge page recovery and the collapse of small
  *   SPTEs after dirty logging skip it; a memslot flags change other than
  *   dirty logging does not zap; an MMU-notifier range zaps only its own
- *   GFNs.
+ *   GFNs.  One does not yet: on EPT, KVM zaps every leaf to re-derive
+ *   memory types when the VM's non-coherent DMA state changes.  The
+ *   format says so (struct kvm_tdp_format.memtype_zaps), and an importer
+ *   must not give such a table to a device that cannot fault.
  */
 #ifndef __LINUX_KVM_TDP_EXPORT_H
 #define __LINUX_KVM_TDP_EXPORT_H
@@ -141,6 +144,10 @@ enum kvm_tdp_fmt_type {
  * @write_mask: bits that must all be set for a leaf to allow writes
  * @accessed_mask: accessed bit a walker may set (0: none)
  * @dirty_mask: dirty bit a walker may set in leaves (0: none)
+ * @memtype_zaps: KVM zaps every leaf when the VM's memory types change
+ *	(x86 EPT honouring guest PAT: when the VM's first non-coherent DMA
+ *	device is registered or its last one goes), pinned or not; a device
+ *	that cannot fault would lose its translations then
  */
 struct kvm_tdp_format {
 	enum kvm_tdp_fmt_type type;
@@ -157,6 +164,7 @@ struct kvm_tdp_format {
 	u64 write_mask;
 	u64 accessed_mask;
 	u64 dirty_mask;
+	bool memtype_zaps;
 };
 
 /* ->invalidate() flags */

@@ -85,7 +85,10 @@
  * the device's DMA to those GPAs, through KVM's zap and flush.  Before it
  * unpins a slot in which KVM kept leaves, the IOAS zaps them
  * (kvm_tdp_export_zap()), so no leaf outlives the pin that made keeping
- * it safe.  kvm_iommu_stats.kept_leaves counts the leaves kept.
+ * it safe.  kvm_iommu_stats.kept_leaves counts the leaves kept.  Where KVM
+ * still zaps everything on its own (struct kvm_tdp_format.memtype_zaps:
+ * EPT memory types), such a device is refused SHARED with
+ * IOMMU_KVM_SHARE_KVM_ZAPS, and AUTO gives it PINNED.
  *
  * DOC: Devices that can fault
  *
@@ -1037,6 +1040,18 @@ struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
 	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
 
 	domain = ops->domain_alloc_kvm_tdp(dev, &exp, reasons);
+	/*
+	 * A device that cannot fault must keep its translations: not where
+	 * KVM zaps everything on its own (see DOC: What a device's DMA
+	 * survives).
+	 */
+	if (!fault && exp.fmt.memtype_zaps &&
+	    (!IS_ERR(domain) || PTR_ERR(domain) == -EOPNOTSUPP)) {
+		*reasons |= IOMMU_KVM_SHARE_KVM_ZAPS;
+		if (!IS_ERR(domain))
+			iommu_domain_free(domain);
+		domain = ERR_PTR(-EOPNOTSUPP);
+	}
 	if (IS_ERR(domain)) {
 		ret = PTR_ERR(domain);
 		goto err_unregister;
@@ -1237,6 +1252,8 @@ int kvm_iommu_share_query(struct kvm_iommu_ioas *kio, struct device *dev,
 		info->kvm_max_leaf_level = exp.fmt.max_leaf_level;
 		info->kvm_phys_bits = exp.fmt.phys_bits;
 	}
+	if (exp.fmt.memtype_zaps)
+		info->reasons |= IOMMU_KVM_SHARE_KVM_ZAPS;
 out_unlock:
 	mutex_unlock(&kio->lock);
 	return ret;

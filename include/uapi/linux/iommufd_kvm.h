@@ -61,8 +61,11 @@
  * to those GPAs is blocked (never sent to the old page) until the memory is
  * mapped into KVM again (a vCPU touching it, or a new memslot).
  *
- * Nothing else removes or downgrades the translation, not even for a
- * moment: not fork() (with or without MADV_DONTFORK), not mprotect() (in
+ * Where that cannot be promised, a device that cannot fault is not given
+ * SHARED (AUTO gives it PINNED, SHARE_REQUIRED fails with the reason): on
+ * EPT, where KVM zaps its whole table when the VM's memory types change
+ * (IOMMU_KVM_SHARE_KVM_ZAPS).  Elsewhere nothing else removes or downgrades
+ * the translation, not even for a moment: not fork() (with or without MADV_DONTFORK), not mprotect() (in
  * either direction: the device keeps the access it was attached with, as a
  * PINNED device's IO page table does, and the vCPUs share that access to
  * the pages), not compaction or migration, NUMA balancing, THP split or
@@ -112,6 +115,12 @@
  * @IOMMU_KVM_SHARE_DEVICE: the device itself cannot be given a shared
  *	table whatever its IOMMU (VT-d: not a PCI device, a DMA alias of
  *	another device, or firmware requires 1:1 mappings for it)
+ * @IOMMU_KVM_SHARE_KVM_ZAPS: KVM may take every translation away for a
+ *	reason of its own that is not about memory (x86 EPT: memory types are
+ *	re-derived when a non-coherent DMA device is assigned to the VM), which
+ *	a device that cannot fault would hit.  Only devices attached without a
+ *	fault queue are refused for it; IOMMU_KVM_SHARE_QUERY reports it
+ *	whenever the VM's table has it.
  */
 enum iommu_kvm_share_reason {
 	IOMMU_KVM_SHARE_NO_TRANSLATION	= 1 << 0,
@@ -125,6 +134,7 @@ enum iommu_kvm_share_reason {
 	IOMMU_KVM_SHARE_WALK_COHERENCY	= 1 << 8,
 	IOMMU_KVM_SHARE_ACCESS_TRACKING	= 1 << 9,
 	IOMMU_KVM_SHARE_DEVICE		= 1 << 10,
+	IOMMU_KVM_SHARE_KVM_ZAPS	= 1 << 11,
 };
 
 /**

@@ -77,7 +77,7 @@ static const char *reason_names(u32 r, char *buf, size_t len)
 		"no translation mode", "permission format", "table levels",
 		"address width", "page sizes", "reserved bits",
 		"non-present entries", "MMIO caching", "walk coherency",
-		"access tracking", "device",
+		"access tracking", "device", "KVM zaps on its own",
 	};
 	unsigned int i;
 

@@ -227,6 +227,8 @@ void kspte_format(const struct kspte_cfg *c, struct kvm_tdp_format *fmt)
 	fmt->always_bits = m.mmu_present | m.present | m.user;
 	/* NPT: guest accesses are user accesses, so P and U; EPT: R */
 	fmt->read_mask = c->ept ? EPT_R : (PT_PRESENT | PT_USER);
+	/* VMX keeps KVM_X86_QUIRK_IGNORE_GUEST_PAT by default; SVM has none */
+	fmt->memtype_zaps = c->ept;
 	fmt->write_mask = fmt->read_mask | PT_WRITABLE;
 	fmt->accessed_mask = m.ad_disabled ? 0 : m.accessed;
 	fmt->dirty_mask = m.ad_disabled ? 0 : m.dirty;

@@ -11,6 +11,7 @@
 #include "../platform/kvm_mmu.h"
 #include "../standin/file.h"
 #include "../standin/intel_kvm_domain.h"
+#include "../standin/kvm_hwpt.h"
 #include <linux/kvm_iommufd.h>
 #include "fixture.h"
 #include <uapi/linux/iommufd_kvm.h>
@@ -871,6 +872,48 @@ TEST(shared_host_mm_events_never_abort_dma_of_a_device_that_cannot_fault)
 	ASSERT_GT(s.kvm->migrated, 0);		/* the pages nobody pinned did move */
 	ASSERT_EQ(s.dma.bad_pages, 0);
 	ASSERT_EQ(vtd_fault_count(s.hw), 0);
+	ASSERT_TRUE(teardown(&s));
+	return true;
+}
+
+/*
+ * On EPT KVM zaps its whole table when the VM's memory types change (a
+ * non-coherent DMA device assigned), held pages or not: a device that
+ * cannot fault is refused SHARED there with IOMMU_KVM_SHARE_KVM_ZAPS, and
+ * the default policy gives it PINNED, whose DMA works.
+ */
+TEST(shared_refused_for_a_device_that_cannot_fault_where_kvm_zaps_on_its_own)
+{
+	struct kspte_cfg c = {
+		.ept = true, .ept_ad = true, .present_bit = 59, .phys_bits = 40,
+		.nx_huge_pages = true, .root_level = 4, .max_leaf_level = 3,
+	};
+	struct kvm_iommu_share_info info;
+	struct kt_kvm_hwpt h;
+	struct kt_shared s;
+	u8 w[16] = { 9, 8, 7 }, r[16];
+	long registered;
+	u32 reasons;
+
+	ASSERT_TRUE(setup(&s, &c, VTDM_QEMU_CAP_AW48, VTDM_QEMU_ECAP_SM));
+	ASSERT_EQ(share(&s, &reasons), -EOPNOTSUPP);
+	ASSERT_EQ(reasons, IOMMU_KVM_SHARE_KVM_ZAPS);
+	ASSERT_EQ(kvm_model_pinned(s.kvm), 0);
+	registered = 0;
+	pthread_mutex_lock(&s.kvm->importers_lock);
+	registered = !list_empty(&s.kvm->importers);
+	pthread_mutex_unlock(&s.kvm->importers_lock);
+	ASSERT_EQ(registered, 0);
+	ASSERT_EQ(kvm_iommu_share_query(s.kio, &s.dev, &info), 0);
+	ASSERT_EQ(info.reasons, IOMMU_KVM_SHARE_KVM_ZAPS);
+
+	ASSERT_EQ(kt_kvm_hwpt_attach(&h, s.kio, &s.iopt, &s.dev, KVM_IOMMU_POLICY_AUTO), 0);
+	ASSERT_EQ(h.mode, IOMMU_KVM_MODE_PINNED);
+	ASSERT_EQ(h.reasons, IOMMU_KVM_SHARE_KVM_ZAPS);
+	ASSERT_EQ(dma_write(&s.dma, 0x5000, w, sizeof(w)), 0);
+	ASSERT_EQ(kvm_model_guest_read(s.kvm, 0x5000, r, sizeof(r)), 0);
+	ASSERT_EQ(memcmp(w, r, sizeof(r)), 0);
+	kt_kvm_hwpt_detach(&h);
 	ASSERT_TRUE(teardown(&s));
 	return true;
 }
