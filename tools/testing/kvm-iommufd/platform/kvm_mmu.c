@@ -947,6 +947,9 @@ static bool importer_holds(struct kvm *kvm, u64 gfn, u64 npages, u64 hpa)
 	return held;
 }
 
+static int split_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
+		       u64 gfn_start, u64 gfn_end, bool wrprot, struct change *c);
+
 /*
  * Zap leaves in [gfn_start, gfn_end); with @tables also unlink covered L1
  * tables; with @keep_held leave the leaves an importer holds (an
@@ -970,8 +973,25 @@ static void zap_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
 		if (!is_present(kvm, old))
 			continue;
 		if (is_leaf(kvm, old, level)) {
-			if (keep_held && importer_holds(kvm, gfn, span, old & ADDR_MASK))
-				continue;
+			u64 hpa = old & (level == 2 ? ADDR_MASK_2M : ADDR_MASK);
+			bool partial = level == 2 && (gfn < gfn_start || gfn + span > gfn_end);
+
+			if ((keep_held || partial) && importer_holds(kvm, gfn, span, hpa)) {
+				if (keep_held)
+					continue;
+				/*
+				 * The VMM removes part of a huge leaf whose pages
+				 * an importer holds: as patch 0006, split it in
+				 * place and zap only the range.
+				 */
+				if (split_range(kvm, table, level, base, gfn, gfn + 1, false,
+						c) > 0) {
+					old = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+					zap_range(kvm, old & ADDR_MASK, level - 1, gfn, gfn_start,
+						  gfn_end, tables, keep_held, c);
+					continue;
+				}
+			}
 			/* a huge leaf goes whole, whatever part of it was asked for */
 			__atomic_store_n(e, kspte_nonpresent(&kvm->cfg), __ATOMIC_RELEASE);
 			change_note(c, gfn, gfn + span);

@@ -917,3 +917,52 @@ TEST(shared_refused_for_a_device_that_cannot_fault_where_kvm_zaps_on_its_own)
 	ASSERT_TRUE(teardown(&s));
 	return true;
 }
+
+/*
+ * The VMM discards one page inside a 2 MiB leaf of pages the IOAS holds:
+ * KVM splits the leaf in place and zaps that page only, so the device
+ * keeps the other 511 translations (zapping the whole leaf would take
+ * away what the VMM did not remove).
+ */
+TEST(shared_discard_inside_a_huge_leaf_keeps_its_other_pages)
+{
+	const u64 base = 32ULL << 20, x = base + 0x12c000;
+	struct kspte_cfg c = npt_cfg();
+	unsigned int level, i;
+	struct kt_shared s;
+	u64 huge0 = 0;
+	u32 reasons;
+	u8 w[16], r[16];
+
+	ASSERT_TRUE(setup(&s, &c, VTDM_QEMU_CAP_AW48, VTDM_QEMU_ECAP_SM));
+	ASSERT_EQ(kvm_model_set_slot_flags(s.kvm, 1, base, 4ULL << 20, KVM_MODEL_SLOT_HUGE), 0);
+	ASSERT_EQ(share(&s, &reasons), 0);
+	kvm_model_spte(s.kvm, x, &level);
+	ASSERT_EQ(level, 2);			/* the attach mapped it with a 2 MiB leaf */
+	huge0 = s.kvm->huge_faults;
+	ASSERT_GT(huge0, 0);
+
+	kvm_model_mm_event(s.kvm, x, PAGE_SIZE, MMU_NOTIFY_DISCARD, false);
+	ASSERT_EQ(dma_write(&s.dma, x, w, sizeof(w)), -EFAULT);	/* the VMM removed it */
+	for (i = 0; i < 512; i++) {
+		u64 gpa = base + i * PAGE_SIZE;		/* the 2 MiB region of x */
+
+		if (gpa == x)
+			continue;
+		fill(w, sizeof(w), (u8)i);
+		ASSERT_EQ(dma_write(&s.dma, gpa, w, sizeof(w)), 0);
+		ASSERT_EQ(kvm_model_guest_read(s.kvm, gpa, r, sizeof(r)), 0);
+		ASSERT_EQ(memcmp(w, r, sizeof(r)), 0);
+	}
+	kvm_model_spte(s.kvm, x + PAGE_SIZE, &level);
+	ASSERT_EQ(level, 1);			/* split in place */
+	ASSERT_GT(stat_kept(&s), 0);
+	while (vtd_fault_count(s.hw)) {
+		struct vtdm_fault f;
+
+		ASSERT_TRUE(vtd_fault_pop(s.hw, &f));
+		ASSERT_EQ(f.addr, x);
+	}
+	ASSERT_TRUE(teardown(&s));
+	return true;
+}
