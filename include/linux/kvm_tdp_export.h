@@ -66,6 +66,11 @@
  *   hole punching, which come as MMU_NOTIFY_UNMAP or MMU_NOTIFY_DISCARD),
  *   the mm's teardown, a poisoned page, and KVM's own zaps of a memslot
  *   being deleted or moved.
+ * - When the VMM removes part of a huge leaf of held pages (MADV_DONTNEED
+ *   of one page of a THP), KVM splits the leaf in place (the same pages,
+ *   the same access, no invalidation) and zaps the range only, so the
+ *   other pages keep their translations.  Without memory for the new
+ *   table (the split cannot sleep), the whole leaf goes.
  * - Why a kept leaf is safe: the pin (FOLL_LONGTERM) keeps the page
  *   allocated, and ->holds() answers true only for the very PFNs the
  *   importer pinned at those GFNs' addresses.  Every event that keeps
