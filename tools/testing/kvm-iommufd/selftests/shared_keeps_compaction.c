@@ -44,7 +44,10 @@ static void lowest_pfn_pairs(struct mm_vm *t)
 				low = i;
 		if (low == MM_NR_PAGES)
 			break;
-		page = low < MM_NR_PAGES - 1 ? low : low - 1;
+		/* the pair of @low and its free neighbour, or the one before */
+		page = low;
+		if (low == MM_NR_PAGES - 1 || (low && taken[low + 1]))
+			page = low - 1;
 		taken[page] = taken[page + 1] = true;
 		mm_add_pair(t, MM_SLOT_GPA + page * PAGE_SIZE);
 		tap_diag("also probed: the pair at %#lx, PFNs %#llx and %#llx",
