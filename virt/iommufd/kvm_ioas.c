@@ -53,6 +53,14 @@
  * mmu-notifier invalidation shared_after_discard_dma_never_reaches_the_
  *                           old_page, stress; guest
  *                           shared_invalidate_stress
+ * mmu-notifier events that  shared_host_mm_events_keep_dma_of_a_device_
+ * keep pinned pages (held   that_cannot_fault, shared_host_mm_events_
+ * leaves stay), and the     move_pages_the_ioas_does_not_hold, shared_
+ * VMM's partial removal of  host_mm_events_never_abort_dma_of_a_device_
+ * a held huge leaf (split   that_cannot_fault, shared_discard_inside_a_
+ * in place)                 huge_leaf_keeps_its_other_pages, shared_
+ *                           unpin_zaps_the_leaves_kvm_kept, stress;
+ *                           guest shared_keeps_*, shared_removal_blocks
  * VM destroy                shared_lifetimes_in_any_order; guest
  *                           shared_lifetimes (the IOAS holds the VM)
  * ========================  ===========================================
