@@ -831,10 +831,7 @@ static void *mm_engine_thread(void *arg)
  */
 TEST(shared_host_mm_events_never_abort_dma_of_a_device_that_cannot_fault)
 {
-	static const enum mmu_notifier_event keep[] = {
-		MMU_NOTIFY_CLEAR, MMU_NOTIFY_PROTECTION_VMA, MMU_NOTIFY_PROTECTION_PAGE,
-		MMU_NOTIFY_SOFT_DIRTY,
-	};
+	const unsigned int n = ARRAY_SIZE(mm_events);
 	struct kspte_cfg c = npt_cfg();
 	struct mm_engine e = { 0 };
 	struct kt_shared s;
@@ -850,9 +847,9 @@ TEST(shared_host_mm_events_never_abort_dma_of_a_device_that_cannot_fault)
 	for (i = 0; i < 400; i++) {
 		u64 away = (8ULL << 20) + (i % 64) * PAGE_SIZE;
 
-		kvm_model_mm_event(s.kvm, 0, RAM, keep[i % ARRAY_SIZE(keep)], i & 1);
+		kvm_model_mm_event(s.kvm, 0, RAM, mm_events[i % n].event, mm_events[i % n].migrate);
 		kvm_model_mm_event(s.kvm, MM_BASE + (i % MM_PAGES) * PAGE_SIZE, PAGE_SIZE,
-				   keep[(i / 4) % ARRAY_SIZE(keep)], true);
+				   mm_events[(i / n) % n].event, true);
 		kvm_model_discard(s.kvm, away, PAGE_SIZE);
 		ASSERT_EQ(kvm_model_guest_write(s.kvm, away, b, sizeof(b)), 0);
 		if (i % 50 == 0) {
