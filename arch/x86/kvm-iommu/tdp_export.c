@@ -1,0 +1,620 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Exporting a TDP MMU root to importers that program it into an IOMMU, see
+ * include/linux/kvm_tdp_export.h for the contract.
+ *
+ * DOC: Exported TDP MMU roots
+ *
+ * Which root: the address space 0, non-SMM, non-guest-mode TDP MMU root with
+ * the role vCPU 0 uses.  The root is found or, if no vCPU has loaded it yet,
+ * created from VM context exactly as kvm_tdp_mmu_alloc_root() would, so that
+ * vCPUs pick it up when they load their MMU.  The role (the root level with
+ * EPT) depends on the vCPU's CPUID, so registration needs at least one vCPU
+ * and fails with -EAGAIN before.  If userspace later changes CPUID such that
+ * the vCPUs need another level, they use another root, and the exported one
+ * is only populated by kvm_tdp_export_map() (and kept coherent all the same).
+ * The exporter holds a reference to the root while importers are registered.
+ *
+ * The exported root is never replaced: kvm_tdp_mmu_invalidate_all_roots()
+ * skips it, so the root HPA is stable and ->root_changed() is never called.
+ * The callers of the "fast zap" that need something from the exported root
+ * do it in place instead:
+ *
+ * - memslot deletion and move (KVM_X86_QUIRK_SLOT_ZAP_ALL) zap the slot's
+ *   GFNs only, as the non-quirk path does for every root;
+ * - an MMIO generation wrap zaps the root's MMIO SPTEs;
+ * - enabling the NX huge page mitigation makes its huge pages
+ *   non-executable.
+ *
+ * VM destruction calls ->release() before the MMU is torn down, and drops
+ * the reference so that the normal teardown frees the root.
+ *
+ * Invalidation: every change to the exported root that removes or downgrades
+ * a translation (zap, write-protect, Dirty bit clear, unlinked page table) is
+ * recorded as it is made, by the TDP MMU (tdp_mmu.c), into one pending GFN
+ * range plus KVM_TDP_INV_TABLES if page tables were unlinked.  The pending
+ * range is handed to every importer's ->invalidate() by the next remote TLB
+ * flush, as kvm_arch_flush_remote_tlbs() and kvm_arch_flush_remote_tlbs_range()
+ * call kvm_tdp_export_flush(), and at the latest before the RCU read-side
+ * section in which the change was made ends (when the TDP MMU yields, and
+ * after zapping a whole root, where KVM skips the TLB flush).  So an IOMMU is
+ * invalidated no later than the CPUs for the same change, and before page
+ * tables unlinked from the root can be freed by the RCU callback.  Changes
+ * that KVM does not flush for the CPU either (clearing Accessed bits, aging
+ * access-tracked SPTEs) are not invalidated.
+ *
+ * Things that would leave DMA without a mapping are avoided while importers
+ * are registered: NX huge page recovery and the collapse of huge pages after
+ * dirty logging skip the exported root (they would zap small SPTEs for a vCPU
+ * to fault back in).  Everything else that zaps, e.g. MMU notifier
+ * invalidations, dirty logging write protection, and the memtype changes of
+ * kvm_arch_register_noncoherent_dma() with EPT, still applies to the exported
+ * root; the importer must keep the memory pinned and avoid the rest.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kvm_host.h>
+#include <linux/kvm_tdp_export.h>
+
+/* built into KVM (arch/x86/kvm/Makefile), with its include path */
+#include "mmu.h"
+#include "mmu/mmu_internal.h"
+#include "mmu/spte.h"
+#include "mmu/tdp_mmu.h"
+#include "tdp_export.h"
+
+void kvm_tdp_export_init(struct kvm *kvm)
+{
+	struct kvm_tdp_export_state *exp = &kvm->arch.tdp_export;
+
+	mutex_init(&exp->lock);
+	spin_lock_init(&exp->inv_lock);
+	INIT_LIST_HEAD(&exp->importers);
+
+	exp->page_header_cache.kmem_cache = mmu_page_header_cache;
+	exp->page_header_cache.gfp_zero = __GFP_ZERO;
+	exp->shadow_page_cache.init_value = SHADOW_NONPRESENT_VALUE;
+	if (!exp->shadow_page_cache.init_value)
+		exp->shadow_page_cache.gfp_zero = __GFP_ZERO;
+}
+
+/*
+ * Record that translations of GFNs [start, end) of the exported root were
+ * removed or downgraded.  Called by the TDP MMU with mmu_lock held, right
+ * after changing the SPTE.
+ */
+void kvm_tdp_export_record(struct kvm *kvm, gfn_t start, gfn_t end,
+			   unsigned int flags)
+{
+	struct kvm_tdp_export_state *exp = &kvm->arch.tdp_export;
+
+	spin_lock(&exp->inv_lock);
+	if (exp->pending) {
+		exp->pend_start = min(exp->pend_start, start);
+		exp->pend_end = max(exp->pend_end, end);
+		exp->pend_flags |= flags;
+	} else {
+		exp->pend_start = start;
+		exp->pend_end = end;
+		exp->pend_flags = flags;
+		WRITE_ONCE(exp->pending, true);
+	}
+	spin_unlock(&exp->inv_lock);
+}
+
+void kvm_tdp_export_flush(struct kvm *kvm)
+{
+	struct kvm_tdp_export_state *exp = &kvm->arch.tdp_export;
+	struct kvm_tdp_importer *imp;
+
+	/* Nothing recorded, or already invalidated (see below). */
+	if (!smp_load_acquire(&exp->pending))
+		return;
+
+	spin_lock(&exp->inv_lock);
+	if (exp->pending) {
+		list_for_each_entry(imp, &exp->importers, node)
+			imp->ops->invalidate(imp, exp->pend_start,
+					     exp->pend_end, exp->pend_flags);
+		/*
+		 * Only now that every importer is done: a flusher that sees
+		 * @pending clear must not return before the hardware has
+		 * dropped the translations.  Pairs with the acquire above.
+		 */
+		smp_store_release(&exp->pending, false);
+	}
+	spin_unlock(&exp->inv_lock);
+}
+
+/*
+ * Whether an importer holds the pages PFNs [@pfn, @pfn + pages) mapped by the
+ * exported root's leaf at @gfn (@level) long-term pinned, as the VMM's pages
+ * at those GFNs (struct kvm_tdp_importer_ops.holds).  Such a leaf may stay
+ * across an MMU-notifier invalidation that cannot change a pinned page
+ * (mmu_notifier_event_keeps_pinned()): the pin keeps the page allocated and
+ * at its address until the VMM itself removes it, which comes with an
+ * event that zaps.  Called by the TDP MMU with mmu_lock held for write.
+ */
+bool kvm_tdp_export_holds(struct kvm *kvm, gfn_t gfn, int level, kvm_pfn_t pfn)
+{
+	struct kvm_tdp_export_state *exp = &kvm->arch.tdp_export;
+	u64 npages = KVM_PAGES_PER_HPAGE(level);
+	struct kvm_tdp_importer *imp;
+	bool held = false;
+
+	lockdep_assert_held_write(&kvm->mmu_lock);
+
+	spin_lock(&exp->inv_lock);
+	list_for_each_entry(imp, &exp->importers, node) {
+		if (imp->ops->holds && imp->ops->holds(imp, gfn, npages, pfn)) {
+			held = true;
+			break;
+		}
+	}
+	spin_unlock(&exp->inv_lock);
+
+	return held;
+}
+
+/* Describe the entries KVM writes into @root, from KVM's actual masks. */
+static void kvm_tdp_export_format(struct kvm *kvm, struct kvm_mmu_page *root,
+				  struct kvm_tdp_format *fmt)
+{
+	/* EPT has an executable bit, NPT an NX bit; see kvm_mmu_set_ept_masks(). */
+	const bool ept = !!shadow_x_mask;
+	const bool ad = kvm_ad_enabled();
+	u64 common, leaf, mmio = 0;
+
+	memset(fmt, 0, sizeof(*fmt));
+	fmt->type = ept ? KVM_TDP_FMT_EPT : KVM_TDP_FMT_NPT;
+	fmt->root_level = root->role.level;
+	fmt->max_leaf_level = kvm_mmu_max_huge_page_level();
+	fmt->phys_bits = boot_cpu_data.x86_phys_bits;
+	fmt->addr_mask = GENMASK_ULL(fmt->phys_bits - 1, PAGE_SHIFT);
+
+	/* make_nonleaf_spte(); the exported root is never guest-mode. */
+	common = SPTE_TDP_MMU_PRESENT_MASK | shadow_present_mask |
+		 PT_WRITABLE_MASK | shadow_user_mask | shadow_x_mask |
+		 shadow_me_value |
+		 (ad ? shadow_accessed_mask : SPTE_TDP_AD_DISABLED);
+	fmt->nonleaf_bits = common & ~fmt->addr_mask;
+
+	/* make_spte() and the NX huge page mitigation. */
+	leaf = common | shadow_nx_mask | PT_PAGE_SIZE_MASK |
+	       shadow_memtype_mask | shadow_host_writable_mask |
+	       shadow_mmu_writable_mask | (ad ? shadow_dirty_mask : 0);
+	fmt->leaf_bits = leaf & ~fmt->addr_mask;
+
+	/*
+	 * Set in every present entry, except that access tracking (A/D bits
+	 * disabled) clears RWX; an access-tracked leaf is not present to a
+	 * walker either.
+	 */
+	fmt->always_bits = SPTE_TDP_MMU_PRESENT_MASK | shadow_present_mask |
+			   shadow_user_mask | (ad ? 0 : SPTE_TDP_AD_DISABLED);
+
+	fmt->nonpresent_bits = SHADOW_NONPRESENT_VALUE | FROZEN_SPTE;
+	/*
+	 * Without A/D bits, aging and prefetching make leaves non-present by
+	 * clearing RWX (mark_spte_for_access_track()); such entries keep the
+	 * PFN and everything else, plus the saved R and X bits.
+	 */
+	if (!ad)
+		fmt->nonpresent_bits |= (leaf & ~shadow_acc_track_mask) |
+					fmt->addr_mask |
+					(SHADOW_ACC_TRACK_SAVED_BITS_MASK <<
+					 SHADOW_ACC_TRACK_SAVED_BITS_SHIFT);
+
+	/* make_mmio_spte(): value, access, generation, GPA (L1TF-relocated). */
+	if (enable_mmio_caching && kvm->arch.shadow_mmio_value)
+		mmio = kvm->arch.shadow_mmio_value | shadow_mmio_access_mask |
+		       MMIO_SPTE_GEN_LOW_MASK | MMIO_SPTE_GEN_HIGH_MASK |
+		       GENMASK_ULL(kvm_host.maxphyaddr - 1, PAGE_SHIFT) |
+		       shadow_nonpresent_or_rsvd_mask |
+		       (shadow_nonpresent_or_rsvd_mask <<
+			SHADOW_NONPRESENT_OR_RSVD_MASK_LEN);
+	fmt->mmio_bits = mmio;
+
+	/* TDP maps everything with ACC_ALL: user (NPT) / readable (EPT) */
+	fmt->always_bits = SPTE_TDP_MMU_PRESENT_MASK | shadow_present_mask |
+			   shadow_user_mask;
+	fmt->read_mask = ept ? VMX_EPT_READABLE_MASK :
+			       PT_PRESENT_MASK | PT_USER_MASK;
+	fmt->write_mask = fmt->read_mask | PT_WRITABLE_MASK;
+	fmt->accessed_mask = shadow_accessed_mask;
+	fmt->dirty_mask = shadow_dirty_mask;
+
+	/*
+	 * kvm_noncoherent_dma_assignment_start_or_stop() zaps every SPTE to
+	 * re-derive memory types, held pages included.
+	 */
+	fmt->memtype_zaps = kvm_mmu_may_ignore_guest_pat(kvm);
+}
+
+/**
+ * kvm_tdp_export_register() - export the VM's TDP MMU root to an importer
+ * @kvm: the VM
+ * @imp: the importer, with @imp->ops set; @imp->node is KVM's until
+ *	kvm_tdp_export_unregister() or ->release()
+ * @exp: filled with the root's physical address and entry format
+ *
+ * Find or create the address space 0, non-SMM, non-guest-mode TDP MMU root
+ * with the role of the VM's vCPUs, take a reference to it if it is not yet
+ * exported, and add @imp to the importers, which get ->invalidate() calls for
+ * every change to the root from here on.  The root is not replaced while
+ * exported, so @exp stays valid until @imp is unregistered or released.
+ *
+ * ->invalidate() is called with KVM's mmu_lock held (read or write), inside
+ * RCU read-side sections and under a KVM spinlock: it must not sleep nor call
+ * back into KVM.  ->release() is called from process context when the VM is
+ * destroyed, possibly concurrently with ->invalidate(), and may sleep; the
+ * importer must stop using the root before it returns and must not call
+ * kvm_tdp_export_unregister() afterwards.  ->root_changed() is never called.
+ * KVM takes no reference to the VM for the importer.
+ *
+ * Context: Process context; takes kvm->mmu_lock.  Must not be called from an
+ * importer callback.
+ * Return: 0 on success; -EOPNOTSUPP if the VM does not use the TDP MMU, or has
+ * private (guest_memfd) memory or protected state; -EAGAIN if the VM has no
+ * vCPU yet (the root level depends on vCPU CPUID); -EINVAL if @imp->ops lacks
+ * ->invalidate() or ->release(); -ENOMEM.
+ */
+int kvm_tdp_export_register(struct kvm *kvm, struct kvm_tdp_importer *imp,
+			    struct kvm_tdp_export *exp)
+{
+	struct kvm_tdp_export_state *state = &kvm->arch.tdp_export;
+	struct kvm_mmu_page *new = NULL, *root;
+	union kvm_mmu_page_role role;
+	struct kvm_vcpu *vcpu;
+	int r = 0;
+
+	if (!tdp_enabled || !tdp_mmu_enabled)
+		return -EOPNOTSUPP;
+
+	if (kvm->arch.vm_type != KVM_X86_DEFAULT_VM ||
+	    kvm_arch_has_private_mem(kvm) || kvm->arch.has_protected_state)
+		return -EOPNOTSUPP;
+
+	if (!imp->ops || !imp->ops->invalidate || !imp->ops->release)
+		return -EINVAL;
+
+	mutex_lock(&state->lock);
+
+	if (!state->root) {
+		vcpu = kvm_get_vcpu(kvm, 0);
+		if (!vcpu) {
+			r = -EAGAIN;
+			goto out;
+		}
+
+		/* The vCPU may be in SMM or in guest mode right now. */
+		role.word = READ_ONCE(vcpu->arch.root_mmu.root_role.word);
+		role.smm = 0;
+		role.guest_mode = 0;
+		role.invalid = 0;
+		if (WARN_ON_ONCE(!role.direct || role.level < PT64_ROOT_4LEVEL)) {
+			r = -EAGAIN;
+			goto out;
+		}
+
+		new = kvm_tdp_mmu_alloc_vm_root();
+		if (!new) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+
+	write_lock(&kvm->mmu_lock);
+	if (!state->root)
+		state->root = kvm_tdp_mmu_get_vm_root(kvm, role, &new);
+	root = state->root;
+
+	spin_lock(&state->inv_lock);
+	list_add_tail(&imp->node, &state->importers);
+	spin_unlock(&state->inv_lock);
+	write_unlock(&kvm->mmu_lock);
+
+	exp->root = __pa(root->spt);
+	kvm_tdp_export_format(kvm, root, &exp->fmt);
+out:
+	mutex_unlock(&state->lock);
+
+	if (new)
+		kvm_tdp_mmu_free_vm_root(new);
+
+	return r;
+}
+EXPORT_SYMBOL_GPL(kvm_tdp_export_register);
+
+/**
+ * kvm_tdp_export_unregister() - remove an importer of the VM's TDP MMU root
+ * @kvm: the VM
+ * @imp: an importer registered with kvm_tdp_export_register()
+ *
+ * The importer's hardware must no longer use the root: KVM stops invalidating
+ * it here.  No callback for @imp runs after this returns.  When the last
+ * importer goes, KVM drops its reference to the root, which is then handled
+ * like any other root again (fast zaps, NX huge page recovery, collapse).
+ *
+ * Context: Process context; takes kvm->mmu_lock.  Must not be called from an
+ * importer callback, nor after ->release().
+ */
+void kvm_tdp_export_unregister(struct kvm *kvm, struct kvm_tdp_importer *imp)
+{
+	struct kvm_tdp_export_state *state = &kvm->arch.tdp_export;
+	struct kvm_mmu_page *root = NULL;
+
+	mutex_lock(&state->lock);
+	write_lock(&kvm->mmu_lock);
+
+	spin_lock(&state->inv_lock);
+	list_del_init(&imp->node);
+	if (list_empty(&state->importers)) {
+		WRITE_ONCE(state->pending, false);
+		root = state->root;
+		state->root = NULL;
+	}
+	spin_unlock(&state->inv_lock);
+
+	/* The root is valid, so this is never the last reference. */
+	if (root)
+		kvm_tdp_mmu_put_root(kvm, root);
+
+	write_unlock(&kvm->mmu_lock);
+	mutex_unlock(&state->lock);
+}
+EXPORT_SYMBOL_GPL(kvm_tdp_export_unregister);
+
+/*
+ * Called when the VM is destroyed, before its MMU is torn down: release the
+ * importers and the root.
+ */
+void kvm_tdp_export_release(struct kvm *kvm)
+{
+	struct kvm_tdp_export_state *state = &kvm->arch.tdp_export;
+	struct kvm_tdp_importer *imp, *tmp;
+	struct kvm_mmu_page *root;
+
+	mutex_lock(&state->lock);
+
+	/*
+	 * MMU notifiers still run, so keep the importers on the list, i.e.
+	 * invalidated, until they have stopped using the root.  The list
+	 * cannot change: that needs state->lock.
+	 */
+	list_for_each_entry(imp, &state->importers, node)
+		imp->ops->release(imp);
+
+	write_lock(&kvm->mmu_lock);
+
+	spin_lock(&state->inv_lock);
+	list_for_each_entry_safe(imp, tmp, &state->importers, node)
+		list_del_init(&imp->node);
+	WRITE_ONCE(state->pending, false);
+	spin_unlock(&state->inv_lock);
+
+	root = state->root;
+	state->root = NULL;
+	if (root)
+		kvm_tdp_mmu_put_root(kvm, root);
+
+	write_unlock(&kvm->mmu_lock);
+
+	kvm_mmu_free_memory_cache(&state->page_header_cache);
+	kvm_mmu_free_memory_cache(&state->shadow_page_cache);
+
+	mutex_unlock(&state->lock);
+}
+
+/**
+ * kvm_tdp_export_map() - fault a GPA into the exported TDP MMU root
+ * @kvm: the VM
+ * @gpa: guest physical address, in address space 0
+ * @flags: KVM_TDP_MAP_WRITE to map writable (write intent: breaks CoW,
+ *	allocates the page if needed), else readable
+ * @mapped_size: on success, the size of the leaf now mapping @gpa (4 KiB,
+ *	2 MiB or 1 GiB), naturally aligned
+ *
+ * Do what a vCPU's TDP page fault on @gpa would do, from VM context and into
+ * the exported root, but as a real access rather than a prefetch: the leaf
+ * is made accessible (not access-tracked) and, with KVM_TDP_MAP_WRITE,
+ * writable and dirty.  A GPA that is already mapped with the requested access
+ * is not faulted again.  The mapping lasts until KVM zaps it (MMU notifier,
+ * memslot change, ...), which the importer learns from ->invalidate().
+ *
+ * Context: Process context of a task using the VM's mm (like a KVM ioctl),
+ * may sleep; takes kvm->srcu and kvm->mmu_lock.  At least one importer must
+ * be registered.  Must not be called from an importer callback.
+ * Return: 0 on success; -EIO if current->mm is not the VM's or the VM is
+ * dead; -EINVAL for unknown @flags or if no importer is registered; -ENOENT
+ * if @gpa is not in a user memslot (or the slot is being deleted); -EPERM if
+ * KVM_TDP_MAP_WRITE is asked for a read-only slot or for a page KVM keeps
+ * write-protected (write tracking); -EBUSY if dirty logging is enabled on the
+ * slot; -EOPNOTSUPP for guest_memfd slots; -EFAULT or -EHWPOISON if the host
+ * page cannot be faulted in; -EINTR on a signal; -ENOMEM.
+ */
+int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags,
+		       u64 *mapped_size)
+{
+	struct kvm_tdp_export_state *state = &kvm->arch.tdp_export;
+	bool write = flags & KVM_TDP_MAP_WRITE;
+	gfn_t gfn = gpa_to_gfn(gpa);
+	struct kvm_memory_slot *slot;
+	unsigned long mmu_seq;
+	int r, idx, max_level, level = 0;
+	bool writable;
+	kvm_pfn_t pfn;
+
+	if (flags & ~KVM_TDP_MAP_WRITE)
+		return -EINVAL;
+
+	/* Host pages are looked up in current->mm, as for KVM ioctls. */
+	if (current->mm != kvm->mm || kvm->vm_dead)
+		return -EIO;
+
+	mutex_lock(&state->lock);
+	if (!state->root) {
+		r = -EINVAL;
+		goto out_unlock;
+	}
+
+	idx = srcu_read_lock(&kvm->srcu);
+
+	slot = gfn_to_memslot(kvm, gfn);
+	if (!kvm_is_visible_memslot(slot)) {
+		r = -ENOENT;
+		goto out;
+	}
+	if (write && (slot->flags & KVM_MEM_READONLY)) {
+		r = -EPERM;
+		goto out;
+	}
+	/* DMA writes could not be logged; make_tdp_spte_no_vcpu() agrees. */
+	if (kvm_slot_dirty_track_enabled(slot)) {
+		r = -EBUSY;
+		goto out;
+	}
+	if (kvm_slot_can_be_private(slot)) {
+		r = -EOPNOTSUPP;
+		goto out;
+	}
+
+	for (;;) {
+		read_lock(&kvm->mmu_lock);
+		level = kvm_tdp_mmu_mapped_level(kvm, state->root, gfn, write);
+		read_unlock(&kvm->mmu_lock);
+		if (level) {
+			r = 0;
+			break;
+		}
+
+		r = kvm_mmu_topup_memory_cache(&state->page_header_cache,
+					       PT64_ROOT_MAX_LEVEL);
+		if (!r)
+			r = kvm_mmu_topup_memory_cache(&state->shadow_page_cache,
+						       PT64_ROOT_MAX_LEVEL);
+		if (r)
+			break;
+
+		/* Snapshot the notifier sequence before looking up the pfn. */
+		mmu_seq = kvm->mmu_invalidate_seq;
+		/* Pairs with kvm_mmu_invalidate_end(), as for vCPU faults. */
+		smp_rmb();
+
+		pfn = __gfn_to_pfn_memslot(slot, gfn, false, true, NULL, write,
+					   &writable, NULL);
+		if (is_sigpending_pfn(pfn)) {
+			r = -EINTR;
+			break;
+		}
+		if (pfn == KVM_PFN_ERR_HWPOISON) {
+			r = -EHWPOISON;
+			break;
+		}
+		if (is_error_noslot_pfn(pfn)) {
+			r = -EFAULT;
+			break;
+		}
+
+		read_lock(&kvm->mmu_lock);
+		if (mmu_invalidate_retry_gfn(kvm, mmu_seq, gfn)) {
+			r = -EAGAIN;
+		} else {
+			/* Host mapping level is stable with mmu_lock held. */
+			max_level = kvm_mmu_max_mapping_level(kvm, slot, gfn,
+							      KVM_MAX_HUGEPAGE_LEVEL);
+			r = kvm_tdp_mmu_map_no_vcpu(kvm, state->root, slot, gfn,
+						    pfn, write, writable,
+						    max_level,
+						    &state->page_header_cache,
+						    &state->shadow_page_cache,
+						    &level);
+		}
+		read_unlock(&kvm->mmu_lock);
+		kvm_release_pfn_clean(pfn);
+
+		if (r != -EAGAIN)
+			break;
+		if (signal_pending(current)) {
+			r = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+
+	if (!r)
+		*mapped_size = KVM_HPAGE_SIZE(level);
+out:
+	srcu_read_unlock(&kvm->srcu, idx);
+out_unlock:
+	mutex_unlock(&state->lock);
+	return r;
+}
+EXPORT_SYMBOL_GPL(kvm_tdp_export_map);
+
+/**
+ * kvm_tdp_export_zap() - zap leaves of the exported root
+ * @kvm: the VM
+ * @gfn: first GFN
+ * @npages: number of GFNs
+ *
+ * Zaps the exported root's leaves of GFNs [@gfn, @gfn + @npages), held
+ * pages included, and invalidates the importers before returning.  An
+ * importer calls it before it drops pins for which ->holds() answered
+ * true, so that no leaf outlives the pin that made keeping it safe.  vCPUs
+ * fault the pages back in as usual; nothing happens without an exported
+ * root.
+ *
+ * Context: process context; takes mmu_lock.
+ */
+void kvm_tdp_export_zap(struct kvm *kvm, u64 gfn, u64 npages)
+{
+	write_lock(&kvm->mmu_lock);
+	if (kvm_tdp_mmu_zap_exported_leafs(kvm, gfn, gfn + npages, false))
+		kvm_flush_remote_tlbs_range(kvm, gfn, npages);
+	write_unlock(&kvm->mmu_lock);
+}
+EXPORT_SYMBOL_GPL(kvm_tdp_export_zap);
+
+/*
+ * A memslot of address space 0 is deleted or moved and the fast zap, which
+ * spares the exported root, was used: zap the slot's GFNs in the exported
+ * root.  mmu_lock must be held for write.
+ */
+void kvm_tdp_export_zap_memslot(struct kvm *kvm,
+				const struct kvm_memory_slot *slot)
+{
+	gfn_t end = slot->base_gfn + slot->npages;
+
+	lockdep_assert_held_write(&kvm->mmu_lock);
+
+	if (slot->as_id != 0)
+		return;
+
+	if (kvm_tdp_mmu_zap_exported_leafs(kvm, slot->base_gfn, end, false))
+		kvm_flush_remote_tlbs_range(kvm, slot->base_gfn, slot->npages);
+}
+
+/*
+ * The MMIO generation wrapped and the fast zap spared the exported root:
+ * zap its MMIO SPTEs, which could otherwise match a new generation.
+ */
+void kvm_tdp_export_mmio_gen_wrapped(struct kvm *kvm)
+{
+	write_lock(&kvm->mmu_lock);
+	if (kvm_tdp_mmu_zap_exported_mmio_sptes(kvm))
+		kvm_flush_remote_tlbs(kvm);
+	write_unlock(&kvm->mmu_lock);
+}
+
+/*
+ * The NX huge page mitigation was toggled and the fast zap spared the
+ * exported root: if it is now on, make the root's huge pages non-executable.
+ */
+void kvm_tdp_export_nx_huge_pages_changed(struct kvm *kvm)
+{
+	write_lock(&kvm->mmu_lock);
+	if (kvm_tdp_mmu_exported_nx_huge_pages(kvm))
+		kvm_flush_remote_tlbs(kvm);
+	write_unlock(&kvm->mmu_lock);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Exporting a TDP MMU root to IOMMU importers: the hooks the rest of the MMU
+ * calls.  See tdp_export.c.  Included by KVM's MMU (mmu.c, tdp_mmu.c) as
+ * "../kvm-iommu/tdp_export.h", through KVM's include path.
+ */
+#ifndef __KVM_X86_MMU_TDP_EXPORT_H
+#define __KVM_X86_MMU_TDP_EXPORT_H
+
+#include <linux/kvm_host.h>
+#include <linux/kvm_tdp_export.h>
+
+struct kvm_mmu_page;
+
+#ifdef CONFIG_KVM_TDP_EXPORT
+void kvm_tdp_export_init(struct kvm *kvm);
+void kvm_tdp_export_release(struct kvm *kvm);
+void kvm_tdp_export_record(struct kvm *kvm, gfn_t start, gfn_t end,
+			   unsigned int flags);
+void kvm_tdp_export_zap_memslot(struct kvm *kvm,
+				const struct kvm_memory_slot *slot);
+void kvm_tdp_export_mmio_gen_wrapped(struct kvm *kvm);
+void kvm_tdp_export_nx_huge_pages_changed(struct kvm *kvm);
+bool kvm_tdp_export_holds(struct kvm *kvm, gfn_t gfn, int level, kvm_pfn_t pfn);
+
+/* Provided by mmu.c: the largest leaf level the MMU creates. */
+int kvm_mmu_max_huge_page_level(void);
+
+/*
+ * The exported root, or NULL.  Stable while mmu_lock is held (either mode),
+ * see struct kvm_tdp_export_state.
+ */
+static inline struct kvm_mmu_page *kvm_tdp_export_root(struct kvm *kvm)
+{
+	return kvm->arch.tdp_export.root;
+}
+#else
+static inline void kvm_tdp_export_init(struct kvm *kvm) {}
+static inline void kvm_tdp_export_release(struct kvm *kvm) {}
+static inline void kvm_tdp_export_record(struct kvm *kvm, gfn_t start,
+					 gfn_t end, unsigned int flags) {}
+static inline void kvm_tdp_export_zap_memslot(struct kvm *kvm,
+					      const struct kvm_memory_slot *slot) {}
+static inline void kvm_tdp_export_mmio_gen_wrapped(struct kvm *kvm) {}
+static inline void kvm_tdp_export_nx_huge_pages_changed(struct kvm *kvm) {}
+static inline bool kvm_tdp_export_holds(struct kvm *kvm, gfn_t gfn, int level,
+					kvm_pfn_t pfn)
+{
+	return false;
+}
+
+static inline struct kvm_mmu_page *kvm_tdp_export_root(struct kvm *kvm)
+{
+	return NULL;
+}
+#endif
+
+#endif /* __KVM_X86_MMU_TDP_EXPORT_H */
