@@ -927,7 +927,7 @@ u64 kvm_model_discarded(struct kvm *kvm, u64 gpa)
 
 /*
  * Whether an importer holds the pages of the leaf at @gfn (@npages pages
- * from host address @hpa) pinned: patch 0006's kvm_tdp_export_holds().
+ * from host address @hpa) pinned: kvm_tdp_export_holds() (tdp_export.c).
  */
 static bool importer_holds(struct kvm *kvm, u64 gfn, u64 npages, u64 hpa)
 {
@@ -981,7 +981,7 @@ static void zap_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
 					continue;
 				/*
 				 * The VMM removes part of a huge leaf whose pages
-				 * an importer holds: as patch 0006, split it in
+				 * an importer holds: as patch 0007, split it in
 				 * place and zap only the range.
 				 */
 				if (split_range(kvm, table, level, base, gfn, gfn + 1, false,
@@ -1455,7 +1455,7 @@ void kvm_tdp_export_unregister(struct kvm *kvm, struct kvm_tdp_importer *imp)
 }
 
 /*
- * As patch 0003's: the VM's mm only; -ENOENT outside the memslots, -EPERM
+ * As tdp_export.c's: the VM's mm only; -ENOENT outside the memslots, -EPERM
  * for a write to a read-only slot or a write-tracked GFN, -EBUSY while the
  * slot logs dirty pages; then a vCPU's fault.
  */
@@ -1490,7 +1490,7 @@ int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags, u64 *mapped
 	return ret;
 }
 
-/* As patch 0006's: zap the exported root's leaves of the range, held or not. */
+/* As tdp_export.c's kvm_tdp_export_zap(): zap the exported root's leaves of the range, held or not. */
 void kvm_tdp_export_zap(struct kvm *kvm, u64 gfn, u64 npages)
 {
 	pthread_rwlock_wrlock(&kvm->mmu_lock);

@@ -17,7 +17,7 @@
  * Processes
  *
  * kvm		The TDP MMU with mmu_lock held, and the exporter
- *		(patches/0003-kvm-tdp-export.patch).  Loops over:
+ *		(patches/0003-kvm-tdp-export.patch, arch/x86/kvm-iommu/tdp_export.c).  Loops over:
  *		- populate: allocate a zeroed table page and link it into the
  *		  root, or allocate a guest page and install the leaf (a vCPU
  *		  fault or kvm_tdp_export_map(); making an entry present is
