@@ -108,6 +108,41 @@
  *   memory types when the VM's non-coherent DMA state changes.  The
  *   format says so (struct kvm_tdp_format.memtype_zaps), and an importer
  *   must not give such a table to a device that cannot fault.
+ *
+ * DOC: Dirty logging
+ *
+ * While a memslot logs dirty pages, KVM must report every page a device
+ * may have written since the last harvest, as it reports the vCPUs'
+ * writes: through KVM_GET_DIRTY_LOG and KVM_CLEAR_DIRTY_LOG, whose bitmap
+ * also serves a VM that uses the dirty ring with
+ * KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP.  KVM does not see DMA, so:
+ *
+ * - Before every harvest of a slot (kvm_arch_sync_dirty_log()), KVM calls
+ *   every memslot listener's ->log_dirty() with the slot's dirty bitmap.
+ *   The listener sets the bit of each page its devices may have written
+ *   without KVM seeing it; with nothing better, every page they can write
+ *   (a PINNED IO page table, a device that writes through leaves KVM does
+ *   not write-protect).  Bits are set atomically: vCPUs set bits of the
+ *   same bitmap concurrently.
+ * - Where the format logs by clearing dirty bits rather than by
+ *   write-protecting (struct kvm_tdp_format.log_clears_dirty: EPT with
+ *   PML), an importer whose IOMMU sets the format's dirty bit in leaves it
+ *   writes through returns KVM_TDP_DIRTY_SCAN, and KVM then reports every
+ *   leaf of the slot in the exported root whose dirty bit is set.  KVM
+ *   clears the bits of the pages it reported when the harvest re-arms them,
+ *   and flushes (->invalidate()) before the harvest returns, so the next
+ *   DMA write sets the bit again; a write racing with the clear lands
+ *   before the VMM copies the page.
+ * - Logging write-protects the slot (in either format, huge leaves at
+ *   least), which a device that cannot fault would hit.  A leaf an importer
+ *   holds (->holds()) is not write-protected for logging: the device and
+ *   the vCPUs keep writing it unseen, and the importer reports its pages
+ *   at every harvest as above.  A device that can fault takes a write fault
+ *   instead, and kvm_tdp_export_map() with KVM_TDP_MAP_WRITE logs the page
+ *   as a vCPU's write fault does.
+ * - A VM with a dirty ring and no bitmap has nowhere to report writes made
+ *   without a vCPU: kvm_tdp_export_dma_loggable() says so, and an importer
+ *   must not let a device write such a VM's memory.
  */
 #ifndef __LINUX_KVM_TDP_EXPORT_H
 #define __LINUX_KVM_TDP_EXPORT_H
@@ -153,6 +188,10 @@ enum kvm_tdp_fmt_type {
  *	(x86 EPT honouring guest PAT: when the VM's first non-coherent DMA
  *	device is registered or its last one goes), pinned or not; a device
  *	that cannot fault would lose its translations then
+ * @log_clears_dirty: dirty logging clears @dirty_mask in 4 KiB leaves
+ *	instead of write-protecting them (x86: EPT with PML, where the CPU
+ *	logs its own writes); leaves another walker marks dirty are reported
+ *	when an importer asks (KVM_TDP_DIRTY_SCAN, see DOC: Dirty logging)
  */
 struct kvm_tdp_format {
 	enum kvm_tdp_fmt_type type;
@@ -170,6 +209,7 @@ struct kvm_tdp_format {
 	u64 accessed_mask;
 	u64 dirty_mask;
 	bool memtype_zaps;
+	bool log_clears_dirty;
 };
 
 /* ->invalidate() flags */
@@ -194,7 +234,9 @@ struct kvm_tdp_importer;
  *	and FOLL_LONGTERM; see DOC: Translations of pinned pages.  The
  *	answer must stay true until the importer drops the pins, which it does
  *	only after KVM has zapped the leaves or once ->holds() would answer
- *	false.  Must not sleep; called with KVM's mmu_lock held for write.
+ *	false.  KVM also asks before it write-protects a leaf for dirty
+ *	logging (see DOC: Dirty logging).  Must not sleep; called with KVM's
+ *	mmu_lock held (read or write).
  */
 struct kvm_tdp_importer_ops {
 	void (*invalidate)(struct kvm_tdp_importer *imp, u64 start, u64 end,
@@ -231,8 +273,7 @@ struct kvm_tdp_export {
  * @size: size in bytes
  * @hva: start of the VMM's mapping of the slot
  * @readonly: the slot is KVM_MEM_READONLY
- * @dirty_log: the slot is KVM_MEM_LOG_DIRTY_PAGES (KVM write-protects its
- *	pages to log writes)
+ * @dirty_log: the slot is KVM_MEM_LOG_DIRTY_PAGES (see DOC: Dirty logging)
  */
 struct kvm_tdp_memslot {
 	u64 gpa;
@@ -266,6 +307,14 @@ struct kvm_tdp_memslot_listener;
  * @commit: the change is complete: for DELETE and MOVE KVM has already
  *	removed (and flushed) every translation of @old.  Cannot fail.
  * @abort: KVM failed the change after this listener's @prepare succeeded.
+ * @log_dirty: optional.  KVM is about to report the dirty pages of a slot
+ *	of address space 0 that logs them (KVM_GET_DIRTY_LOG,
+ *	KVM_CLEAR_DIRTY_LOG): set in @bitmap (bit n: GFN @gfn + n; @npages
+ *	bits, the slot's dirty bitmap) every page a device may have written
+ *	since the last call without KVM seeing the write, with set_bit_le()
+ *	or another atomic update.  Return KVM_TDP_DIRTY_SCAN to have KVM
+ *	report the leaves the IOMMU marked dirty as well (see DOC: Dirty
+ *	logging), else 0.  Must not sleep.
  *
  * Called in the VMM's context (current->mm is the VM's mm), under KVM's
  * slots_lock, for the user memslots of address space 0 only (not KVM's
@@ -286,7 +335,12 @@ struct kvm_tdp_memslot_ops {
 		      const struct kvm_tdp_memslot *old,
 		      const struct kvm_tdp_memslot *new,
 		      enum kvm_tdp_memslot_change change);
+	unsigned int (*log_dirty)(struct kvm_tdp_memslot_listener *l, u64 gfn,
+				  u64 npages, unsigned long *bitmap);
 };
+
+/* ->log_dirty() answer: also report leaves with the format's dirty bit */
+#define KVM_TDP_DIRTY_SCAN	(1u << 0)
 
 /**
  * struct kvm_tdp_memslot_listener - a follower of a VM's memslots
@@ -307,6 +361,7 @@ void kvm_tdp_export_unregister(struct kvm *kvm, struct kvm_tdp_importer *imp);
 int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags,
 		       u64 *mapped_size);
 void kvm_tdp_export_zap(struct kvm *kvm, u64 gfn, u64 npages);
+bool kvm_tdp_export_dma_loggable(struct kvm *kvm);
 int kvm_tdp_export_listen(struct kvm *kvm, struct kvm_tdp_memslot_listener *l);
 void kvm_tdp_export_unlisten(struct kvm *kvm, struct kvm_tdp_memslot_listener *l);
 

@@ -46,10 +46,20 @@
  * Things that would leave DMA without a mapping are avoided while importers
  * are registered: NX huge page recovery and the collapse of huge pages after
  * dirty logging skip the exported root (they would zap small SPTEs for a vCPU
- * to fault back in).  Everything else that zaps, e.g. MMU notifier
- * invalidations, dirty logging write protection, and the memtype changes of
- * kvm_arch_register_noncoherent_dma() with EPT, still applies to the exported
- * root; the importer must keep the memory pinned and avoid the rest.
+ * to fault back in).  MMU-notifier invalidations that cannot change a pinned
+ * page and dirty logging's write protection keep the leaves importers hold
+ * (kvm_tdp_export_holds()).  Everything else that zaps, e.g. the memtype
+ * changes of kvm_arch_register_noncoherent_dma() with EPT, still applies to
+ * the exported root; the importer must keep the memory pinned and avoid the
+ * rest.
+ *
+ * Dirty logging: before each harvest kvm_arch_sync_dirty_log() calls
+ * kvm_tdp_export_sync_dirty_log(), which has the memslot listeners set the
+ * pages their devices may have written unseen, and, when one asks and KVM
+ * logs by clearing dirty bits (PML), reports the leaves of the exported root
+ * an IOMMU marked dirty.  kvm_tdp_export_map() logs the pages it makes
+ * writable, into the slot's dirty bitmap (kvm_arch_allow_write_without_
+ * running_vcpu()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -133,7 +143,10 @@ void kvm_tdp_export_flush(struct kvm *kvm)
  * across an MMU-notifier invalidation that cannot change a pinned page
  * (mmu_notifier_event_keeps_pinned()): the pin keeps the page allocated and
  * at its address until the VMM itself removes it, which comes with an
- * event that zaps.  Called by the TDP MMU with mmu_lock held for write.
+ * event that zaps; and while a slot logs dirty pages, the leaf is not
+ * write-protected (the importer reports the pages, see DOC: Dirty logging in
+ * include/linux/kvm_tdp_export.h).  Called by the TDP MMU with mmu_lock held
+ * (read or write).
  */
 bool kvm_tdp_export_holds(struct kvm *kvm, gfn_t gfn, int level, kvm_pfn_t pfn)
 {
@@ -142,7 +155,7 @@ bool kvm_tdp_export_holds(struct kvm *kvm, gfn_t gfn, int level, kvm_pfn_t pfn)
 	struct kvm_tdp_importer *imp;
 	bool held = false;
 
-	lockdep_assert_held_write(&kvm->mmu_lock);
+	lockdep_assert_held(&kvm->mmu_lock);
 
 	spin_lock(&exp->inv_lock);
 	list_for_each_entry(imp, &exp->importers, node) {
@@ -229,6 +242,9 @@ static void kvm_tdp_export_format(struct kvm *kvm, struct kvm_mmu_page *root,
 	 * re-derive memory types, held pages included.
 	 */
 	fmt->memtype_zaps = kvm_mmu_may_ignore_guest_pat(kvm);
+
+	/* kvm_mmu_slot_apply_flags(): PML logs by clearing 4 KiB D bits */
+	fmt->log_clears_dirty = ad && kvm_cpu_dirty_log_size();
 }
 
 /**
@@ -429,9 +445,14 @@ void kvm_tdp_export_release(struct kvm *kvm)
  * dead; -EINVAL for unknown @flags or if no importer is registered; -ENOENT
  * if @gpa is not in a user memslot (or the slot is being deleted); -EPERM if
  * KVM_TDP_MAP_WRITE is asked for a read-only slot or for a page KVM keeps
- * write-protected (write tracking); -EBUSY if dirty logging is enabled on the
- * slot; -EOPNOTSUPP for guest_memfd slots; -EFAULT or -EHWPOISON if the host
- * page cannot be faulted in; -EINTR on a signal; -ENOMEM.
+ * write-protected (write tracking); -EBUSY if the slot logs dirty pages and
+ * has no dirty bitmap (a dirty ring without KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP:
+ * the write could not be logged); -EOPNOTSUPP for guest_memfd slots; -EFAULT
+ * or -EHWPOISON if the host page cannot be faulted in; -EINTR on a signal;
+ * -ENOMEM.
+ *
+ * While the slot logs dirty pages the leaf is 4 KiB, and a page made writable
+ * is logged in the slot's dirty bitmap, as a vCPU's write fault would log it.
  */
 int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags,
 		       u64 *mapped_size)
@@ -469,8 +490,8 @@ int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags,
 		r = -EPERM;
 		goto out;
 	}
-	/* DMA writes could not be logged; make_tdp_spte_no_vcpu() agrees. */
-	if (kvm_slot_dirty_track_enabled(slot)) {
+	/* Written without a vCPU: only the bitmap can log the page. */
+	if (kvm_slot_dirty_track_enabled(slot) && !slot->dirty_bitmap) {
 		r = -EBUSY;
 		goto out;
 	}
@@ -523,6 +544,9 @@ int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags,
 			/* Host mapping level is stable with mmu_lock held. */
 			max_level = kvm_mmu_max_mapping_level(kvm, slot, gfn,
 							      KVM_MAX_HUGEPAGE_LEVEL);
+			/* as kvm_mmu_hugepage_adjust(): log 4 KiB pages */
+			if (kvm_slot_dirty_track_enabled(slot))
+				max_level = PG_LEVEL_4K;
 			r = kvm_tdp_mmu_map_no_vcpu(kvm, state->root, slot, gfn,
 						    pfn, write, writable,
 						    max_level,
@@ -575,6 +599,72 @@ void kvm_tdp_export_zap(struct kvm *kvm, u64 gfn, u64 npages)
 	write_unlock(&kvm->mmu_lock);
 }
 EXPORT_SYMBOL_GPL(kvm_tdp_export_zap);
+
+/**
+ * kvm_tdp_export_dma_loggable() - can the VM log pages written without a vCPU
+ * @kvm: the VM
+ *
+ * A device writes guest memory without a vCPU, so its writes can only be
+ * logged in the memslots' dirty bitmaps: not in a VM that uses the dirty ring
+ * without KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP.  An importer checks this before
+ * it lets a device write the VM's memory (see DOC: Dirty logging in
+ * include/linux/kvm_tdp_export.h).
+ *
+ * Context: any.
+ * Return: false for such a VM, else true.
+ */
+bool kvm_tdp_export_dma_loggable(struct kvm *kvm)
+{
+	return !READ_ONCE(kvm->dirty_ring_size) ||
+	       READ_ONCE(kvm->dirty_ring_with_bitmap);
+}
+EXPORT_SYMBOL_GPL(kvm_tdp_export_dma_loggable);
+
+/*
+ * kvm_tdp_export_map() logs the pages it makes writable from outside any
+ * vCPU, into the slot's dirty bitmap, which only such a VM has (the function
+ * refuses to log a page otherwise).  mark_page_dirty_in_slot() asks this.
+ */
+bool kvm_arch_allow_write_without_running_vcpu(struct kvm *kvm)
+{
+	return READ_ONCE(kvm->arch.tdp_export.root) &&
+	       kvm_tdp_export_dma_loggable(kvm);
+}
+
+/*
+ * KVM is about to report @slot's dirty pages (KVM_GET_DIRTY_LOG,
+ * KVM_CLEAR_DIRTY_LOG): have the memslot listeners add the pages their
+ * devices may have written, and report the exported root's leaves an IOMMU
+ * marked dirty when a listener asks (see DOC: Dirty logging in
+ * include/linux/kvm_tdp_export.h).  Called from kvm_arch_sync_dirty_log()
+ * with slots_lock held.
+ */
+void kvm_tdp_export_sync_dirty_log(struct kvm *kvm,
+				   struct kvm_memory_slot *slot)
+{
+	struct kvm_tdp_memslot_listener *l;
+	unsigned int ask = 0;
+
+	lockdep_assert_held(&kvm->slots_lock);
+
+	if (slot->as_id != 0 || !slot->dirty_bitmap ||
+	    !kvm_slot_dirty_track_enabled(slot))
+		return;
+
+	list_for_each_entry(l, &kvm->memslot_listeners, node)
+		if (l->ops->log_dirty)
+			ask |= l->ops->log_dirty(l, slot->base_gfn, slot->npages,
+						 slot->dirty_bitmap);
+
+	/* Only where logging clears dirty bits do they mean "written since". */
+	if (!(ask & KVM_TDP_DIRTY_SCAN) || !kvm_ad_enabled() ||
+	    !kvm_cpu_dirty_log_size())
+		return;
+
+	read_lock(&kvm->mmu_lock);
+	kvm_tdp_mmu_exported_dirty(kvm, slot);
+	read_unlock(&kvm->mmu_lock);
+}
 
 /*
  * A memslot of address space 0 is deleted or moved and the fast zap, which

@@ -22,6 +22,8 @@ void kvm_tdp_export_zap_memslot(struct kvm *kvm,
 void kvm_tdp_export_mmio_gen_wrapped(struct kvm *kvm);
 void kvm_tdp_export_nx_huge_pages_changed(struct kvm *kvm);
 bool kvm_tdp_export_holds(struct kvm *kvm, gfn_t gfn, int level, kvm_pfn_t pfn);
+void kvm_tdp_export_sync_dirty_log(struct kvm *kvm,
+				   struct kvm_memory_slot *slot);
 
 /* Provided by mmu.c: the largest leaf level the MMU creates. */
 int kvm_mmu_max_huge_page_level(void);
@@ -43,6 +45,8 @@ static inline void kvm_tdp_export_zap_memslot(struct kvm *kvm,
 					      const struct kvm_memory_slot *slot) {}
 static inline void kvm_tdp_export_mmio_gen_wrapped(struct kvm *kvm) {}
 static inline void kvm_tdp_export_nx_huge_pages_changed(struct kvm *kvm) {}
+static inline void kvm_tdp_export_sync_dirty_log(struct kvm *kvm,
+						 struct kvm_memory_slot *slot) {}
 static inline bool kvm_tdp_export_holds(struct kvm *kvm, gfn_t gfn, int level,
 					kvm_pfn_t pfn)
 {
