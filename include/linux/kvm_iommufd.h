@@ -53,6 +53,9 @@ enum kvm_iommu_policy {
  * @iommu_max_leaf_level: largest leaf the IOMMU can walk
  * @iommu_addr_bits: width of the addresses the IOMMU accepts
  * @rsvd_conflict: bits KVM sets in present entries that the IOMMU reserves
+ * @sets_dirty: the IOMMU marks KVM's leaves dirty (struct
+ *	kvm_tdp_format.dirty_mask) when it writes through them, as the CPU
+ *	does, so KVM's table tells which pages the device wrote
  */
 struct kvm_iommu_share_info {
 	u32 reasons;
@@ -64,6 +67,7 @@ struct kvm_iommu_share_info {
 	u8 iommu_max_leaf_level;
 	u8 iommu_addr_bits;
 	u64 rsvd_conflict;
+	bool sets_dirty;
 };
 
 /**
@@ -104,6 +108,12 @@ struct kvm_iommu_share_info {
  *	left in place because the IOAS holds their pages pinned for devices
  *	that cannot fault (fork, mprotect, compaction, ...: see DOC: Devices
  *	that cannot fault in kvm_ioas.c)
+ * @dirty_harvests: harvests of a logging slot that our devices may have
+ *	written (KVM_GET_DIRTY_LOG, KVM_CLEAR_DIRTY_LOG)
+ * @dirty_all_pages: pages those harvests reported dirty whether written or
+ *	not (the conservative rule: IOMMU_KVM_DIRTY_ALL)
+ * @dirty_scans: harvests for which KVM reported the leaves an IOMMU marked
+ *	dirty (IOMMU_KVM_DIRTY_TABLE)
  *
  * Each trace event of kvm_iommu_trace.h fires once per count of one of
  * these: kvm_iommu_attach @attaches, kvm_iommu_detach @detaches,
@@ -111,7 +121,7 @@ struct kvm_iommu_share_info {
  * @iopf_groups, kvm_iommu_kvm_faultin @faultins, kvm_iommu_invalidate and
  * kvm_iommu_sync @flushes, kvm_iommu_pin @pin_calls, kvm_iommu_unpin
  * @unpin_calls, kvm_iommu_memslot @memslot_initial + @memslot_changes +
- * @memslot_refused.
+ * @memslot_refused, kvm_iommu_dirty_log @dirty_harvests.
  */
 struct kvm_iommu_stats {
 	u64 invalidations;
@@ -140,6 +150,9 @@ struct kvm_iommu_stats {
 	u64 memslot_refused;
 	u64 memslot_initial;
 	u64 kept_leaves;
+	u64 dirty_harvests;
+	u64 dirty_all_pages;
+	u64 dirty_scans;
 };
 
 struct kvm_iommu_ioas *kvm_iommu_ioas_alloc(int kvm_fd,
@@ -162,6 +175,7 @@ void kvm_iommu_domain_free(struct kvm_iommu_ioas *kio,
 void kvm_iommu_get_stats(struct kvm_iommu_ioas *kio,
 			 struct kvm_iommu_stats *stats);
 u64 kvm_iommu_ioas_root(struct kvm_iommu_ioas *kio);
+u32 kvm_iommu_dirty_log(struct kvm_iommu_ioas *kio, struct iommu_domain *domain);
 
 /*
  * Provided by iommufd's fault queue (drivers/iommu/iommufd/fault.c with the

@@ -33,7 +33,10 @@
  *                           guest shared_after_discard,
  *                           shared_invalidate_stress
  * write-protect             shared_write_protect_blocks_dma_writes,
- *                           mixed_modes (dirty logging), stress
+ *                           stress; dirty logging keeps held leaves
+ *                           (dirty_log_*, mixed_modes) and re-arms
+ *                           D bits with a flush (dirty_log_precise_*,
+ *                           stress_dirty_log_migration_*)
  * huge-page split           stress_shared_dma_vs_kvm_changes (the model
  *                           splits then write-protects, as dirty logging
  *                           does); a split that keeps the mapping leaves
@@ -114,7 +117,7 @@
  * answered once: SUCCESS when KVM mapped every page, otherwise INVALID
  * (the first refusal stops the group).  Refusals are GPAs outside the
  * memslots (emulated MMIO included), writes to read-only slots and to
- * write-tracked or dirty-logged pages, and privileged requests; such a
+ * write-tracked pages, and privileged requests; such a
  * group is also queued, already answered, on the HWPT's fault queue, so
  * the VMM reads what its device tried (iommufd_fault_report_answered()).
  *
@@ -154,9 +157,39 @@
  *   memory), the slot stays out of it until deleted: PINNED devices' DMA
  *   there is blocked, never misdirected, and the failure is counted
  *   (kvm_iommu_stats.mirror_errors) and traced;
- * - flags: when dirty logging stops, KVM leaves the slot write-protected
- *   until the vCPUs write it, so the SHARED pins are faulted in writable
- *   again.  While dirty logging runs, DMA writes of SHARED devices fault.
+ * - flags: dirty logging (see DOC: Dirty logging); when it stops, the
+ *   SHARED pins are faulted in writable again, should KVM have downgraded
+ *   a leaf it did not ask us about.
+ *
+ * DOC: Dirty logging
+ *
+ * While a slot logs dirty pages, KVM calls kvm_iommu_log_dirty() before
+ * every harvest of it (include/linux/kvm_tdp_export.h, DOC: Dirty
+ * logging), and the IOAS adds what its devices may have written unseen
+ * since the last one, per device (enum iommu_kvm_dirty_log, which
+ * kvm_iommu_dirty_log() answers for IOMMU_KVM_SHARE_QUERY):
+ * - a PINNED device (nr_pinned_devs) may write every page of a writable
+ *   slot through its own IO page table: all of them (ALL);
+ * - a SHARED device whose IOMMU marks KVM's leaves dirty, on a table KVM
+ *   logs by clearing dirty bits (EPT with PML): nothing to add, but KVM is
+ *   asked to report the leaves marked dirty (KVM_TDP_DIRTY_SCAN; TABLE);
+ * - a SHARED device that can fault, on a table KVM logs by
+ *   write-protection (NPT): its writes fault, and KVM logs the pages it
+ *   maps writable for them (FAULTS);
+ * - any other SHARED device: all pages of the slot (ALL).  For a device
+ *   that cannot fault, KVM keeps the leaves of the pages we hold writable
+ *   while logging (it asks ->holds() before write-protecting), so that the
+ *   device never has a write blocked; vCPU writes to those pages are not
+ *   logged one by one either, and the same rule reports them.
+ * When a device that could write unseen goes away (a PINNED detach, a
+ * SHARED domain freed) while slots log, or a PINNED device arrives, each
+ * writable logging slot is reported whole once more at its next harvest
+ * (kvm_iommu_slot.dma_dirty), so that nothing written between the last
+ * harvest and the change is lost.  A VM whose dirty pages KVM could only
+ * push to a vCPU's dirty ring (no bitmap) cannot log DMA at all: no device
+ * is given its memory (kvm_iommu_domain_alloc() fails with -ENXIO).
+ * kvm_iommu_stats counts the harvests, the pages reported whole and the
+ * harvests that asked KVM to scan; kvm_iommu_dirty_log traces each.
  *
  * Locking:
  * - KVM's slots_lock is outside everything here: memslot callbacks run
@@ -192,6 +225,8 @@
  *	> 0; under both locks for writing
  * @nr_pinning: entries in @domains of devices that cannot fault; every
  *	slot is pinned while > 0; under @lock
+ * @nr_pinned_devs: devices attached PINNED (they can write every writable
+ *	slot); under @domains_lock
  * @importer: our registration with KVM's exporter
  * @listener: our registration with KVM's memslot notifications
  * @exp: root and format KVM reported; @exp.root under @domains_lock
@@ -213,6 +248,7 @@ struct kvm_iommu_ioas {
 	struct list_head domains;
 	unsigned int nr_domains;
 	unsigned int nr_pinning;
+	unsigned int nr_pinned_devs;
 	struct kvm_tdp_importer importer;
 	struct kvm_tdp_memslot_listener listener;
 	struct kvm_tdp_export exp;
@@ -230,7 +266,10 @@ struct kvm_iommu_ioas {
  * @kept is set once KVM kept a leaf of the slot because we hold its pages
  * (kvm_iommu_holds()).  Slots on kio->slots, their @desc, @pages and @kept
  * are written under both kio->lock and kio->domains_lock, and read under
- * either (kvm_iommu_holds() takes @domains_lock).
+ * either (kvm_iommu_holds() takes @domains_lock).  @dma_dirty (under
+ * kio->domains_lock) is set when a device that could write the slot went
+ * away while it logs dirty pages: its pages are reported at the next
+ * harvest (see DOC: Dirty logging).
  */
 struct kvm_iommu_slot {
 	struct list_head node;
@@ -238,17 +277,20 @@ struct kvm_iommu_slot {
 	struct page **pages;
 	bool mirrored;
 	bool kept;
+	bool dma_dirty;
 };
 
 /*
  * One SHARED domain.  @fault is the HWPT's fault queue when the device can
- * fault (the domain pins nothing), NULL when it cannot.
+ * fault (the domain pins nothing), NULL when it cannot.  @sets_dirty: the
+ * device's IOMMU marks KVM's leaves dirty when it writes through them.
  */
 struct kvm_iommu_shared {
 	struct list_head node;
 	struct iommu_domain *domain;
 	struct kvm_iommu_ioas *kio;
 	struct iommufd_fault *fault;
+	bool sets_dirty;
 	u64 root;		/* root the domain was last pointed at */
 	atomic_t iopf_inflight;	/* page request groups being handled */
 };
@@ -711,10 +753,14 @@ static void kvm_iommu_slot_commit(struct kvm_tdp_memslot_listener *l,
 	case KVM_TDP_SLOT_FLAGS:
 		spin_lock_irqsave(&kio->domains_lock, irqflags);
 		s->desc = *new;
+		if (!new->dirty_log)
+			s->dma_dirty = false;
 		spin_unlock_irqrestore(&kio->domains_lock, irqflags);
 		/*
-		 * Only the end of dirty logging needs work: while it runs KVM
-		 * write-protects the slot and SHARED DMA writes fault.
+		 * KVM keeps the leaves of our pins writable while the slot
+		 * logs (see DOC: Dirty logging); fault the slot in again when
+		 * logging stops all the same, in case KVM downgraded a leaf it
+		 * did not ask us about.
 		 */
 		if (!old->dirty_log || new->dirty_log)
 			s = NULL;
@@ -738,10 +784,135 @@ out_unlock:
 	trace_kvm_iommu_memslot(change, now->gpa, now->size, ret);
 }
 
+/* ---- dirty logging ---- */
+
+/*
+ * How KVM's dirty log learns of the writes of SHARED domain @d: enum
+ * iommu_kvm_dirty_log.  Called with @kio->domains_lock held.
+ */
+static u32 shared_dirty_log(const struct kvm_iommu_ioas *kio,
+			    const struct kvm_iommu_shared *d)
+{
+	lockdep_assert_held(&kio->domains_lock);
+	if (d->sets_dirty && kio->exp.fmt.log_clears_dirty)
+		return IOMMU_KVM_DIRTY_TABLE;
+	if (d->fault && !kio->exp.fmt.log_clears_dirty)
+		return IOMMU_KVM_DIRTY_FAULTS;
+	return IOMMU_KVM_DIRTY_ALL;
+}
+
+/*
+ * A device that could write the slots went away, or came while they log:
+ * report every writable logging slot at its next harvest.  Called with
+ * @kio->domains_lock held.
+ */
+static void dma_dirty_all(struct kvm_iommu_ioas *kio)
+{
+	struct kvm_iommu_slot *s;
+
+	lockdep_assert_held(&kio->domains_lock);
+	list_for_each_entry(s, &kio->slots, node)
+		if (s->desc.dirty_log && !s->desc.readonly)
+			s->dma_dirty = true;
+}
+
+/* Set bits [0, @n) of a little-endian bitmap that others update too. */
+static void set_bits_le_atomic(unsigned long *bitmap, u64 n)
+{
+	u64 w, i;
+
+	/* a word of ones reads the same in either byte order */
+	for (w = 0; w < n / BITS_PER_LONG; w++)
+		atomic_long_or(~0UL, (atomic_long_t *)&bitmap[w]);
+	for (i = w * BITS_PER_LONG; i < n; i++)
+		set_bit_le(i, bitmap);
+}
+
+/*
+ * KVM is about to report the dirty pages of a slot that logs them: set the
+ * pages our devices may have written unseen (see DOC: Dirty logging).
+ * Called under KVM's slots_lock; must not sleep.
+ */
+static unsigned int kvm_iommu_log_dirty(struct kvm_tdp_memslot_listener *l,
+					u64 gfn, u64 npages,
+					unsigned long *bitmap)
+{
+	struct kvm_iommu_ioas *kio = listener_to_kio(l);
+	struct kvm_iommu_slot *s, *found = NULL;
+	bool all = false, scan = false;
+	struct kvm_iommu_shared *d;
+	unsigned long irqflags;
+
+	spin_lock_irqsave(&kio->domains_lock, irqflags);
+	list_for_each_entry(s, &kio->slots, node) {
+		if (s->desc.gpa == gfn << PAGE_SHIFT) {
+			found = s;
+			break;
+		}
+	}
+	if (found && !found->desc.readonly) {
+		all = kio->nr_pinned_devs || found->dma_dirty;
+		found->dma_dirty = false;
+		list_for_each_entry(d, &kio->domains, node) {
+			switch (shared_dirty_log(kio, d)) {
+			case IOMMU_KVM_DIRTY_ALL:
+				all = true;
+				break;
+			case IOMMU_KVM_DIRTY_TABLE:
+				scan = true;
+				break;
+			}
+		}
+	}
+	if (all || scan)
+		kio->stats.dirty_harvests++;
+	if (all)
+		kio->stats.dirty_all_pages += npages;
+	if (scan)
+		kio->stats.dirty_scans++;
+	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
+
+	if (all)
+		set_bits_le_atomic(bitmap, npages);
+	if (all || scan)
+		trace_kvm_iommu_dirty_log(gfn << PAGE_SHIFT, npages, all, scan);
+	return scan ? KVM_TDP_DIRTY_SCAN : 0;
+}
+
+/**
+ * kvm_iommu_dirty_log() - how a device's DMA writes reach KVM's dirty log
+ * @kio: the IOAS's KVM side
+ * @domain: the domain the device is attached to on this IOAS (a SHARED
+ *	domain, or the paging domain of a PINNED device), NULL when it is not
+ *	attached to the IOAS
+ *
+ * Return: enum iommu_kvm_dirty_log, see DOC: Dirty logging and migration
+ * in include/uapi/linux/iommufd_kvm.h.
+ */
+u32 kvm_iommu_dirty_log(struct kvm_iommu_ioas *kio, struct iommu_domain *domain)
+{
+	u32 ret = IOMMU_KVM_DIRTY_ALL;	/* a PINNED paging domain */
+	struct kvm_iommu_shared *d;
+	unsigned long irqflags;
+
+	if (!domain)
+		return IOMMU_KVM_DIRTY_NONE;
+	spin_lock_irqsave(&kio->domains_lock, irqflags);
+	list_for_each_entry(d, &kio->domains, node) {
+		if (d->domain == domain) {
+			ret = shared_dirty_log(kio, d);
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
+	return ret;
+}
+
 static const struct kvm_tdp_memslot_ops kvm_iommu_memslot_ops = {
 	.prepare = kvm_iommu_slot_prepare,
 	.commit = kvm_iommu_slot_commit,
 	.abort = kvm_iommu_slot_abort,
+	.log_dirty = kvm_iommu_log_dirty,
 };
 
 /* Forget the slots; the io_pagetable is emptied by its owner. */
@@ -1024,6 +1195,11 @@ struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
 	int ret;
 
 	*reasons = 0;
+	/* No way to report the device's writes while the VM logs them */
+	if (!kvm_tdp_export_dma_loggable(kio->kvm)) {
+		mode_decided(kio, IOMMU_KVM_MODE_NONE, 0, 0, 0);
+		return ERR_PTR(-ENXIO);
+	}
 	if (policy == KVM_IOMMU_POLICY_PIN_ONLY)
 		goto pinned;
 	if (!ops->domain_alloc_kvm_tdp) {
@@ -1066,6 +1242,12 @@ struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
 	}
 	s->domain = domain;
 	s->root = exp.root;
+	if (ops->kvm_tdp_share_info) {
+		struct kvm_iommu_share_info info;
+
+		ops->kvm_tdp_share_info(dev, &exp.fmt, &info);
+		s->sets_dirty = info.sets_dirty;
+	}
 	if (fault) {
 		domain->iopf_handler = kvm_iommu_iopf_handler;
 		domain->fault_data = s;
@@ -1149,6 +1331,9 @@ void kvm_iommu_domain_free(struct kvm_iommu_ioas *kio, struct iommu_domain *doma
 			kio->stats.shared_domains = kio->nr_domains;
 			if (s->fault)
 				kio->stats.fault_domains--;
+			/* what it wrote unseen since the last harvest */
+			if (shared_dirty_log(kio, s) != IOMMU_KVM_DIRTY_FAULTS)
+				dma_dirty_all(kio);
 			break;
 		}
 	}
@@ -1180,6 +1365,18 @@ static void device_event(struct kvm_iommu_ioas *kio, u32 dev_id, u32 mode,
 		kio->stats.detaches++;
 		WARN_ON(!kio->stats.attached);
 		attached = --kio->stats.attached;
+	}
+	/*
+	 * A PINNED device may write every writable slot.  Its writes between
+	 * the attach and this count, and before its detach, are reported at
+	 * the next harvest.
+	 */
+	if (mode == IOMMU_KVM_MODE_PINNED) {
+		if (attach)
+			kio->nr_pinned_devs++;
+		else if (!WARN_ON(!kio->nr_pinned_devs))
+			kio->nr_pinned_devs--;
+		dma_dirty_all(kio);
 	}
 	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
 	if (attach)

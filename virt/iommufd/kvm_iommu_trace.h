@@ -303,6 +303,36 @@ TRACE_EVENT(kvm_iommu_memslot,
 		  __entry->gpa, __entry->size, __entry->ret)
 );
 
+/*
+ * kvm_iommu_dirty_log - KVM harvests the dirty pages of a slot our devices
+ *	may have written (see DOC: Dirty logging in kvm_ioas.c)
+ * @gpa: the slot's guest-physical address
+ * @pages: the slot's pages
+ * @all: every page was reported dirty (a device writes unseen)
+ * @scan: KVM was asked to report the leaves the IOMMU marked dirty
+ */
+TRACE_EVENT(kvm_iommu_dirty_log,
+	TP_PROTO(u64 gpa, u64 pages, bool all, bool scan),
+	TP_ARGS(gpa, pages, all, scan),
+
+	TP_STRUCT__entry(
+		__field(u64, gpa)
+		__field(u64, pages)
+		__field(bool, all)
+		__field(bool, scan)
+	),
+
+	TP_fast_assign(
+		__entry->gpa = gpa;
+		__entry->pages = pages;
+		__entry->all = all;
+		__entry->scan = scan;
+	),
+
+	TP_printk("gpa 0x%llx pages %llu all %d scan %d", __entry->gpa,
+		  __entry->pages, __entry->all, __entry->scan)
+);
+
 #endif /* _TRACE_KVM_IOMMU_H */
 
 #undef TRACE_INCLUDE_PATH

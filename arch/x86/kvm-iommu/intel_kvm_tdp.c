@@ -159,6 +159,8 @@ static int kvm_tdp_install(struct intel_kvm_tdp_domain *kdom,
 		.did = domain_id_iommu(&kdom->dmar, iommu),
 		/* KVM maps guest RAM write-back: snoop whenever possible */
 		.pgsnp = ecap_sc_support(iommu->ecap),
+		/* mark KVM's EPT entries dirty for its dirty log */
+		.ssade = kvm_iommu_vtd_sets_dirty(&kdom->fmt, iommu->ecap),
 	};
 	struct pasid_entry pe;
 	int ret;

@@ -29,6 +29,8 @@
 #define KVM_IOMMU_VTD_SS_R		BIT_ULL(0)
 #define KVM_IOMMU_VTD_SS_W		BIT_ULL(1)
 #define KVM_IOMMU_VTD_SS_PS		BIT_ULL(7)
+#define KVM_IOMMU_VTD_SS_A		BIT_ULL(8)
+#define KVM_IOMMU_VTD_SS_D		BIT_ULL(9)
 #define KVM_IOMMU_VTD_SS_SNP		BIT_ULL(11)
 #define KVM_IOMMU_VTD_SS_TM		BIT_ULL(62)
 
@@ -85,6 +87,7 @@ struct kvm_tdp_format;
 
 struct kvm_iommu_share_info;
 
+bool kvm_iommu_vtd_sets_dirty(const struct kvm_tdp_format *fmt, u64 ecap);
 u32 kvm_iommu_vtd_share_check(const struct kvm_tdp_format *fmt, u64 cap,
 			      u64 ecap, bool walk_coherent,
 			      struct kvm_iommu_share_info *info);

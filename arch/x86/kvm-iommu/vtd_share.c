@@ -15,7 +15,12 @@
  *   unit is in scalable mode or has snoop control;
  * - bit 62 (TM) is reserved in leaves;
  * - address bits at and above the unit's address width are reserved;
- * - everything else KVM may write (2-6, 8-10, 52-61, 63) is ignored.
+ * - everything else KVM may write (2-6, 8-10, 52-61, 63) is ignored, except
+ *   that with second-stage A/D (ECAP.SLADS, PASID entry SSADE) the walker
+ *   sets bit 8 (accessed) in every entry it uses and bit 9 (dirty) in the
+ *   leaf of a write.  That is EPT's A/D layout, so the unit then marks
+ *   KVM's EPT entries exactly as the CPU does; in NPT entries bits 8-9 are
+ *   KVM's own software bits, so SSADE stays off there.
  *
  * The unit can share KVM's table when every entry KVM may write reads the
  * same way to it: present entries present with the same permissions and no
@@ -31,6 +36,26 @@
 static u64 addr_rsvd(unsigned int width)
 {
 	return width < 52 ? GENMASK_ULL(51, width) : 0;
+}
+
+/**
+ * kvm_iommu_vtd_sets_dirty() - may a unit mark KVM's entries accessed/dirty
+ * @fmt: what KVM writes into its table
+ * @ecap: the unit's extended capability register
+ *
+ * Second-stage A/D sets bit 8 in entries the unit walks and bit 9 in the
+ * leaf it writes through: only where KVM's format has its own accessed and
+ * dirty bits there (EPT with A/D enabled), so that the unit's marks mean to
+ * KVM what the CPU's do.
+ *
+ * Return: true when the unit's PASID entries for @fmt get SSADE.
+ */
+bool kvm_iommu_vtd_sets_dirty(const struct kvm_tdp_format *fmt, u64 ecap)
+{
+	return fmt->type == KVM_TDP_FMT_EPT &&
+	       fmt->accessed_mask == KVM_IOMMU_VTD_SS_A &&
+	       fmt->dirty_mask == KVM_IOMMU_VTD_SS_D &&
+	       (ecap & KVM_IOMMU_VTD_ECAP_SLADS);
 }
 
 /**
@@ -107,6 +132,7 @@ u32 kvm_iommu_vtd_share_check(const struct kvm_tdp_format *fmt, u64 cap,
 		r |= IOMMU_KVM_SHARE_WALK_COHERENCY;
 	if (!fmt->accessed_mask)
 		r |= IOMMU_KVM_SHARE_ACCESS_TRACKING;
+	info->sets_dirty = kvm_iommu_vtd_sets_dirty(fmt, ecap);
 
 	info->reasons = r;
 	return r;

@@ -34,8 +34,8 @@
  * fault.  In SHARED mode nothing is then pinned or faulted in: the kernel
  * resolves each page request by asking KVM to map the page with the
  * request's access, as for a vCPU, and answers it.  Only groups KVM
- * refused (no memslot, a write to a read-only, write-tracked or
- * dirty-logged page, a privileged request) reach the fault object, for the
+ * refused (no memslot, a write to a read-only or write-tracked page, a
+ * privileged request) reach the fault object, for the
  * VMM to see: already answered with IOMMU_PAGE_RESP_INVALID, their records
  * carry IOMMU_PGFAULT_FLAGS_ANSWERED and cookie 0, and take no response.
  * In PINNED mode every fault reaches the fault object for userspace to
@@ -72,15 +72,53 @@
  * collapse, KSM, reclaim or page aging, userfaultfd write-protection or
  * soft-dirty clearing, and not KVM's own zaps that are not about memory.
  * The pages are pinned for as long as the device is attached, so keeping
- * their translations never reaches a page the VMM no longer has.  (Dirty
- * logging is not such an event: while a slot logs dirty pages, KVM
- * write-protects it and the device's DMA writes to it fault.)
+ * their translations never reaches a page the VMM no longer has.  Dirty
+ * logging does not take write access away from such a device either (see
+ * DOC: Dirty logging and migration).
  *
  * A PINNED device keeps its IO page table through all of these too, and
  * through the VMM's removals as well: like IOMMU_IOAS_MAP, it translates
  * to the pages pinned when the memslot was mapped until the memslot is
  * deleted or moved.  A SHARED device that can fault needs no such rule:
  * it faults the current page back in.
+ *
+ * DOC: Dirty logging and migration
+ *
+ * The rule: while a memslot logs dirty pages (KVM_MEM_LOG_DIRTY_PAGES),
+ * every page that a device attached to the IOAS may have written since the
+ * last harvest is reported dirty by KVM's own interfaces, in every mode:
+ * KVM_GET_DIRTY_LOG, and KVM_CLEAR_DIRTY_LOG with manual protection (a
+ * page stays reported until the VMM clears it, and is reported again at the
+ * next KVM_GET_DIRTY_LOG if a device may have written it since).  A VM
+ * that uses the dirty ring gets the device's pages in the bitmap of
+ * KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP, which the VMM enables after the ring
+ * and before creating memslots, and harvests with KVM_GET_DIRTY_LOG beside
+ * the ring; without that bitmap a device cannot be given the VM's memory:
+ * IOMMU_HWPT_ALLOC (and attaching directly) fails with ENXIO, as
+ * KVM_GET_DIRTY_LOG does for such a VM.  And a device that cannot fault
+ * never has a write blocked because of logging.
+ *
+ * How each device's writes are found is reported by IOMMU_KVM_SHARE_QUERY
+ * (enum iommu_kvm_dirty_log):
+ * - IOMMU_KVM_DIRTY_ALL (conservative, like a VFIO IOAS without dirty
+ *   tracking): every page of a writable memslot the device can write is
+ *   reported at every harvest.  A PINNED device, and a SHARED device that
+ *   cannot fault on a table KVM logs by write-protection (NPT, EPT without
+ *   PML) or whose IOMMU does not mark dirty bits: KVM then leaves the
+ *   pinned pages' leaves writable while logging, so the vCPUs' writes to
+ *   them are not logged one by one either, and they are reported by the
+ *   same rule.  After such a device detaches, the pages it could write are
+ *   reported once more, at the next harvest.
+ * - IOMMU_KVM_DIRTY_TABLE (precise): a SHARED device whose IOMMU sets the
+ *   dirty bit in KVM's own entries (VT-d second-stage A/D on EPT, with KVM
+ *   logging by clearing dirty bits: PML).  At each harvest KVM reports the
+ *   pages whose entries the CPU or the IOMMU marked dirty, clears the bits
+ *   and flushes the IOMMU before the harvest returns.
+ * - IOMMU_KVM_DIRTY_FAULTS (precise): a SHARED device that can fault, on a
+ *   table KVM logs by write-protection: its writes fault like a vCPU's, and
+ *   KVM logs each page it makes writable.
+ * A PINNED device's IO page table does not use the IOMMU's dirty tracking
+ * yet; its mode is IOMMU_KVM_DIRTY_ALL everywhere.
  */
 #ifndef _UAPI_IOMMUFD_KVM_H
 #define _UAPI_IOMMUFD_KVM_H
@@ -160,6 +198,25 @@ enum iommu_kvm_format {
 	IOMMU_KVM_FORMAT_NPT	= 2,
 };
 
+/**
+ * enum iommu_kvm_dirty_log - how a device's DMA writes reach KVM's dirty log
+ * @IOMMU_KVM_DIRTY_NONE: the device is not attached to the IOAS
+ * @IOMMU_KVM_DIRTY_FAULTS: its writes fault while a slot logs, and KVM logs
+ *	each page it maps writable for them (precise)
+ * @IOMMU_KVM_DIRTY_TABLE: its IOMMU marks KVM's entries dirty, and KVM
+ *	reports those pages (precise)
+ * @IOMMU_KVM_DIRTY_ALL: every page of a writable slot the device can write
+ *	is reported at every harvest (conservative)
+ *
+ * See DOC: Dirty logging and migration.
+ */
+enum iommu_kvm_dirty_log {
+	IOMMU_KVM_DIRTY_NONE	= 0,
+	IOMMU_KVM_DIRTY_FAULTS	= 1,
+	IOMMU_KVM_DIRTY_TABLE	= 2,
+	IOMMU_KVM_DIRTY_ALL	= 3,
+};
+
 /*
  * Well above iommufd's own commands (0x80 onwards, one number per command)
  * and its test command (0xa0), so later upstream commands do not collide.
@@ -184,7 +241,10 @@ enum iommu_kvm_format {
  *	table
  * @out_iommu_addr_bits: width of the physical addresses the device's
  *	IOMMU accepts in a table it walks
- * @__reserved: must be 0
+ * @out_dirty_log: enum iommu_kvm_dirty_log: how the device's DMA writes
+ *	are reported while a memslot logs dirty pages, in its mode on
+ *	@ioas_id now; IOMMU_KVM_DIRTY_NONE when @out_mode is
+ *	IOMMU_KVM_MODE_NONE
  * @out_kvm_pgsizes: sizes of the leaves KVM may install (bit n: 2^n bytes)
  * @out_iommu_pgsizes: leaf sizes the device's IOMMU can walk in a table of
  *	this format (bit n: 2^n bytes)
@@ -198,7 +258,7 @@ enum iommu_kvm_format {
  * Errors: ENOENT when @dev_id or @ioas_id is not an object of that type,
  * EINVAL when @ioas_id is not sourced from a KVM VM, EAGAIN while the VM
  * has no vCPU (KVM builds its table with the first vCPU), EOPNOTSUPP for
- * non-zero @flags or @__reserved.
+ * non-zero @flags.
  */
 struct iommu_kvm_share_query {
 	__u32 size;
@@ -212,7 +272,7 @@ struct iommu_kvm_share_query {
 	__u32 out_iommu_levels;
 	__u32 out_kvm_addr_bits;
 	__u32 out_iommu_addr_bits;
-	__u32 __reserved;
+	__u32 out_dirty_log;
 	__aligned_u64 out_kvm_pgsizes;
 	__aligned_u64 out_iommu_pgsizes;
 	__aligned_u64 out_rsvd_conflict;
