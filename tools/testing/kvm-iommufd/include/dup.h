@@ -140,6 +140,16 @@ typedef struct { s64 counter; } atomic64_t;
 #define atomic64_read(a)	__atomic_load_n(&(a)->counter, __ATOMIC_RELAXED)
 #define atomic64_add(v, a)	__atomic_add_fetch(&(a)->counter, v, __ATOMIC_SEQ_CST)
 #define atomic64_sub(v, a)	__atomic_sub_fetch(&(a)->counter, v, __ATOMIC_SEQ_CST)
+typedef struct { long counter; } atomic_long_t;
+#define atomic_long_or(v, a)	__atomic_or_fetch(&(a)->counter, v, __ATOMIC_SEQ_CST)
+#ifndef BITS_PER_LONG
+#define BITS_PER_LONG		(8 * (int)sizeof(long))
+#endif
+#define BITS_TO_LONGS(n)	(((n) + BITS_PER_LONG - 1) / BITS_PER_LONG)
+/* Little-endian bitmaps (KVM's dirty bitmaps); the host is little-endian. */
+#define set_bit_le(nr, addr)						\
+	((void)__atomic_or_fetch(&((unsigned long *)(addr))[(nr) / BITS_PER_LONG], \
+				 1UL << ((nr) % BITS_PER_LONG), __ATOMIC_SEQ_CST))
 #define smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)
 #define smp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)

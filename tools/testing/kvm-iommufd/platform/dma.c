@@ -17,23 +17,6 @@ void dma_dev_init(struct dma_dev *d, struct vtd *iommu, uint16_t sid)
 	d->pasid = VTDM_NO_PASID;
 }
 
-/* Copy as a device does: no torn 8-byte words, no C-level data race. */
-static void dev_copy(uint8_t *dst, const uint8_t *src, size_t n)
-{
-	while (n && ((uintptr_t)dst | (uintptr_t)src) & 7) {
-		__atomic_store_n(dst++, __atomic_load_n(src++, __ATOMIC_RELAXED),
-				 __ATOMIC_RELAXED);
-		n--;
-	}
-	for (; n >= 8; n -= 8, dst += 8, src += 8)
-		__atomic_store_n((uint64_t *)dst,
-				 __atomic_load_n((const uint64_t *)src, __ATOMIC_RELAXED),
-				 __ATOMIC_RELAXED);
-	while (n--)
-		__atomic_store_n(dst++, __atomic_load_n(src++, __ATOMIC_RELAXED),
-				 __ATOMIC_RELAXED);
-}
-
 static void pri_count(uint64_t *counter)
 {
 	__atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
@@ -244,9 +227,9 @@ static int dma_access(struct dma_dev *d, uint64_t iova, uint8_t *buf,
 			if (!__atomic_fetch_add(&d->bad_pages, 1, __ATOMIC_RELAXED))
 				d->first_bad = hpa;
 		} else if (write) {
-			dev_copy(phys_va(pm, hpa), buf, chunk);
+			phys_copy(phys_va(pm, hpa), buf, chunk);
 		} else {
-			dev_copy(buf, phys_va(pm, hpa), chunk);
+			phys_copy(buf, phys_va(pm, hpa), chunk);
 		}
 		vtd_dma_end(d->iommu);
 		if (write)

@@ -513,8 +513,11 @@ int kvm_model_delete_slot(struct kvm *kvm, unsigned int slot)
 	free(s->backing);
 	free(s->discarded);
 	free(s->pages);
+	free(s->dirty_bitmap);
 	s->backing = s->discarded = NULL;
 	s->pages = NULL;
+	s->dirty_bitmap = NULL;
+	s->dirty_log = false;
 out_unlock:
 	pthread_mutex_unlock(&kvm->slots_lock);
 	return ret;
@@ -553,30 +556,53 @@ out_unlock:
 	return ret;
 }
 
+static void log_start_locked(struct kvm *kvm, struct kvm_model_slot *s);
+
 int kvm_model_set_dirty_log(struct kvm *kvm, unsigned int slot, bool on)
 {
 	struct kvm_tdp_memslot old, new;
+	unsigned long *bitmap = NULL;
 	struct kvm_model_slot *s;
 	int ret;
 
 	s = lock_used_slot(kvm, slot, &old);
 	if (!s)
 		return -EINVAL;
+	if (s->dirty_log == on) {
+		ret = 0;
+		goto out_unlock;
+	}
+	/* KVM allocates the bitmap (unless the VM uses only a dirty ring) */
+	if (on && !kvm->ring_without_bitmap) {
+		bitmap = calloc(BITS_TO_LONGS(s->npages), sizeof(long));
+		if (!bitmap) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+	}
 	new = old;
 	new.dirty_log = on;
 	ret = slots_prepare(kvm, &old, &new, KVM_TDP_SLOT_FLAGS);
-	if (ret)
+	if (ret) {
+		free(bitmap);
 		goto out_unlock;
+	}
 	pthread_rwlock_wrlock(&kvm->mmu_lock);
 	s->dirty_log = on;
-	/*
-	 * KVM splits huge pages eagerly and write-protects the slot to log
-	 * writes; when logging stops, the vCPUs' writes make pages writable
-	 * again (and kvm_model_collapse() recovers huge pages).
-	 */
-	if (on)
-		split_locked(kvm, s->base_gfn, s->base_gfn + s->npages, true);
+	if (on) {
+		s->dirty_bitmap = bitmap;
+		log_start_locked(kvm, s);
+	} else {
+		/*
+		 * When logging stops, the vCPUs' writes make pages writable
+		 * again (and kvm_model_collapse() recovers huge pages).
+		 */
+		bitmap = s->dirty_bitmap;
+		s->dirty_bitmap = NULL;
+	}
 	pthread_rwlock_unlock(&kvm->mmu_lock);
+	if (!on)
+		free(bitmap);
 	slots_commit(kvm, &old, &new, KVM_TDP_SLOT_FLAGS);
 out_unlock:
 	pthread_mutex_unlock(&kvm->slots_lock);
@@ -728,12 +754,14 @@ static u64 huge_region(struct kvm *kvm, const struct kvm_model_slot *s, u64 gfn)
  * *@mapped: the size of the leaf that maps @gfn afterwards.
  */
 static int map_gfn(struct kvm *kvm, const struct kvm_model_slot *s, u64 gfn,
-		   bool write, bool writable, u64 hpa, u64 huge_hpa, u64 *mapped)
+		   bool write, bool writable, u64 hpa, u64 huge_hpa, u64 *mapped,
+		   bool *made_w)
 {
 	u64 table = kvm->root, *e, old, new;
 	unsigned int level;
 
 	*mapped = PAGE_SIZE;
+	*made_w = false;
 	for (level = kvm->cfg.root_level; level > 1; level--) {
 		e = entry(kvm, table, gfn, level);
 		old = __atomic_load_n(e, __ATOMIC_ACQUIRE);
@@ -749,6 +777,7 @@ static int map_gfn(struct kvm *kvm, const struct kvm_model_slot *s, u64 gfn,
 			if (!__atomic_compare_exchange_n(e, &old, new, false, __ATOMIC_SEQ_CST,
 							 __ATOMIC_SEQ_CST))
 				return FAULT_RETRY;
+			*made_w = true;
 			return 0;
 		}
 		if (level == 2 && huge_hpa && !is_present(kvm, old)) {
@@ -759,6 +788,7 @@ static int map_gfn(struct kvm *kvm, const struct kvm_model_slot *s, u64 gfn,
 				return FAULT_RETRY;
 			__atomic_add_fetch(&kvm->huge_faults, 1, __ATOMIC_RELAXED);
 			*mapped = HUGE_PAGES * PAGE_SIZE;
+			*made_w = writable;
 			return 0;
 		}
 		if (!is_present(kvm, old)) {
@@ -787,14 +817,42 @@ static int map_gfn(struct kvm *kvm, const struct kvm_model_slot *s, u64 gfn,
 	if (!__atomic_compare_exchange_n(e, &old, new, false, __ATOMIC_SEQ_CST,
 					 __ATOMIC_SEQ_CST))
 		return FAULT_RETRY;
+	*made_w = writable;
 	return 0;
+}
+
+/* The entry of @gfn's leaf, or NULL; mmu_lock held. */
+static u64 *leaf_entry(struct kvm *kvm, u64 gfn, unsigned int *level)
+{
+	u64 table = kvm->root, *e, spte;
+	unsigned int l;
+
+	for (l = kvm->cfg.root_level; table && l >= 1; l--) {
+		e = entry(kvm, table, gfn, l);
+		spte = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+		if (!is_present(kvm, spte))
+			return NULL;
+		if (is_leaf(kvm, spte, l)) {
+			*level = l;
+			return e;
+		}
+		table = spte & ADDR_MASK;
+	}
+	return NULL;
+}
+
+/* mark_page_dirty_in_slot(): mmu_lock held, or slots_lock */
+static void mark_dirty(struct kvm_model_slot *s, u64 gfn)
+{
+	if (s->dirty_bitmap)
+		set_bit_le(gfn - s->base_gfn, s->dirty_bitmap);
 }
 
 static int fault_once(struct kvm *kvm, u64 gfn, bool write, u64 *mapped)
 {
 	struct kvm_model_slot *s;
 	u64 idx, first, hpa, huge_hpa = 0;
-	bool writable;
+	bool writable, made_w;
 	int ret;
 
 	pthread_rwlock_rdlock(&kvm->mmu_lock);
@@ -828,7 +886,10 @@ static int fault_once(struct kvm *kvm, u64 gfn, bool write, u64 *mapped)
 	/* while logging, KVM maps writable only on a write, to log it */
 	writable = !s->readonly && (write || !s->dirty_log) &&
 		   !write_tracked(kvm, gfn, gfn + 1);
-	ret = map_gfn(kvm, s, gfn, write, writable, hpa, huge_hpa, mapped);
+	ret = map_gfn(kvm, s, gfn, write, writable, hpa, huge_hpa, mapped, &made_w);
+	/* dirty logging: a leaf made writable is logged (make_spte()) */
+	if (!ret && s->dirty_log && made_w)
+		mark_dirty(s, gfn);
 out:
 	pthread_rwlock_unlock(&kvm->mmu_lock);
 	return ret;
@@ -868,6 +929,32 @@ int kvm_model_fault(struct kvm *kvm, u64 gpa, bool write)
 	return fault(kvm, gpa, write, &mapped);
 }
 
+/*
+ * A vCPU's write to @gpa completed: while its slot logs, the write is
+ * logged (with PML the CPU sets the leaf's D bit and logs the GPA; without,
+ * the write fault that made the leaf writable did, and logging it again
+ * after the store covers a harvest that write-protected the page between
+ * that fault and the store, after which the vCPU would have faulted again).
+ */
+static void log_vcpu_write(struct kvm *kvm, u64 gpa)
+{
+	u64 gfn = gpa >> PAGE_SHIFT, *e;
+	struct kvm_model_slot *s;
+	struct kspte_masks m;
+	unsigned int level;
+
+	pthread_rwlock_rdlock(&kvm->mmu_lock);
+	s = find_slot(kvm, gfn);
+	if (s && s->dirty_log) {
+		kspte_masks(&kvm->cfg, &m);
+		e = kvm->cfg.pml ? leaf_entry(kvm, gfn, &level) : NULL;
+		if (e)
+			__atomic_or_fetch(e, m.dirty, __ATOMIC_SEQ_CST);
+		mark_dirty(s, gfn);
+	}
+	pthread_rwlock_unlock(&kvm->mmu_lock);
+}
+
 static int guest_access(struct kvm *kvm, u64 gpa, void *buf, size_t len, bool write)
 {
 	while (len) {
@@ -878,10 +965,13 @@ static int guest_access(struct kvm *kvm, u64 gpa, void *buf, size_t len, bool wr
 		if (ret)
 			return ret;
 		hpa = kvm_model_backing(kvm, gpa) + (gpa & (PAGE_SIZE - 1));
-		if (write)
-			memcpy(phys_va(kvm->pm, hpa), buf, chunk);
-		else
-			memcpy(buf, phys_va(kvm->pm, hpa), chunk);
+		/* a vCPU's accesses race with DMA as hardware's do */
+		if (write) {
+			phys_copy(phys_va(kvm->pm, hpa), buf, chunk);
+			log_vcpu_write(kvm, gpa);
+		} else {
+			phys_copy(buf, phys_va(kvm->pm, hpa), chunk);
+		}
 		gpa += chunk;
 		buf = (u8 *)buf + chunk;
 		len -= chunk;
@@ -1111,7 +1201,7 @@ void kvm_model_discard(struct kvm *kvm, u64 gpa, u64 len)
 }
 
 static void wrprot_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
-			 u64 gfn_start, u64 gfn_end, struct change *c)
+			 u64 gfn_start, u64 gfn_end, bool keep_held, struct change *c)
 {
 	u64 span = span_of(level);
 	unsigned int i;
@@ -1123,8 +1213,12 @@ static void wrprot_range(struct kvm *kvm, u64 table, unsigned int level, u64 bas
 		if (gfn + span <= gfn_start || gfn >= gfn_end || !is_present(kvm, old))
 			continue;
 		if (!is_leaf(kvm, old, level)) {
-			wrprot_range(kvm, old & ADDR_MASK, level - 1, gfn, gfn_start, gfn_end, c);
-		} else if (old & SPTE_W) {
+			wrprot_range(kvm, old & ADDR_MASK, level - 1, gfn, gfn_start, gfn_end,
+				     keep_held, c);
+		} else if ((old & SPTE_W) &&
+			   !(keep_held && importer_holds(kvm, gfn, span,
+							 old & (level == 2 ? ADDR_MASK_2M :
+								ADDR_MASK)))) {
 			/* a huge leaf is write-protected whole */
 			__atomic_store_n(e, kspte_wrprot(&kvm->cfg, old), __ATOMIC_RELEASE);
 			change_note(c, gfn, gfn + span);
@@ -1151,7 +1245,7 @@ int kvm_model_write_track(struct kvm *kvm, u64 gpa)
 		change_begin(kvm, &c);
 		split_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn, gfn + 1,
 			    true, &c);
-		wrprot_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn, gfn + 1, &c);
+		wrprot_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn, gfn + 1, false, &c);
 		change_flush(kvm, &c, gfn, gfn + 1);
 		change_end(kvm);
 	}
@@ -1166,7 +1260,7 @@ void kvm_model_wrprot(struct kvm *kvm, u64 gfn_start, u64 gfn_end)
 	pthread_rwlock_wrlock(&kvm->mmu_lock);
 	if (kvm->root) {
 		change_begin(kvm, &c);
-		wrprot_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn_start, gfn_end, &c);
+		wrprot_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn_start, gfn_end, false, &c);
 		change_flush(kvm, &c, gfn_start, gfn_end);
 		change_end(kvm);
 	}
@@ -1232,7 +1326,7 @@ static int split_locked(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool wrprot
 	n = split_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn_start, gfn_end,
 			wrprot, &c);
 	if (wrprot)
-		wrprot_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn_start, gfn_end, &c);
+		wrprot_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn_start, gfn_end, false, &c);
 	/* the mappings are the same, but an importer may cache the huge one */
 	change_flush(kvm, &c, gfn_start, gfn_end);
 	change_end(kvm);
@@ -1263,6 +1357,215 @@ int kvm_model_split(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool wrprot)
 	n = split_locked(kvm, gfn_start, gfn_end, wrprot);
 	pthread_rwlock_unlock(&kvm->mmu_lock);
 	return n;
+}
+
+/* ---- dirty logging (KVM_GET_DIRTY_LOG, KVM_CLEAR_DIRTY_LOG) ---- */
+
+/* Clear the D bit of 4 KiB leaves in the range (PML logging); mmu_lock write. */
+static void clear_d_range(struct kvm *kvm, u64 gfn_start, u64 gfn_end, struct change *c)
+{
+	struct kspte_masks m;
+	unsigned int level;
+	u64 gfn, *e;
+
+	kspte_masks(&kvm->cfg, &m);
+	for (gfn = gfn_start; gfn < gfn_end; gfn++) {
+		e = leaf_entry(kvm, gfn, &level);
+		if (!e || level != 1 || !(__atomic_load_n(e, __ATOMIC_ACQUIRE) & m.dirty))
+			continue;
+		__atomic_and_fetch(e, ~m.dirty, __ATOMIC_SEQ_CST);
+		change_note(c, gfn, gfn + 1);
+	}
+}
+
+/*
+ * Start logging @s (kvm_mmu_slot_apply_flags()): split huge leaves eagerly
+ * (same mappings), then clear the 4 KiB leaves' D bits (PML; KVM would
+ * write-protect huge leaves, none is left) or write-protect them, keeping
+ * the leaves an importer holds writable (patch 0008).  mmu_lock held for
+ * write.
+ */
+static void log_start_locked(struct kvm *kvm, struct kvm_model_slot *s)
+{
+	u64 start = s->base_gfn, end = s->base_gfn + s->npages;
+	struct change c;
+
+	if (!kvm->root)
+		return;
+	split_locked(kvm, start, end, false);
+	change_begin(kvm, &c);
+	if (kvm->cfg.pml)
+		clear_d_range(kvm, start, end, &c);
+	else
+		wrprot_range(kvm, kvm->root, kvm->cfg.root_level, 0, start, end, true, &c);
+	change_flush(kvm, &c, start, end);
+	change_end(kvm);
+}
+
+/*
+ * kvm_arch_sync_dirty_log() with patch 0008: the listeners add what their
+ * devices wrote unseen; with PML, when one asks, the leaves marked dirty.
+ * slots_lock held.
+ */
+static void sync_dirty_log(struct kvm *kvm, struct kvm_model_slot *s)
+{
+	struct kvm_tdp_memslot_listener *l;
+	unsigned int ask = 0, level;
+	struct kspte_masks m;
+	u64 gfn, *e;
+
+	list_for_each_entry(l, &kvm->listeners, node)
+		if (l->ops->log_dirty)
+			ask |= l->ops->log_dirty(l, s->base_gfn, s->npages, s->dirty_bitmap);
+	if (!(ask & KVM_TDP_DIRTY_SCAN) || !kvm->cfg.pml)
+		return;
+	kspte_masks(&kvm->cfg, &m);
+	pthread_rwlock_rdlock(&kvm->mmu_lock);
+	kvm->dirty_scans++;
+	for (gfn = s->base_gfn; gfn < s->base_gfn + s->npages; gfn++) {
+		e = leaf_entry(kvm, gfn, &level);
+		if (e && (__atomic_load_n(e, __ATOMIC_ACQUIRE) & m.dirty))
+			mark_dirty(s, gfn);
+	}
+	pthread_rwlock_unlock(&kvm->mmu_lock);
+}
+
+/*
+ * kvm_arch_mmu_enable_log_dirty_pt_masked(): log the GFNs of @mask again
+ * (4 KiB leaves: clear D with PML, else write-protect but for held leaves).
+ * mmu_lock held for write.
+ */
+static void rearm(struct kvm *kvm, struct kvm_model_slot *s, u64 first, unsigned long mask,
+		  struct change *c)
+{
+	struct kspte_masks m;
+	unsigned int level;
+	u64 gfn, *e, old;
+
+	kspte_masks(&kvm->cfg, &m);
+	for (; mask; mask &= mask - 1) {
+		gfn = s->base_gfn + first + __builtin_ctzl(mask);
+		e = leaf_entry(kvm, gfn, &level);
+		if (!e || level != 1)
+			continue;
+		old = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+		if (kvm->cfg.pml) {
+			if (!(old & m.dirty))
+				continue;
+			__atomic_and_fetch(e, ~m.dirty, __ATOMIC_SEQ_CST);
+		} else {
+			if (!(old & SPTE_W) || importer_holds(kvm, gfn, 1, old & ADDR_MASK))
+				continue;
+			__atomic_store_n(e, kspte_wrprot(&kvm->cfg, old), __ATOMIC_RELEASE);
+		}
+		change_note(c, gfn, gfn + 1);
+	}
+}
+
+static struct kvm_model_slot *lock_logging_slot(struct kvm *kvm, unsigned int slot)
+{
+	if (slot >= KVM_MODEL_SLOTS)
+		return NULL;
+	pthread_mutex_lock(&kvm->slots_lock);
+	if (!kvm->slots[slot].used || !kvm->slots[slot].dirty_bitmap) {
+		pthread_mutex_unlock(&kvm->slots_lock);
+		return NULL;
+	}
+	return &kvm->slots[slot];
+}
+
+/**
+ * kvm_model_get_dirty_log() - KVM_GET_DIRTY_LOG
+ * @kvm: the VM
+ * @slot: the slot
+ * @bitmap: receives the slot's dirty bitmap (one bit per page)
+ *
+ * Without manual protection (kvm->manual_protect), the bits are taken and
+ * their pages logged again, then flushed, before this returns; with it, the
+ * bitmap is copied and left for kvm_model_clear_dirty_log().
+ *
+ * Return: 0; -ENOENT when the slot does not exist or does not log.
+ */
+int kvm_model_get_dirty_log(struct kvm *kvm, unsigned int slot, unsigned long *bitmap)
+{
+	struct kvm_model_slot *s = lock_logging_slot(kvm, slot);
+	u64 w, words;
+	struct change c;
+
+	if (!s)
+		return -ENOENT;
+	words = BITS_TO_LONGS(s->npages);
+	sync_dirty_log(kvm, s);
+	kvm->dirty_harvests++;
+	if (kvm->manual_protect) {
+		for (w = 0; w < words; w++)
+			bitmap[w] = __atomic_load_n(&s->dirty_bitmap[w], __ATOMIC_ACQUIRE);
+		pthread_mutex_unlock(&kvm->slots_lock);
+		return 0;
+	}
+	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	change_begin(kvm, &c);
+	for (w = 0; w < words; w++) {
+		bitmap[w] = __atomic_exchange_n(&s->dirty_bitmap[w], 0, __ATOMIC_SEQ_CST);
+		if (kvm->root)
+			rearm(kvm, s, w * BITS_PER_LONG, bitmap[w], &c);
+	}
+	change_flush(kvm, &c, s->base_gfn, s->base_gfn + s->npages);
+	change_end(kvm);
+	pthread_rwlock_unlock(&kvm->mmu_lock);
+	pthread_mutex_unlock(&kvm->slots_lock);
+	return 0;
+}
+
+/**
+ * kvm_model_clear_dirty_log() - KVM_CLEAR_DIRTY_LOG (manual protection)
+ * @kvm: the VM
+ * @slot: the slot
+ * @first: first page, a multiple of 64
+ * @npages: pages, a multiple of 64 or up to the end of the slot
+ * @bitmap: the pages to clear and log again (bit n: page @first + n)
+ *
+ * Return: 0; -ENOENT as kvm_model_get_dirty_log(); -EINVAL for a bad range.
+ */
+int kvm_model_clear_dirty_log(struct kvm *kvm, unsigned int slot, u64 first, u64 npages,
+			      const unsigned long *bitmap)
+{
+	struct kvm_model_slot *s = lock_logging_slot(kvm, slot);
+	unsigned long mask;
+	struct change c;
+	u64 w;
+
+	if (!s)
+		return -ENOENT;
+	if (first % BITS_PER_LONG || first + npages > s->npages ||
+	    (npages % BITS_PER_LONG && first + npages != s->npages)) {
+		pthread_mutex_unlock(&kvm->slots_lock);
+		return -EINVAL;
+	}
+	sync_dirty_log(kvm, s);
+	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	change_begin(kvm, &c);
+	for (w = 0; w < BITS_TO_LONGS(npages); w++) {
+		unsigned long *word = &s->dirty_bitmap[first / BITS_PER_LONG + w];
+
+		mask = bitmap[w] & __atomic_load_n(word, __ATOMIC_ACQUIRE);
+		if (!mask)
+			continue;
+		__atomic_and_fetch(word, ~mask, __ATOMIC_SEQ_CST);
+		if (kvm->root)
+			rearm(kvm, s, first + w * BITS_PER_LONG, mask, &c);
+	}
+	change_flush(kvm, &c, s->base_gfn, s->base_gfn + s->npages);
+	change_end(kvm);
+	pthread_rwlock_unlock(&kvm->mmu_lock);
+	pthread_mutex_unlock(&kvm->slots_lock);
+	return 0;
+}
+
+/* As tdp_export.c's: a dirty ring without its bitmap cannot log DMA. */
+bool kvm_tdp_export_dma_loggable(struct kvm *kvm)
+{
+	return !kvm->ring_without_bitmap;
 }
 
 /**
@@ -1457,7 +1760,8 @@ void kvm_tdp_export_unregister(struct kvm *kvm, struct kvm_tdp_importer *imp)
 /*
  * As tdp_export.c's: the VM's mm only; -ENOENT outside the memslots, -EPERM
  * for a write to a read-only slot or a write-tracked GFN, -EBUSY while the
- * slot logs dirty pages; then a vCPU's fault.
+ * slot logs dirty pages without a bitmap; then a vCPU's fault (which logs
+ * the page it makes writable).
  */
 int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags, u64 *mapped_size)
 {
@@ -1478,8 +1782,8 @@ int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags, u64 *mapped
 		ret = -ENOENT;
 	else if (write && (s->readonly || write_tracked(kvm, gfn, gfn + 1)))
 		ret = -EPERM;
-	else if (s->dirty_log)
-		ret = -EBUSY;
+	else if (s->dirty_log && !s->dirty_bitmap)
+		ret = -EBUSY;	/* written without a vCPU: only a bitmap logs it */
 	pthread_rwlock_unlock(&kvm->mmu_lock);
 	if (ret)
 		return ret;

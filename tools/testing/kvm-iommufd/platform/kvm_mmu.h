@@ -78,6 +78,11 @@ struct kvm_model_slot {
 	bool readonly;
 	bool huge;		/* KVM_MODEL_SLOT_HUGE */
 	bool dirty_log;
+	/*
+	 * KVM's dirty bitmap while @dirty_log (none with ring_without_bitmap);
+	 * bits set atomically, pointer changed under slots_lock and mmu_lock
+	 */
+	unsigned long *dirty_bitmap;
 	u64 base_gfn;
 	u64 npages;
 	/* under backing_lock: */
@@ -128,6 +133,12 @@ struct kvm {
 	u64 export_map_reads, export_map_writes;
 	long table_pages;	/* atomic */
 	bool *destroyed;	/* set true when the VM is destroyed */
+	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 (without INITIALLY_SET) */
+	bool manual_protect;
+	/* a dirty ring without KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP: no bitmaps */
+	bool ring_without_bitmap;
+	/* harvests, and those that scanned D bits for an importer; slots_lock */
+	u64 dirty_harvests, dirty_scans;
 };
 
 struct kvm *kvm_model_create(struct phys *pm, const struct kspte_cfg *cfg,
@@ -141,8 +152,15 @@ int kvm_model_set_slot_flags(struct kvm *kvm, unsigned int slot, u64 gpa, u64 si
 int kvm_model_delete_slot(struct kvm *kvm, unsigned int slot);
 /* KVM_MR_MOVE: same memory (same HVA), new GPA */
 int kvm_model_move_slot(struct kvm *kvm, unsigned int slot, u64 new_gpa);
-/* KVM_MR_FLAGS_ONLY with KVM_MEM_LOG_DIRTY_PAGES: on write-protects the slot */
+/*
+ * KVM_MR_FLAGS_ONLY with KVM_MEM_LOG_DIRTY_PAGES: on splits huge leaves and
+ * write-protects the slot (PML: clears its D bits), but for leaves an
+ * importer holds (patch 0008).
+ */
 int kvm_model_set_dirty_log(struct kvm *kvm, unsigned int slot, bool on);
+int kvm_model_get_dirty_log(struct kvm *kvm, unsigned int slot, unsigned long *bitmap);
+int kvm_model_clear_dirty_log(struct kvm *kvm, unsigned int slot, u64 first, u64 npages,
+			      const unsigned long *bitmap);
 
 /* A vCPU access: fault the page in as KVM would, then read or write it. */
 int kvm_model_guest_write(struct kvm *kvm, u64 gpa, const void *buf, size_t len);

@@ -232,4 +232,6 @@ void kspte_format(const struct kspte_cfg *c, struct kvm_tdp_format *fmt)
 	fmt->write_mask = fmt->read_mask | PT_WRITABLE;
 	fmt->accessed_mask = m.ad_disabled ? 0 : m.accessed;
 	fmt->dirty_mask = m.ad_disabled ? 0 : m.dirty;
+	/* kvm_mmu_slot_apply_flags(): with PML, logging clears 4 KiB D bits */
+	fmt->log_clears_dirty = c->ept && c->ept_ad && c->pml;
 }

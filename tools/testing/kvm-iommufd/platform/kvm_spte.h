@@ -22,6 +22,7 @@ struct kvm_tdp_format;
 struct kspte_cfg {
 	bool ept;
 	bool ept_ad;		/* EPT accessed/dirty flags (eptad) */
+	bool pml;		/* VMX enable_pml: logging clears D bits (needs ept_ad) */
 	bool ept_exec_only;	/* EPT execute-only supported */
 	unsigned int present_bit;	/* SPTE_MMU_PRESENT_MASK bit: 11 or 59 */
 	unsigned int phys_bits;	/* host MAXPHYADDR */

@@ -21,6 +21,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define PHYS_POISON	0xdbdbdbdbdbdbdbdbULL
@@ -72,6 +73,26 @@ static inline uint64_t phys_load64(struct phys *pm, uint64_t hpa)
 static inline void phys_store64(struct phys *pm, uint64_t hpa, uint64_t v)
 {
 	__atomic_store_n((uint64_t *)phys_va(pm, hpa), v, __ATOMIC_RELEASE);
+}
+
+/*
+ * Copy to or from emulated memory as hardware does, a device or a CPU: no
+ * torn 8-byte words, no C-level data race with other such copies.
+ */
+static inline void phys_copy(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	while (n && ((uintptr_t)dst | (uintptr_t)src) & 7) {
+		__atomic_store_n(dst++, __atomic_load_n(src++, __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+		n--;
+	}
+	for (; n >= 8; n -= 8, dst += 8, src += 8)
+		__atomic_store_n((uint64_t *)dst,
+				 __atomic_load_n((const uint64_t *)src, __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+	while (n--)
+		__atomic_store_n(dst++, __atomic_load_n(src++, __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
 }
 
 #endif /* __KT_PHYS_H */

@@ -505,6 +505,10 @@ static enum vtdm_fault_reason translate(struct vtd *v, uint16_t sid, uint32_t pa
 		if (!t->valid || t->did != did || t->pasid != pasid ||
 		    (iova >> t->shift) != (t->iova >> t->shift))
 			continue;
+		if (ssade && write && t->w && !t->d) {
+			t->valid = false;	/* refilled by the walk below */
+			break;
+		}
 		hit = *t;	/* the slot may be refilled once the lock is dropped */
 		v->stats.iotlb_hits++;
 		pthread_mutex_unlock(&v->lock);
@@ -566,8 +570,10 @@ static enum vtdm_fault_reason translate(struct vtd *v, uint16_t sid, uint32_t pa
 		return record(v, write ? VTDM_F_SS_WRITE : VTDM_F_SS_READ, sid,
 			      pasid, iova, write, level, e);
 	}
-	if (ssade && write && wr)
+	if (ssade && write && wr) {
 		set_bits(v, ea, phys_load64(v->pm, ea), SS_D);
+		e |= SS_D;
+	}
 
 	*hpa = (e & MASK(51, sh)) | (iova & ((1ULL << sh) - 1));
 	if (shift)
@@ -586,6 +592,7 @@ static enum vtdm_fault_reason translate(struct vtd *v, uint16_t sid, uint32_t pa
 		t->hpa = e & MASK(51, sh);
 		t->r = rd;
 		t->w = wr;
+		t->d = !!(e & SS_D);
 		t->root = pe[0] & ADDR_4K;
 		t->levels = levels;
 	}

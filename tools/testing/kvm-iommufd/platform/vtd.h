@@ -245,6 +245,11 @@ struct vtdm_iotlb_entry {
 	unsigned int shift;	/* 12, 21 or 30 */
 	uint64_t hpa;
 	bool r, w;
+	/*
+	 * second-stage A/D: the leaf was dirty when cached; a write through
+	 * an entry cached clean walks again to set D, as the hardware must
+	 */
+	bool d;
 	uint64_t root;		/* second-stage root of the walk (checks only) */
 	unsigned int levels;	/* its number of levels */
 };

@@ -45,6 +45,7 @@ static int program(struct kt_kvm_domain *kd, struct device *dev, u64 root)
 {
 	struct kvm_iommu_vtd_ss_cfg cfg = {
 		.root = root, .levels = kd->levels, .did = kd->did,
+		.ssade = kd->ssade,
 	};
 	u64 pe[8];
 	int ret;
@@ -161,6 +162,7 @@ static struct iommu_domain *kt_alloc_kvm_tdp(struct device *dev,
 	kd->iommu = iommu;
 	kd->root = exp->root;
 	kd->levels = exp->fmt.root_level;
+	kd->ssade = kvm_iommu_vtd_sets_dirty(&exp->fmt, iommu->ecap);
 	kd->did = __atomic_fetch_add(&kt_next_did, 1, __ATOMIC_RELAXED);
 	return &kd->domain;
 }

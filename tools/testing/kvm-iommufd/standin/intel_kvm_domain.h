@@ -20,6 +20,7 @@ struct kt_kvm_domain {
 	struct intel_iommu *iommu;
 	u64 root;
 	unsigned int levels;
+	bool ssade;		/* second-stage A/D: kvm_iommu_vtd_sets_dirty() */
 	u16 did;
 	struct device *devs[KT_KVM_DOMAIN_MAX_DEVS];
 	unsigned int ndevs;
