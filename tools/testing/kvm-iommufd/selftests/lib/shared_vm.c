@@ -86,10 +86,19 @@ void shared_vm_create(struct shared_vm *s)
 
 void shared_vm_create_opts(struct shared_vm *s, unsigned int opts)
 {
+	shared_vm_create_hook(s, opts, NULL, NULL);
+}
+
+void shared_vm_create_hook(struct shared_vm *s, unsigned int opts,
+			   void (*before_memory)(struct kvm_vm *vm, void *arg),
+			   void *arg)
+{
 	if (opts & SHARED_VM_NO_IPC_LOCK)
 		drop_cap_ipc_lock();
 	memset(s, 0, sizeof(*s));
 	s->vm = vm_create();
+	if (before_memory)
+		before_memory(s->vm, arg);
 	vm_add_memslot(s->vm, 0, 0, SHARED_VM_RAM, 0, VM_MEM_MEMFD);
 	vm_load_code(s->vm, CODE_GPA, shared_guest, shared_guest_end - shared_guest);
 	s->vcpu = vcpu_add(s->vm, 0);

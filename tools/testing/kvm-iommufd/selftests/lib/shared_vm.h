@@ -45,6 +45,14 @@ uint8_t shared_pattern(unsigned int i);
 /* VM + guest run to stage 1 + iommufd + KVM-sourced IOAS + edu bound. */
 void shared_vm_create(struct shared_vm *s);
 void shared_vm_create_opts(struct shared_vm *s, unsigned int opts);
+/*
+ * The same, with @before_memory(vm, @arg) called on the new VM before its
+ * memslot and vCPU exist (for what KVM allows only then: the dirty ring,
+ * KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP).
+ */
+void shared_vm_create_hook(struct shared_vm *s, unsigned int opts,
+			   void (*before_memory)(struct kvm_vm *vm, void *arg),
+			   void *arg);
 /* HWPT_ALLOC on the IOAS for edu; 0 or -errno, mode/reasons filled. */
 int shared_vm_alloc_hwpt(struct shared_vm *s);
 /* The same with IOMMU_HWPT_ALLOC_KVM_* policy flags. */
