@@ -142,7 +142,8 @@
  *   as a vCPU's write fault does.
  * - A VM with a dirty ring and no bitmap has nowhere to report writes made
  *   without a vCPU: kvm_tdp_export_dma_loggable() says so, and an importer
- *   must not let a device write such a VM's memory.
+ *   must not let a device write such a VM's memory.  KVM refuses to turn
+ *   the dirty ring on (-EBUSY) once memslot listeners follow the VM.
  */
 #ifndef __LINUX_KVM_TDP_EXPORT_H
 #define __LINUX_KVM_TDP_EXPORT_H

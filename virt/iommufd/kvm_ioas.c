@@ -267,9 +267,9 @@ struct kvm_iommu_ioas {
  * (kvm_iommu_holds()).  Slots on kio->slots, their @desc, @pages and @kept
  * are written under both kio->lock and kio->domains_lock, and read under
  * either (kvm_iommu_holds() takes @domains_lock).  @dma_dirty (under
- * kio->domains_lock) is set when a device that could write the slot went
- * away while it logs dirty pages: its pages are reported at the next
- * harvest (see DOC: Dirty logging).
+ * kio->domains_lock) is set when a device that could write the slot unseen
+ * comes or goes while it logs dirty pages: its pages are reported at the
+ * next harvest (see DOC: Dirty logging).
  */
 struct kvm_iommu_slot {
 	struct list_head node;

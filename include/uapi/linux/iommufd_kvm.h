@@ -95,8 +95,10 @@
  * and before creating memslots, and harvests with KVM_GET_DIRTY_LOG beside
  * the ring; without that bitmap a device cannot be given the VM's memory:
  * IOMMU_HWPT_ALLOC (and attaching directly) fails with ENXIO, as
- * KVM_GET_DIRTY_LOG does for such a VM.  And a device that cannot fault
- * never has a write blocked because of logging.
+ * KVM_GET_DIRTY_LOG does for such a VM, and once a KVM-sourced IOAS
+ * follows the VM, KVM_ENABLE_CAP(KVM_CAP_DIRTY_LOG_RING*) fails with EBUSY
+ * (the VMM enables the ring before it creates the IOAS).  And a device
+ * that cannot fault never has a write blocked because of logging.
  *
  * How each device's writes are found is reported by IOMMU_KVM_SHARE_QUERY
  * (enum iommu_kvm_dirty_log):
