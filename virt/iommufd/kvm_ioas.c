@@ -536,15 +536,25 @@ err_free:
 	return ret;
 }
 
-/* Make every page of @s present in KVM's table, writable unless read-only. */
+/*
+ * Make every page of @s present in KVM's table, writable unless read-only.
+ * A slot KVM no longer has at @s's GPA is being deleted or moved: KVM
+ * reports the change as soon as it can take @kio->lock, which we hold, and
+ * its commit drops our copy (delete) or faults it in at the new GPA (move);
+ * so that is not an error (a device attaching sees the memslots before or
+ * after the change).
+ */
 static int prefault_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 {
 	unsigned int map = s->desc.readonly ? 0 : KVM_TDP_MAP_WRITE;
 	u64 gpa = s->desc.gpa, end = s->desc.gpa + s->desc.size, mapped;
 	int ret;
 
+	lockdep_assert_held(&kio->lock);
 	while (gpa < end) {
 		ret = kvm_tdp_export_map(kio->kvm, gpa, map, &mapped);
+		if (ret == -ENOENT)
+			return 0;
 		if (ret)
 			return ret;
 		gpa = ALIGN_DOWN(gpa, mapped) + mapped;

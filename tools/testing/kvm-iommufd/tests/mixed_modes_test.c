@@ -8,7 +8,9 @@
  * RLIMIT_MEMLOCK.  Pins and charges are counted at every step, on both
  * sides (the core's SHARED pins, the io_pagetable's pinned pages).
  */
+#include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "../harness/test.h"
 #include "../platform/kvm_mmu.h"
@@ -480,4 +482,81 @@ TEST(mixed_modes_shared_attach_races_memslot_create)
 	ASSERT_TRUE(dma_reaches(&m, 0, SLOT1_GPA + 0x3000));	/* faulted in */
 	ASSERT_TRUE(teardown(&m));
 	return true;
+}
+
+/*
+ * Attach and HWPT allocation race with the VMM's memslot changes from
+ * another thread: they see the memslots before or after each change, and
+ * never fail because of it.  One thread attaches and detaches a device
+ * (SHARED, then PINNED) in a loop; another creates, moves and deletes
+ * slot 1.  Every attach must succeed and its device reach RAM.
+ */
+static double kt_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct kt_race {
+	struct kt_mixed *m;
+	bool stop;		/* atomic */
+	u64 changes, change_errors;
+};
+
+static void *memslot_churn(void *arg)
+{
+	struct kt_race *r = arg;
+	struct kvm *kvm = r->m->kvm;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		r->change_errors += !!kvm_model_set_slot(kvm, 1, SLOT1_GPA, SLOT1_SIZE, false);
+		r->change_errors += !!kvm_model_move_slot(kvm, 1, SLOT1_MOVED);
+		r->change_errors += !!kvm_model_delete_slot(kvm, 1);
+		r->changes += 3;
+	}
+	return NULL;
+}
+
+TEST(mixed_modes_attach_races_memslot_changes)
+{
+	u64 attaches[2] = { 0 }, failures = 0, missed = 0;
+	struct kt_race r = { 0 };
+	struct kt_mixed m;
+	double end;
+	pthread_t thr;
+	int ret;
+
+	ASSERT_TRUE(setup(&m));
+	r.m = &m;
+	ASSERT_EQ(kvm_model_fault(m.kvm, 0x3000, false), 0);	/* KVM's root */
+	ASSERT_EQ(pthread_create(&thr, NULL, memslot_churn, &r), 0);
+	end = kt_now() + 1.0;
+	while (kt_now() < end || !attaches[0] || !attaches[1]) {
+		unsigned int i = (attaches[0] + attaches[1]) & 1;
+
+		/* device 0 can share, device 1 cannot: SHARED, then PINNED */
+		ret = kt_kvm_hwpt_attach(&m.hwpt[i], m.kio, &m.iopt, &m.dev[i],
+					 KVM_IOMMU_POLICY_AUTO);
+		if (ret) {
+			if (!failures++)
+				printf("# attach of device %u failed: %d\n", i, ret);
+			continue;
+		}
+		attaches[i]++;
+		missed += !dma_reaches(&m, i, 0x200000 + i * 0x1000);
+		kt_kvm_hwpt_detach(&m.hwpt[i]);
+	}
+	__atomic_store_n(&r.stop, true, __ATOMIC_RELEASE);
+	pthread_join(thr, NULL);
+	printf("# %llu SHARED and %llu PINNED attaches against %llu memslot changes: "
+	       "%llu failed, %llu did not reach RAM\n", (unsigned long long)attaches[0],
+	       (unsigned long long)attaches[1], (unsigned long long)r.changes,
+	       (unsigned long long)failures, (unsigned long long)missed);
+	ASSERT_EQ(failures, 0);
+	ASSERT_EQ(missed, 0);
+	ASSERT_EQ(r.change_errors, 0);
+	ASSERT_GT(r.changes, 0);
+	return teardown(&m);
 }
