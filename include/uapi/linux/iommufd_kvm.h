@@ -24,8 +24,8 @@
  * out_kvm_reasons of struct iommu_hwpt_alloc (the reasons also with
  * EOPNOTSUPP); IOMMU_KVM_SHARE_QUERY answers the same without allocating.
  * Both policy flags together fail with EINVAL; IOMMU_HWPT_FAULT_ID_VALID
- * is accepted (below); any other HWPT flag, driver data or a PASID fail
- * with EOPNOTSUPP.  AUTO and SHARE_REQUIRED need the VM's table, which KVM
+ * is accepted (below); any other HWPT flag, driver data, a PASID or a
+ * non-zero __reserved2 fail with EOPNOTSUPP.  AUTO and SHARE_REQUIRED need the VM's table, which KVM
  * builds with the first vCPU: EAGAIN before that.
  *
  * A device that can fault (PCIe PRI) gets its HWPT with
@@ -49,6 +49,20 @@
  * every device on the IOAS, SHARED or PINNED, without any iommufd call.
  * When a new slot cannot be pinned (the memlock limit), creating it fails
  * in KVM_SET_USER_MEMORY_REGION with that error.
+ *
+ * DOC: Options of a KVM-sourced IOAS
+ *
+ * IOMMU_OPTION_HUGE_PAGES (GET and SET, object_id the IOAS) works as on
+ * any IOAS and applies to the IO page table of its PINNED devices: with 0
+ * the memslots are mapped with 4 KiB IO pages; SET fails with EINVAL once a
+ * PINNED device is attached while memslots exist (its table is built).
+ * SHARED devices walk KVM's table, whose leaf sizes KVM chooses, whatever
+ * the option.  IOMMU_OPTION_RLIMIT_MODE (the iommufd context's) applies to
+ * the pins of PINNED devices as to IOMMU_IOAS_MAP's; the pins of SHARED
+ * devices that cannot fault are always charged to the VMM's
+ * RLIMIT_MEMLOCK (mm->locked_vm).  IOMMU_IOAS_ALLOC with
+ * IOMMU_IOAS_ALLOC_FLAG_KVM_FD needs a @size that includes @kvm_fd
+ * (EINVAL otherwise).
  *
  * DOC: What a device's DMA survives
  *
