@@ -114,6 +114,10 @@ struct kvm_iommu_share_info {
  *	not (the conservative rule: IOMMU_KVM_DIRTY_ALL)
  * @dirty_scans: harvests for which KVM reported the leaves an IOMMU marked
  *	dirty (IOMMU_KVM_DIRTY_TABLE)
+ * @blocked_slots: memslots that DMA does not reach as RAM now (see DOC:
+ *	Memslots the devices cannot use in include/uapi/linux/iommufd_kvm.h)
+ * @slot_retries: slots looked at again: IOMMU_KVM_SLOTS_RETRY, and slots
+ *	taken out of the PINNED table for a device's reserved IOVA
  *
  * Each trace event of kvm_iommu_trace.h fires once per count of one of
  * these: kvm_iommu_attach @attaches, kvm_iommu_detach @detaches,
@@ -121,7 +125,7 @@ struct kvm_iommu_share_info {
  * @iopf_groups, kvm_iommu_kvm_faultin @faultins, kvm_iommu_invalidate and
  * kvm_iommu_sync @flushes, kvm_iommu_pin @pin_calls, kvm_iommu_unpin
  * @unpin_calls, kvm_iommu_memslot @memslot_initial + @memslot_changes +
- * @memslot_refused, kvm_iommu_dirty_log @dirty_harvests.
+ * @memslot_refused + @slot_retries, kvm_iommu_dirty_log @dirty_harvests.
  */
 struct kvm_iommu_stats {
 	u64 invalidations;
@@ -153,6 +157,8 @@ struct kvm_iommu_stats {
 	u64 dirty_harvests;
 	u64 dirty_all_pages;
 	u64 dirty_scans;
+	u64 blocked_slots;
+	u64 slot_retries;
 };
 
 struct kvm_iommu_ioas *kvm_iommu_ioas_alloc(int kvm_fd,
@@ -176,6 +182,9 @@ void kvm_iommu_get_stats(struct kvm_iommu_ioas *kio,
 			 struct kvm_iommu_stats *stats);
 u64 kvm_iommu_ioas_root(struct kvm_iommu_ioas *kio);
 u32 kvm_iommu_dirty_log(struct kvm_iommu_ioas *kio, struct iommu_domain *domain);
+struct iommu_kvm_slot;
+int kvm_iommu_slots(struct kvm_iommu_ioas *kio, u32 flags,
+		    struct iommu_kvm_slot *slots, u32 *nr_slots);
 
 /*
  * Provided by iommufd's fault queue (drivers/iommu/iommufd/fault.c with the

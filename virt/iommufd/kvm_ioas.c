@@ -269,16 +269,26 @@ struct kvm_iommu_ioas {
  * either (kvm_iommu_holds() takes @domains_lock).  @dma_dirty (under
  * kio->domains_lock) is set when a device that could write the slot unseen
  * comes or goes while it logs dirty pages: its pages are reported at the
- * next harvest (see DOC: Dirty logging).
+ * next harvest (see DOC: Dirty logging).  @blocked (enum
+ * iommu_kvm_slot_reason, see DOC: Memslots the devices cannot use) and
+ * @dma_ro (DMA may only read: a read-only slot or mapping) are written under
+ * both locks too.
  */
 struct kvm_iommu_slot {
 	struct list_head node;
 	struct kvm_tdp_memslot desc;
 	struct page **pages;
+	u32 blocked;
+	bool dma_ro;
 	bool mirrored;
 	bool kept;
 	bool dma_dirty;
 };
+
+/* Reasons the slot's memory cannot be pinned: nothing is mirrored or pinned */
+#define SLOT_NO_MEMORY	(IOMMU_KVM_SLOT_UNMAPPED | IOMMU_KVM_SLOT_PFNMAP)
+/* Reasons IOMMU_KVM_SLOTS_RETRY looks at again */
+#define SLOT_MEMORY	(SLOT_NO_MEMORY | IOMMU_KVM_SLOT_HVA_READONLY)
 
 /*
  * One SHARED domain.  @fault is the HWPT's fault queue when the device can
@@ -486,7 +496,7 @@ static void unpin_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 	if (kept)
 		kvm_tdp_export_zap(kio->kvm, s->desc.gpa >> PAGE_SHIFT, npages);
 	/* the devices and the vCPUs wrote them through the kept leaves */
-	unpin_user_pages_dirty_lock(pages, npages, !s->desc.readonly);
+	unpin_user_pages_dirty_lock(pages, npages, !s->dma_ro);
 	account_locked_vm(kio->mm, npages, false);
 	trace_kvm_iommu_unpin(s->desc.gpa, npages);
 	kio_stat_add(kio, &kio->stats.unpin_calls, 1);
@@ -497,7 +507,7 @@ static void unpin_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 /* Pin one slot's pages for the SHARED domains; nothing is left on failure. */
 static int pin_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 {
-	unsigned int gup = FOLL_LONGTERM | (s->desc.readonly ? 0 : FOLL_WRITE);
+	unsigned int gup = FOLL_LONGTERM | (s->dma_ro ? 0 : FOLL_WRITE);
 	unsigned long npages = slot_npages(&s->desc), done = 0, irqflags;
 	struct page **pages;
 	int ret;
@@ -546,7 +556,7 @@ err_free:
  */
 static int prefault_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 {
-	unsigned int map = s->desc.readonly ? 0 : KVM_TDP_MAP_WRITE;
+	unsigned int map = s->dma_ro ? 0 : KVM_TDP_MAP_WRITE;
 	u64 gpa = s->desc.gpa, end = s->desc.gpa + s->desc.size, mapped;
 	int ret;
 
@@ -586,16 +596,19 @@ static int pin_all(struct kvm_iommu_ioas *kio)
 
 	lockdep_assert_held(&kio->lock);
 	list_for_each_entry(s, &kio->slots, node) {
+		if (s->blocked & SLOT_NO_MEMORY)
+			continue;
 		ret = pin_slot(kio, s);
 		if (ret)
 			break;
 	}
-	if (!ret && kio->pending)
+	if (!ret && kio->pending && !(kio->pending->blocked & SLOT_NO_MEMORY))
 		ret = pin_slot(kio, kio->pending);
 	list_for_each_entry(s, &kio->slots, node) {
 		if (ret)
 			break;
-		ret = prefault_slot(kio, s);
+		if (s->pages)
+			ret = prefault_slot(kio, s);
 	}
 	if (ret) {
 		unpin_all(kio);
@@ -624,9 +637,9 @@ static struct kvm_iommu_slot *find_slot(struct kvm_iommu_ioas *kio, u64 gpa)
 
 /* Map a slot into the io_pagetable at its GPA (pinned for PINNED domains). */
 static int mirror_map(struct kvm_iommu_ioas *kio,
-		      const struct kvm_tdp_memslot *desc)
+		      const struct kvm_tdp_memslot *desc, bool ro)
 {
-	int prot = IOMMU_READ | (desc->readonly ? 0 : IOMMU_WRITE);
+	int prot = IOMMU_READ | (ro ? 0 : IOMMU_WRITE);
 	unsigned long iova = desc->gpa;
 
 	return iopt_map_user_pages(kio->ictx, kio->iopt, &iova,
@@ -641,6 +654,106 @@ static int mirror_unmap(struct kvm_iommu_ioas *kio,
 
 	ret = iopt_unmap_iova(kio->iopt, desc->gpa, desc->size, &unmapped);
 	WARN_ON(!ret && unmapped != desc->size);
+	return ret;
+}
+
+/*
+ * Why the VMM's mapping of @desc cannot be pinned as RAM: a mask of
+ * IOMMU_KVM_SLOT_UNMAPPED, _PFNMAP and _HVA_READONLY, 0 for RAM.  Looks at
+ * the VMAs of the VMM's mm, which must be current's.
+ */
+static u32 slot_memory_reasons(struct kvm_iommu_ioas *kio,
+			       const struct kvm_tdp_memslot *desc)
+{
+	unsigned long start = desc->hva, end = desc->hva + desc->size;
+	struct vm_area_struct *vma;
+	u32 why = 0;
+
+	if (WARN_ON_ONCE(current->mm != kio->mm))
+		return IOMMU_KVM_SLOT_UNMAPPED;
+	mmap_read_lock(kio->mm);
+	while (start < end) {
+		vma = find_vma(kio->mm, start);
+		if (!vma || vma->vm_start >= end) {
+			why |= IOMMU_KVM_SLOT_UNMAPPED;
+			break;
+		}
+		if (vma->vm_start > start)
+			why |= IOMMU_KVM_SLOT_UNMAPPED;
+		if (vma->vm_flags & (VM_PFNMAP | VM_IO))
+			why |= IOMMU_KVM_SLOT_PFNMAP;
+		else if (!(vma->vm_flags & VM_WRITE) && !desc->readonly)
+			why |= IOMMU_KVM_SLOT_HVA_READONLY;
+		start = vma->vm_end;
+	}
+	mmap_read_unlock(kio->mm);
+	return why;
+}
+
+static void set_blocked(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s,
+			u32 blocked)
+{
+	unsigned long irqflags;
+
+	lockdep_assert_held(&kio->lock);
+	spin_lock_irqsave(&kio->domains_lock, irqflags);
+	if (!s->blocked != !blocked)
+		kio->stats.blocked_slots += blocked ? 1 : -1;
+	s->blocked = blocked;
+	s->dma_ro = s->desc.readonly || (blocked & IOMMU_KVM_SLOT_HVA_READONLY);
+	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
+}
+
+/*
+ * Put @s into the io_pagetable at its GPA, unless its memory cannot be
+ * pinned; IOVA an attached device reserves (the MSI window) leaves it out,
+ * blocked.  Other errors are returned with nothing mapped.
+ */
+static int slot_mirror(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
+{
+	int ret;
+
+	set_blocked(kio, s, s->blocked & ~IOMMU_KVM_SLOT_RESERVED);
+	if (s->blocked & SLOT_NO_MEMORY)
+		return 0;
+	ret = mirror_map(kio, &s->desc, s->dma_ro);
+	/* iopt_check_iova(): a reserved IOVA range intersects it */
+	if (ret == -EINVAL) {
+		set_blocked(kio, s, s->blocked | IOMMU_KVM_SLOT_RESERVED);
+		return 0;
+	}
+	s->mirrored = !ret;
+	return ret;
+}
+
+/* Take @s out of the io_pagetable and drop its SHARED pins. */
+static void slot_unmap(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
+{
+	if (s->mirrored)
+		mirror_unmap(kio, &s->desc);
+	s->mirrored = false;
+	unpin_slot(kio, s);
+}
+
+/*
+ * Give the devices @s's memory: look at the VMM's mapping, put the slot
+ * into the io_pagetable (PINNED devices) and pin it (SHARED devices that
+ * cannot fault), read-only where the mapping is; memory that cannot be
+ * pinned leaves the slot blocked, with the reasons (see DOC: Memslots the
+ * devices cannot use).  Other errors (the memlock limit, no memory) leave
+ * nothing mapped or pinned and are returned.
+ */
+static int slot_map(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
+{
+	int ret;
+
+	lockdep_assert_held(&kio->lock);
+	set_blocked(kio, s, slot_memory_reasons(kio, &s->desc));
+	ret = slot_mirror(kio, s);
+	if (!ret && kio->nr_pinning && !(s->blocked & SLOT_NO_MEMORY))
+		ret = pin_slot(kio, s);
+	if (ret)
+		slot_unmap(kio, s);
 	return ret;
 }
 
@@ -664,28 +777,21 @@ static int kvm_iommu_slot_prepare(struct kvm_tdp_memslot_listener *l,
 	s->desc = *new;
 
 	mutex_lock(&kio->lock);
-	ret = mirror_map(kio, new);
-	if (ret)
-		goto err_unlock;
-	if (kio->nr_pinning) {
-		ret = pin_slot(kio, s);
-		if (ret)
-			goto err_unmap;
+	ret = slot_map(kio, s);
+	if (ret) {
+		set_blocked(kio, s, 0);
+		mutex_unlock(&kio->lock);
+		kfree(s);
+		goto refused;
 	}
-	s->mirrored = true;
 	WARN_ON(kio->pending);
 	kio->pending = s;
 	mutex_unlock(&kio->lock);
 	return 0;
 
-err_unmap:
-	mirror_unmap(kio, new);
-err_unlock:
-	mutex_unlock(&kio->lock);
-	kfree(s);
 refused:
 	kio_stat_add(kio, &kio->stats.memslot_refused, 1);
-	trace_kvm_iommu_memslot(change, new->gpa, new->size, ret);
+	trace_kvm_iommu_memslot(change, new->gpa, new->size, ret, 0);
 	return ret;
 }
 
@@ -704,8 +810,8 @@ static void kvm_iommu_slot_abort(struct kvm_tdp_memslot_listener *l,
 	s = kio->pending;
 	kio->pending = NULL;
 	if (!WARN_ON(!s)) {
-		unpin_slot(kio, s);
-		mirror_unmap(kio, new);
+		slot_unmap(kio, s);
+		set_blocked(kio, s, 0);
 	}
 	mutex_unlock(&kio->lock);
 	kfree(s);
@@ -720,6 +826,7 @@ static void kvm_iommu_slot_commit(struct kvm_tdp_memslot_listener *l,
 	const struct kvm_tdp_memslot *now = new ? new : old;
 	struct kvm_iommu_slot *s;
 	unsigned long irqflags;
+	u32 blocked = 0;
 	int ret = 0;
 
 	mutex_lock(&kio->lock);
@@ -736,15 +843,15 @@ static void kvm_iommu_slot_commit(struct kvm_tdp_memslot_listener *l,
 		if (WARN_ON(!s))
 			goto out_unlock;
 	}
+	blocked = s->blocked;
 
 	switch (change) {
 	case KVM_TDP_SLOT_CREATE:
 		break;
 	case KVM_TDP_SLOT_DELETE:
 		/* KVM has zapped and flushed the slot: no SHARED walk reaches it */
-		if (s->mirrored)
-			mirror_unmap(kio, old);
-		unpin_slot(kio, s);
+		slot_unmap(kio, s);
+		set_blocked(kio, s, 0);
 		spin_lock_irqsave(&kio->domains_lock, irqflags);
 		list_del(&s->node);
 		spin_unlock_irqrestore(&kio->domains_lock, irqflags);
@@ -754,11 +861,12 @@ static void kvm_iommu_slot_commit(struct kvm_tdp_memslot_listener *l,
 	case KVM_TDP_SLOT_MOVE:
 		if (s->mirrored)
 			mirror_unmap(kio, old);
+		s->mirrored = false;
 		spin_lock_irqsave(&kio->domains_lock, irqflags);
 		s->desc = *new;
 		spin_unlock_irqrestore(&kio->domains_lock, irqflags);
-		ret = mirror_map(kio, new);
-		s->mirrored = !ret;
+		ret = slot_mirror(kio, s);
+		blocked = s->blocked;
 		break;
 	case KVM_TDP_SLOT_FLAGS:
 		spin_lock_irqsave(&kio->domains_lock, irqflags);
@@ -791,7 +899,7 @@ out_unlock:
 	kio->stats.memslot_changes++;
 	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
 	mutex_unlock(&kio->lock);
-	trace_kvm_iommu_memslot(change, now->gpa, now->size, ret);
+	trace_kvm_iommu_memslot(change, now->gpa, now->size, ret, blocked);
 }
 
 /* ---- dirty logging ---- */
@@ -924,6 +1032,77 @@ static const struct kvm_tdp_memslot_ops kvm_iommu_memslot_ops = {
 	.abort = kvm_iommu_slot_abort,
 	.log_dirty = kvm_iommu_log_dirty,
 };
+
+/**
+ * kvm_iommu_slots() - what DMA to each memslot does (IOMMU_KVM_SLOTS)
+ * @kio: the IOAS's KVM side
+ * @flags: enum iommu_kvm_slots_flags
+ * @slots: filled with up to *@nr_slots entries, in GPA order
+ * @nr_slots: in: entries at @slots; out: memslots the IOAS follows
+ *
+ * With IOMMU_KVM_SLOTS_RETRY every slot blocked for its memory is looked at
+ * again and given to the devices as it is now (mapped, pinned and faulted
+ * in for SHARED devices that cannot fault); a slot that fails stays
+ * blocked, and the first such error is returned after the report.
+ *
+ * Context: process context; the VM's process for IOMMU_KVM_SLOTS_RETRY.
+ * Return: 0; -EOPNOTSUPP for unknown @flags; -EIO for a retry from another
+ * process; -ENOMEM (memlock limit or no memory) when a retried slot could
+ * not be given to the devices.
+ */
+int kvm_iommu_slots(struct kvm_iommu_ioas *kio, u32 flags,
+		    struct iommu_kvm_slot *slots, u32 *nr_slots)
+{
+	bool retry = flags & IOMMU_KVM_SLOTS_RETRY, retried = false;
+	struct kvm_iommu_slot *s;
+	u32 n = 0, i;
+	int ret = 0;
+
+	if (flags & ~IOMMU_KVM_SLOTS_RETRY)
+		return -EOPNOTSUPP;
+	if (retry && current->mm != kio->mm)
+		return -EIO;
+
+	mutex_lock(&kio->lock);
+	list_for_each_entry(s, &kio->slots, node) {
+		int err;
+
+		if (!retry || !(s->blocked & SLOT_MEMORY))
+			continue;
+		slot_unmap(kio, s);
+		err = slot_map(kio, s);
+		if (!err && s->pages)
+			err = prefault_slot(kio, s);
+		if (err && !ret)
+			ret = err;
+		retried = true;
+		kio_stat_add(kio, &kio->stats.slot_retries, 1);
+		trace_kvm_iommu_memslot(KVM_TDP_SLOT_FLAGS, s->desc.gpa,
+					s->desc.size, err, s->blocked);
+	}
+	if (retried && kio->nr_domains)
+		flush_all_domains(kio);
+
+	/* insertion into GPA order; slots do not overlap */
+	list_for_each_entry(s, &kio->slots, node) {
+		struct iommu_kvm_slot e = {
+			.gpa = s->desc.gpa,
+			.size = s->desc.size,
+			.reasons = s->blocked,
+			.readonly = s->dma_ro,
+		};
+
+		for (i = min(n, *nr_slots); i && slots[i - 1].gpa > e.gpa; i--)
+			if (i < *nr_slots)
+				slots[i] = slots[i - 1];
+		if (i < *nr_slots)
+			slots[i] = e;
+		n++;
+	}
+	*nr_slots = n;
+	mutex_unlock(&kio->lock);
+	return ret;
+}
 
 /* Forget the slots; the io_pagetable is emptied by its owner. */
 static void free_slots(struct kvm_iommu_ioas *kio)
@@ -1162,6 +1341,38 @@ static void mode_decided(struct kvm_iommu_ioas *kio, u32 mode, u32 reasons,
 	trace_kvm_iommu_mode(mode, reasons, fmt, levels);
 }
 
+/*
+ * Attaching @dev to the IOAS reserves the IOVA its IOMMU reserves (the MSI
+ * window) in the io_pagetable, which fails where a slot is mapped: take
+ * such slots out first, blocked (see DOC: Memslots the devices cannot use).
+ */
+static void avoid_reserved(struct kvm_iommu_ioas *kio, struct device *dev)
+{
+	struct iommu_resv_region *r;
+	struct kvm_iommu_slot *s;
+	LIST_HEAD(resv);
+
+	iommu_get_resv_regions(dev, &resv);
+	mutex_lock(&kio->lock);
+	list_for_each_entry(r, &resv, list) {
+		if (r->type == IOMMU_RESV_DIRECT_RELAXABLE)
+			continue;
+		list_for_each_entry(s, &kio->slots, node) {
+			if (!s->mirrored || s->desc.gpa > r->start + r->length - 1 ||
+			    s->desc.gpa + s->desc.size - 1 < r->start)
+				continue;
+			mirror_unmap(kio, &s->desc);
+			s->mirrored = false;
+			set_blocked(kio, s, s->blocked | IOMMU_KVM_SLOT_RESERVED);
+			trace_kvm_iommu_memslot(KVM_TDP_SLOT_FLAGS, s->desc.gpa,
+						s->desc.size, 0, s->blocked);
+			kio_stat_add(kio, &kio->stats.slot_retries, 1);
+		}
+	}
+	mutex_unlock(&kio->lock);
+	iommu_put_resv_regions(dev, &resv);
+}
+
 /**
  * kvm_iommu_domain_alloc() - the domain a device gets on a KVM-sourced IOAS
  * @kio: the IOAS's KVM side
@@ -1210,6 +1421,7 @@ struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
 		mode_decided(kio, IOMMU_KVM_MODE_NONE, 0, 0, 0);
 		return ERR_PTR(-ENXIO);
 	}
+	avoid_reserved(kio, dev);
 	if (policy == KVM_IOMMU_POLICY_PIN_ONLY)
 		goto pinned;
 	if (!ops->domain_alloc_kvm_tdp) {

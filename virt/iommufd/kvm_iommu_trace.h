@@ -280,16 +280,19 @@ DEFINE_EVENT(kvm_iommu_pin_class, kvm_iommu_unpin,
  * @size: the slot's size in bytes
  * @ret: 0, or the error that failed (prepare) or could not be mirrored
  *	(commit) the change
+ * @blocked: mask of enum iommu_kvm_slot_reason: why DMA to the slot is not
+ *	RAM (0: it is)
  */
 TRACE_EVENT(kvm_iommu_memslot,
-	TP_PROTO(u32 change, u64 gpa, u64 size, int ret),
-	TP_ARGS(change, gpa, size, ret),
+	TP_PROTO(u32 change, u64 gpa, u64 size, int ret, u32 blocked),
+	TP_ARGS(change, gpa, size, ret, blocked),
 
 	TP_STRUCT__entry(
 		__field(u32, change)
 		__field(u64, gpa)
 		__field(u64, size)
 		__field(int, ret)
+		__field(u32, blocked)
 	),
 
 	TP_fast_assign(
@@ -297,10 +300,12 @@ TRACE_EVENT(kvm_iommu_memslot,
 		__entry->gpa = gpa;
 		__entry->size = size;
 		__entry->ret = ret;
+		__entry->blocked = blocked;
 	),
 
-	TP_printk("change %u gpa 0x%llx size 0x%llx ret %d", __entry->change,
-		  __entry->gpa, __entry->size, __entry->ret)
+	TP_printk("change %u gpa 0x%llx size 0x%llx ret %d blocked 0x%x",
+		  __entry->change, __entry->gpa, __entry->size, __entry->ret,
+		  __entry->blocked)
 );
 
 /*

@@ -47,8 +47,43 @@
  * charged like IOMMU_IOAS_MAP's (RLIMIT_MEMLOCK, IOMMU_OPTION_RLIMIT_MODE).
  * Creating, deleting, moving and changing the flags of a memslot reach
  * every device on the IOAS, SHARED or PINNED, without any iommufd call.
- * When a new slot cannot be pinned (the memlock limit), creating it fails
- * in KVM_SET_USER_MEMORY_REGION with that error.
+ * When a new slot cannot be pinned within the memlock limit, creating it
+ * fails in KVM_SET_USER_MEMORY_REGION with ENOMEM.
+ *
+ * DOC: Memslots the devices cannot use
+ *
+ * Attaching a device never changes what KVM accepts from the VMM: a
+ * memslot whose memory the IOAS cannot pin is accepted all the same, and
+ * DMA to it is blocked (never sent elsewhere), or served where it can be.
+ * The IOAS looks at the slot's HVA range when the slot is created, and
+ * again on IOMMU_KVM_SLOTS with IOMMU_KVM_SLOTS_RETRY; IOMMU_KVM_SLOTS
+ * reports each slot with the reasons (enum iommu_kvm_slot_reason), the
+ * kvm_iommu_memslot trace event carries them, and kvm_iommu_stats counts
+ * the slots blocked.  By kind:
+ *
+ * - RAM (anonymous, memfd, hugetlbfs, a regular file): reached, read-write
+ *   (read-only for a KVM_MEM_READONLY slot, such as a ROM).
+ * - Mapped read-only by the VMM without KVM_MEM_READONLY
+ *   (IOMMU_KVM_SLOT_HVA_READONLY): reached read-only, as by the vCPUs
+ *   (KVM maps such pages read-only); DMA writes are blocked.
+ * - Not mapped yet (IOMMU_KVM_SLOT_UNMAPPED), or a device's BAR or other
+ *   VM_PFNMAP / VM_IO memory (IOMMU_KVM_SLOT_PFNMAP): nothing can be
+ *   pinned there.  PINNED devices' DMA to it is blocked: Linux 6.12's
+ *   iommufd cannot map such memory, so peer-to-peer DMA to another
+ *   device's BAR is not served for them.  SHARED devices walk KVM's own
+ *   table, which maps a page there once a vCPU (or a device that can
+ *   fault) touches it and the VMM has memory there: such DMA is served,
+ *   peer to peer for a BAR, but without the pin that keeps a translation
+ *   for a device that cannot fault (DOC: What a device's DMA survives).
+ *   Once the VMM has mapped RAM there, IOMMU_KVM_SLOTS with
+ *   IOMMU_KVM_SLOTS_RETRY makes the slot RAM to every device.
+ * - Overlapping IOVA the IOMMU reserves for an attached device, such as
+ *   the MSI window at 0xfee00000 on x86 (IOMMU_KVM_SLOT_RESERVED): DMA
+ *   there is an interrupt or is refused by the IOMMU, never a memory
+ *   access; the whole slot is then left out of the PINNED devices' IO page
+ *   table (attaching a device whose reserved IOVA a slot overlaps takes
+ *   the slot out, so the attach does not fail), and SHARED devices reach
+ *   the rest of it through KVM's table.
  *
  * DOC: Options of a KVM-sourced IOAS
  *
@@ -294,5 +329,79 @@ struct iommu_kvm_share_query {
 	__aligned_u64 out_rsvd_conflict;
 };
 #define IOMMU_KVM_SHARE_QUERY _IO(IOMMUFD_TYPE, IOMMUFD_CMD_KVM_SHARE_QUERY)
+
+/**
+ * enum iommu_kvm_slot_reason - why DMA to (part of) a memslot is not RAM
+ * @IOMMU_KVM_SLOT_UNMAPPED: part of the slot's HVA range was not mapped
+ * @IOMMU_KVM_SLOT_PFNMAP: part of it is VM_PFNMAP or VM_IO memory, such as
+ *	a device's BAR mapped through VFIO
+ * @IOMMU_KVM_SLOT_HVA_READONLY: part of it was mapped without write
+ *	permission, and the slot is not KVM_MEM_READONLY: DMA reads only
+ * @IOMMU_KVM_SLOT_RESERVED: the slot overlaps IOVA the IOMMU reserves for
+ *	an attached device (the MSI window)
+ *
+ * See DOC: Memslots the devices cannot use.
+ */
+enum iommu_kvm_slot_reason {
+	IOMMU_KVM_SLOT_UNMAPPED		= 1 << 0,
+	IOMMU_KVM_SLOT_PFNMAP		= 1 << 1,
+	IOMMU_KVM_SLOT_HVA_READONLY	= 1 << 2,
+	IOMMU_KVM_SLOT_RESERVED		= 1 << 3,
+};
+
+/**
+ * struct iommu_kvm_slot - a memslot as the devices of a KVM-sourced IOAS
+ *	see it
+ * @gpa: the slot's first guest-physical address
+ * @size: its size in bytes
+ * @reasons: mask of enum iommu_kvm_slot_reason; 0 when devices reach the
+ *	slot as RAM
+ * @readonly: 1 when DMA writes to the slot are blocked (KVM_MEM_READONLY,
+ *	or IOMMU_KVM_SLOT_HVA_READONLY), else 0
+ */
+struct iommu_kvm_slot {
+	__aligned_u64 gpa;
+	__aligned_u64 size;
+	__u32 reasons;
+	__u32 readonly;
+};
+
+/**
+ * enum iommu_kvm_slots_flags - flags of IOMMU_KVM_SLOTS
+ * @IOMMU_KVM_SLOTS_RETRY: first look again at every slot blocked for its
+ *	memory (IOMMU_KVM_SLOT_UNMAPPED, _PFNMAP, _HVA_READONLY), and give the
+ *	devices what is there now; needs the VM's process
+ */
+enum iommu_kvm_slots_flags {
+	IOMMU_KVM_SLOTS_RETRY = 1 << 0,
+};
+
+#define IOMMUFD_CMD_KVM_SLOTS		0xb1
+
+/**
+ * struct iommu_kvm_slots - ioctl(IOMMU_KVM_SLOTS)
+ * @size: sizeof(struct iommu_kvm_slots)
+ * @flags: combination of enum iommu_kvm_slots_flags
+ * @ioas_id: an IOAS allocated with IOMMU_IOAS_ALLOC_FLAG_KVM_FD
+ * @nr_slots: in: entries at @slots_uptr; out: the memslots the IOAS
+ *	follows, in GPA order (only the first entries fit when it is larger
+ *	than the number passed in)
+ * @slots_uptr: user pointer to an array of struct iommu_kvm_slot
+ *
+ * Reports what DMA to each memslot of the VM does (DOC: Memslots the
+ * devices cannot use).  Errors: ENOENT when @ioas_id is not an IOAS,
+ * EINVAL when it is not sourced from a KVM VM, EOPNOTSUPP for unknown
+ * @flags, EFAULT when @slots_uptr cannot be written, EIO for
+ * IOMMU_KVM_SLOTS_RETRY from another process than the VM's, ENOMEM for
+ * IOMMU_KVM_SLOTS_RETRY beyond the memlock limit (the slot stays blocked).
+ */
+struct iommu_kvm_slots {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 nr_slots;
+	__aligned_u64 slots_uptr;
+};
+#define IOMMU_KVM_SLOTS _IO(IOMMUFD_TYPE, IOMMUFD_CMD_KVM_SLOTS)
 
 #endif /* _UAPI_IOMMUFD_KVM_H */

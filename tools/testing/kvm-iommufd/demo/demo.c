@@ -139,6 +139,7 @@ static void ioas_free(struct kvm_iommu_ioas *kio)
 	total.memslot_refused += st.memslot_refused;
 	total.memslot_initial += st.memslot_initial;
 	total.dirty_harvests += st.dirty_harvests;
+	total.slot_retries += st.slot_retries;
 	kvm_iommu_ioas_free(kio);
 }
 
@@ -156,7 +157,7 @@ static void print_trace_counts(void)
 		{ "kvm_iommu_pin", total.pin_calls },
 		{ "kvm_iommu_unpin", total.unpin_calls },
 		{ "kvm_iommu_memslot", total.memslot_initial + total.memslot_changes +
-					total.memslot_refused },
+					total.memslot_refused + total.slot_retries },
 		{ "kvm_iommu_dirty_log", total.dirty_harvests },
 	};
 	unsigned int i;

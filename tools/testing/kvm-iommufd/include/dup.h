@@ -192,6 +192,40 @@ struct device {
 struct iommu_domain;
 typedef u64 dma_addr_t;
 
+/* include/linux/iommu.h: reserved regions of a device */
+enum iommu_resv_type {
+	IOMMU_RESV_DIRECT,
+	IOMMU_RESV_DIRECT_RELAXABLE,
+	IOMMU_RESV_RESERVED,
+	IOMMU_RESV_MSI,
+	IOMMU_RESV_SW_MSI,
+};
+
+struct iommu_resv_region {
+	struct list_head list;
+	phys_addr_t start;
+	size_t length;
+	int prot;
+	enum iommu_resv_type type;
+};
+
+void iommu_get_resv_regions(struct device *dev, struct list_head *list);
+void iommu_put_resv_regions(struct device *dev, struct list_head *list);
+
+/* include/linux/mm.h: the VMA fields and flags the core reads */
+#define VM_WRITE	0x00000002UL
+#define VM_IO		0x00004000UL
+#define VM_PFNMAP	0x00000400UL
+
+struct mm_struct;
+struct vm_area_struct {
+	unsigned long vm_start;
+	unsigned long vm_end;
+	unsigned long vm_flags;
+};
+
+struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
+
 #define IOMMU_READ		(1 << 0)
 #define IOMMU_WRITE		(1 << 1)
 #define IOMMU_CACHE		(1 << 2)

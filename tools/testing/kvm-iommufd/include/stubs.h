@@ -23,6 +23,9 @@
 #define __always_unused		__attribute__((unused))
 #define __maybe_unused		__attribute__((unused))
 
+/* the host stand-in of find_vma() takes its own lock */
+#define mmap_read_lock(mm)	do { (void)(mm); } while (0)
+#define mmap_read_unlock(mm)	do { (void)(mm); } while (0)
 #define might_sleep()		do { } while (0)
 #define cond_resched()		do { } while (0)
 #define preempt_disable()	do { } while (0)

@@ -436,6 +436,7 @@ int kvm_model_set_slot_flags(struct kvm *kvm, unsigned int slot, u64 gpa, u64 si
 	s->npages = size >> PAGE_SHIFT;
 	s->readonly = flags & KVM_MODEL_SLOT_READONLY;
 	s->huge = flags & KVM_MODEL_SLOT_HUGE;
+	s->hva_kind = flags & KVM_MODEL_SLOT_HVA_KINDS;
 	s->dirty_log = false;
 	slot_desc(s, &desc);
 	ret = slots_prepare(kvm, NULL, &desc, KVM_TDP_SLOT_CREATE);
@@ -852,7 +853,7 @@ static int fault_once(struct kvm *kvm, u64 gfn, bool write, u64 *mapped)
 {
 	struct kvm_model_slot *s;
 	u64 idx, first, hpa, huge_hpa = 0;
-	bool writable, made_w;
+	bool writable, made_w, host_ro;
 	int ret;
 
 	pthread_rwlock_rdlock(&kvm->mmu_lock);
@@ -872,6 +873,14 @@ static int fault_once(struct kvm *kvm, u64 gfn, bool write, u64 *mapped)
 	idx = gfn - s->base_gfn;
 	first = huge_region(kvm, s, gfn);
 	pthread_mutex_lock(&kvm->backing_lock);
+	/* __gfn_to_pfn_memslot(): nothing mapped, or a write to a read-only VMA */
+	if ((s->hva_kind & KVM_MODEL_SLOT_HVA_UNMAPPED) ||
+	    (write && (s->hva_kind & KVM_MODEL_SLOT_HVA_RO))) {
+		pthread_mutex_unlock(&kvm->backing_lock);
+		ret = -EFAULT;
+		goto out;
+	}
+	host_ro = s->hva_kind & KVM_MODEL_SLOT_HVA_RO;
 	hpa = backing_get(kvm, s, idx);
 	if (hpa && first != ~0ULL)
 		huge_hpa = backing_block(s, first);
@@ -884,7 +893,7 @@ static int fault_once(struct kvm *kvm, u64 gfn, bool write, u64 *mapped)
 	if (write && write_tracked(kvm, gfn, gfn + 1))
 		goto out;
 	/* while logging, KVM maps writable only on a write, to log it */
-	writable = !s->readonly && (write || !s->dirty_log) &&
+	writable = !s->readonly && !host_ro && (write || !s->dirty_log) &&
 		   !write_tracked(kvm, gfn, gfn + 1);
 	ret = map_gfn(kvm, s, gfn, write, writable, hpa, huge_hpa, mapped, &made_w);
 	/* dirty logging: a leaf made writable is logged (make_spte()) */
@@ -1835,7 +1844,9 @@ struct page *kvm_model_hva_to_page(unsigned long hva, bool write)
 		return NULL;
 	kvm = kvm_models[off >> KVM_MODEL_HVA_SHIFT];
 	s = kvm ? find_slot_hva(kvm, hva) : NULL;
-	if (!s || (write && s->readonly))
+	/* pin_user_pages(): not for a hole, VM_PFNMAP | VM_IO, or a read-only VMA */
+	if (!s || (write && (s->readonly || (s->hva_kind & KVM_MODEL_SLOT_HVA_RO))) ||
+	    (s->hva_kind & (KVM_MODEL_SLOT_HVA_UNMAPPED | KVM_MODEL_SLOT_HVA_PFNMAP)))
 		return NULL;
 	idx = (hva - s->hva) >> PAGE_SHIFT;
 	pthread_mutex_lock(&kvm->backing_lock);
@@ -1872,4 +1883,53 @@ long kvm_model_pinned(struct kvm *kvm)
 long kvm_model_backed(struct kvm *kvm)
 {
 	return count_pages(kvm, false);
+}
+
+int kvm_model_map_hva(struct kvm *kvm, unsigned int slot)
+{
+	if (slot >= KVM_MODEL_SLOTS || !kvm->slots[slot].backing)
+		return -EINVAL;
+	pthread_mutex_lock(&kvm->backing_lock);
+	kvm->slots[slot].hva_kind = 0;
+	pthread_mutex_unlock(&kvm->backing_lock);
+	return 0;
+}
+
+/*
+ * find_vma() over the VMMs' address space: each slot's HVA range is one
+ * VMA (but for a slot with nothing mapped there), anonymous RAM, a BAR or
+ * a read-only mapping.  The VMA returned is the caller's thread's until
+ * its next call.
+ */
+struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
+{
+	static __thread struct vm_area_struct vma;
+	bool found = false;
+	unsigned int m, i;
+
+	pthread_mutex_lock(&kvm_models_lock);
+	for (m = 0; m < KVM_MODEL_MAX; m++) {
+		struct kvm *kvm = kvm_models[m];
+
+		if (!kvm)
+			continue;
+		pthread_mutex_lock(&kvm->backing_lock);
+		for (i = 0; i < KVM_MODEL_SLOTS; i++) {
+			struct kvm_model_slot *s = &kvm->slots[i];
+			unsigned long end = s->hva + (s->npages << PAGE_SHIFT);
+
+			if (!s->backing || (s->hva_kind & KVM_MODEL_SLOT_HVA_UNMAPPED) ||
+			    end <= addr || (found && s->hva >= vma.vm_start))
+				continue;
+			found = true;
+			vma.vm_start = s->hva;
+			vma.vm_end = end;
+			vma.vm_flags = (s->hva_kind & KVM_MODEL_SLOT_HVA_RO) ? 0 : VM_WRITE;
+			if (s->hva_kind & KVM_MODEL_SLOT_HVA_PFNMAP)
+				vma.vm_flags |= VM_PFNMAP | VM_IO;
+		}
+		pthread_mutex_unlock(&kvm->backing_lock);
+	}
+	pthread_mutex_unlock(&kvm_models_lock);
+	return found ? &vma : NULL;
 }

@@ -72,6 +72,17 @@ struct page {
 /* kvm_model_set_slot_flags() flags */
 #define KVM_MODEL_SLOT_READONLY	(1u << 0)
 #define KVM_MODEL_SLOT_HUGE	(1u << 1)	/* THP-like 2 MiB host blocks */
+/*
+ * What the VMM has at the slot's HVA, if not RAM: nothing yet; a device
+ * BAR (VM_PFNMAP | VM_IO: KVM maps it, nothing can pin it); RAM mapped
+ * read-only (KVM maps it read-only).  kvm_model_map_hva() maps RAM there.
+ */
+#define KVM_MODEL_SLOT_HVA_UNMAPPED	(1u << 2)
+#define KVM_MODEL_SLOT_HVA_PFNMAP	(1u << 3)
+#define KVM_MODEL_SLOT_HVA_RO		(1u << 4)
+#define KVM_MODEL_SLOT_HVA_KINDS	(KVM_MODEL_SLOT_HVA_UNMAPPED | \
+					 KVM_MODEL_SLOT_HVA_PFNMAP | \
+					 KVM_MODEL_SLOT_HVA_RO)
 
 struct kvm_model_slot {
 	bool used;		/* atomic; see Locking */
@@ -89,6 +100,7 @@ struct kvm_model_slot {
 	u64 *backing;		/* host page HPA per GFN, 0 = never touched */
 	u64 *discarded;		/* last page discarded per GFN, kept observable */
 	unsigned long hva;	/* the VMM's mapping of the slot */
+	unsigned int hva_kind;	/* KVM_MODEL_SLOT_HVA_*, 0: RAM */
 	struct page *pages;	/* per GFN, for pins */
 };
 
@@ -150,6 +162,8 @@ int kvm_model_set_slot(struct kvm *kvm, unsigned int slot, u64 gpa, u64 size,
 int kvm_model_set_slot_flags(struct kvm *kvm, unsigned int slot, u64 gpa, u64 size,
 			     unsigned int flags);
 int kvm_model_delete_slot(struct kvm *kvm, unsigned int slot);
+/* The VMM mmaps RAM over the slot's HVA range (it had something else). */
+int kvm_model_map_hva(struct kvm *kvm, unsigned int slot);
 /* KVM_MR_MOVE: same memory (same HVA), new GPA */
 int kvm_model_move_slot(struct kvm *kvm, unsigned int slot, u64 new_gpa);
 /*

@@ -203,3 +203,34 @@ phys_addr_t iommu_iova_to_phys(struct iommu_domain *domain, dma_addr_t iova)
 		return 0;
 	return domain->ops->iova_to_phys(domain, iova);
 }
+
+/*
+ * iommu_get_resv_regions(): what the intel driver reports for a device
+ * (intel_iommu_get_resv_regions()): the interrupt range as IOMMU_RESV_MSI,
+ * and no RMRR on the emulated platform.  Drivers do not report a failed
+ * allocation here, so the regions come from calloc(), outside the
+ * failure-injecting allocator.
+ */
+void iommu_get_resv_regions(struct device *dev, struct list_head *list)
+{
+	struct iommu_resv_region *r;
+
+	if (!dev->iommu)
+		return;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return;
+	r->start = 0xfee00000;
+	r->length = 0x100000;
+	r->prot = IOMMU_WRITE;
+	r->type = IOMMU_RESV_MSI;
+	list_add_tail(&r->list, list);
+}
+
+void iommu_put_resv_regions(struct device *dev, struct list_head *list)
+{
+	struct iommu_resv_region *r, *tmp;
+
+	list_for_each_entry_safe(r, tmp, list, list)
+		free(r);
+}

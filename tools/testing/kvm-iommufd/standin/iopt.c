@@ -427,12 +427,26 @@ static struct iopt_area *iopt_area_first(struct io_pagetable *iopt, unsigned lon
 	return NULL;
 }
 
-/* Is [start, last] outside some domain's aperture (upstream: reserved)? */
+/* A reserved IOVA range of a device (upstream: the reserved interval tree). */
+struct iopt_reserved {
+	struct list_head node;
+	unsigned long start, last;
+	void *owner;
+};
+
+/*
+ * Is [start, last] reserved: by an attached device, or outside some
+ * domain's aperture?
+ */
 static bool iopt_range_reserved(struct io_pagetable *iopt, unsigned long start,
 				unsigned long last)
 {
+	struct iopt_reserved *r;
 	struct iopt_domain *d;
 
+	list_for_each_entry(r, &iopt->reserved, node)
+		if (r->start <= last && start <= r->last)
+			return true;
 	list_for_each_entry(d, &iopt->domains, node)
 		if (start < d->domain->geometry.aperture_start ||
 		    last > d->domain->geometry.aperture_end)
@@ -601,6 +615,7 @@ void iopt_init_table(struct io_pagetable *iopt)
 	iopt->next_domain_id = 0;
 	init_rwsem(&iopt->iova_rwsem);
 	INIT_LIST_HEAD(&iopt->areas);
+	INIT_LIST_HEAD(&iopt->reserved);
 	iopt->iova_alignment = 1;
 }
 
@@ -613,6 +628,7 @@ void iopt_destroy_table(struct io_pagetable *iopt)
 {
 	WARN_ON(!list_empty(&iopt->domains));
 	WARN_ON(!list_empty(&iopt->areas));
+	WARN_ON(!list_empty(&iopt->reserved));
 }
 
 /**
@@ -943,4 +959,65 @@ unsigned long kt_iopt_npinned(struct io_pagetable *iopt)
 	}
 	up_read(&iopt->iova_rwsem);
 	return n;
+}
+
+/**
+ * iopt_table_enforce_dev_resv_regions() - reserve a device's reserved IOVA
+ * @iopt: the table
+ * @dev: the device being attached
+ * @sw_msi_start: unused (no software MSI window on VT-d)
+ *
+ * Return: 0, or -EADDRINUSE when an area lies in one of the ranges
+ * (iopt_reserve_iova()); nothing is reserved then.
+ */
+int iopt_table_enforce_dev_resv_regions(struct io_pagetable *iopt,
+					struct device *dev,
+					phys_addr_t *sw_msi_start)
+{
+	struct iommu_resv_region *resv;
+	LIST_HEAD(regions);
+	int ret = 0;
+
+	down_write(&iopt->iova_rwsem);
+	iommu_get_resv_regions(dev, &regions);
+	list_for_each_entry(resv, &regions, list) {
+		unsigned long last = resv->start + resv->length - 1;
+		struct iopt_reserved *r;
+
+		if (resv->type == IOMMU_RESV_DIRECT_RELAXABLE)
+			continue;
+		if (iopt_area_first(iopt, resv->start, last)) {
+			ret = -EADDRINUSE;
+			break;
+		}
+		r = kzalloc(sizeof(*r), GFP_KERNEL);
+		if (!r) {
+			ret = -ENOMEM;
+			break;
+		}
+		r->start = resv->start;
+		r->last = last;
+		r->owner = dev;
+		list_add_tail(&r->node, &iopt->reserved);
+	}
+	iommu_put_resv_regions(dev, &regions);
+	up_write(&iopt->iova_rwsem);
+	if (ret)
+		iopt_remove_reserved_iova(iopt, dev);
+	return ret;
+}
+
+/* iopt_remove_reserved_iova(): drop what @owner reserved. */
+void iopt_remove_reserved_iova(struct io_pagetable *iopt, void *owner)
+{
+	struct iopt_reserved *r, *tmp;
+
+	down_write(&iopt->iova_rwsem);
+	list_for_each_entry_safe(r, tmp, &iopt->reserved, node) {
+		if (r->owner != owner)
+			continue;
+		list_del(&r->node);
+		kfree(r);
+	}
+	up_write(&iopt->iova_rwsem);
 }

@@ -68,6 +68,7 @@ struct io_pagetable {
 
 	struct rw_semaphore iova_rwsem;
 	struct list_head areas;
+	struct list_head reserved;	/* devices' reserved IOVA (iopt_reserved) */
 	unsigned long iova_alignment;
 };
 
@@ -82,6 +83,10 @@ int iopt_unmap_iova(struct io_pagetable *iopt, unsigned long iova,
 int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped);
 int iopt_table_add_domain(struct io_pagetable *iopt,
 			  struct iommu_domain *domain);
+int iopt_table_enforce_dev_resv_regions(struct io_pagetable *iopt,
+					struct device *dev,
+					phys_addr_t *sw_msi_start);
+void iopt_remove_reserved_iova(struct io_pagetable *iopt, void *owner);
 void iopt_table_remove_domain(struct io_pagetable *iopt,
 			      struct iommu_domain *domain);
 

@@ -22,6 +22,15 @@ int kt_kvm_hwpt_attach_fault(struct kt_kvm_hwpt *h, struct kvm_iommu_ioas *kio,
 	domain = kvm_iommu_domain_alloc(kio, dev, policy, fault, &h->reasons);
 	if (IS_ERR(domain))
 		return PTR_ERR(domain);
+	/* iommufd_hw_pagetable_attach(): the device's reserved IOVA */
+	ret = iopt_table_enforce_dev_resv_regions(iopt, dev, NULL);
+	if (ret) {
+		if (domain) {
+			kvm_iommu_domain_free(kio, domain);
+			domain->ops->free(domain);
+		}
+		return ret;
+	}
 	if (domain) {
 		ret = domain->ops->attach_dev(domain, dev);
 		if (ret)
@@ -43,8 +52,10 @@ int kt_kvm_hwpt_attach_fault(struct kt_kvm_hwpt *h, struct kvm_iommu_ioas *kio,
 	}
 	/* PINNED: iommufd_hwpt_paging_alloc() and the attach */
 	domain = iommu_paging_domain_alloc(dev);
-	if (IS_ERR(domain))
+	if (IS_ERR(domain)) {
+		iopt_remove_reserved_iova(iopt, dev);
 		return PTR_ERR(domain);
+	}
 	ret = iopt_table_add_domain(iopt, domain);
 	if (ret)
 		goto err_free;
@@ -60,11 +71,13 @@ int kt_kvm_hwpt_attach_fault(struct kt_kvm_hwpt *h, struct kvm_iommu_ioas *kio,
 err_free_shared:
 	kvm_iommu_domain_free(kio, domain);
 	domain->ops->free(domain);
+	iopt_remove_reserved_iova(iopt, dev);
 	return ret;
 err_remove:
 	iopt_table_remove_domain(iopt, domain);
 err_free:
 	domain->ops->free(domain);
+	iopt_remove_reserved_iova(iopt, dev);
 	return ret;
 }
 
@@ -96,6 +109,7 @@ void kt_kvm_hwpt_detach(struct kt_kvm_hwpt *h)
 		iopt_table_remove_domain(h->iopt, domain);
 	}
 	domain->ops->free(domain);
+	iopt_remove_reserved_iova(h->iopt, h->dev);
 	h->domain = NULL;
 	h->attached = false;
 	h->iopf = false;

@@ -222,7 +222,7 @@ TEST(trace_events_are_usdt_probes)
 		{ "kvm_iommu_iopf_begin", 5 }, { "kvm_iommu_kvm_faultin", 4 },
 		{ "kvm_iommu_iopf_end", 5 }, { "kvm_iommu_mode", 4 },
 		{ "kvm_iommu_pin", 2 }, { "kvm_iommu_unpin", 2 },
-		{ "kvm_iommu_memslot", 4 },
+		{ "kvm_iommu_memslot", 5 }, { "kvm_iommu_dirty_log", 4 },
 	};
 	unsigned int i;
 

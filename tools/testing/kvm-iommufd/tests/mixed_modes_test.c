@@ -560,3 +560,160 @@ TEST(mixed_modes_attach_races_memslot_changes)
 	ASSERT_GT(r.changes, 0);
 	return teardown(&m);
 }
+
+/* ---- memslots the devices cannot use (DOC: Memslots the devices cannot use) ---- */
+
+/* The IOAS's view of slot 1 (IOMMU_KVM_SLOTS), with @flags. */
+static bool slot1_view(struct kt_mixed *m, u32 flags, u32 *reasons, u32 *readonly)
+{
+	struct iommu_kvm_slot sl[4];
+	u32 n = ARRAY_SIZE(sl), i;
+
+	ASSERT_EQ(kvm_iommu_slots(m->kio, flags, sl, &n), 0);
+	for (i = 0; i < n; i++) {
+		if (i)
+			ASSERT_LT(sl[i - 1].gpa, sl[i].gpa);
+		if (sl[i].gpa != m->kvm->slots[1].base_gfn << PAGE_SHIFT)
+			continue;
+		ASSERT_EQ(sl[i].size, SLOT1_SIZE);
+		*reasons = sl[i].reasons;
+		*readonly = sl[i].readonly;
+		return true;
+	}
+	ASSERT_TRUE(false);
+}
+
+static u64 blocked_slots(struct kt_mixed *m)
+{
+	struct kvm_iommu_stats st;
+
+	kvm_iommu_get_stats(m->kio, &st);
+	return st.blocked_slots;
+}
+
+TEST(mixed_modes_slot_over_unmapped_memory_is_accepted_then_retried)
+{
+	const u64 ram_pages = RAM >> PAGE_SHIFT, slot_pages = SLOT1_SIZE >> PAGE_SHIFT;
+	u32 reasons, ro;
+	struct kt_mixed m;
+	unsigned int i;
+
+	ASSERT_TRUE(setup(&m));
+	ASSERT_TRUE(attach_both(&m));
+	/* KVM accepts a slot before the VMM maps memory there: so does the IOAS */
+	ASSERT_EQ(kvm_model_set_slot_flags(m.kvm, 1, SLOT1_GPA, SLOT1_SIZE,
+					   KVM_MODEL_SLOT_HVA_UNMAPPED), 0);
+	ASSERT_TRUE(slot1_view(&m, 0, &reasons, &ro));
+	ASSERT_EQ(reasons, IOMMU_KVM_SLOT_UNMAPPED);
+	ASSERT_EQ(ro, 0);
+	ASSERT_EQ(blocked_slots(&m), 1);
+	ASSERT_EQ(shared_pins(&m), ram_pages);
+	ASSERT_EQ(kt_iopt_npinned(&m.iopt), ram_pages);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(dma_copy(&m.dma[i], SRC, SLOT1_GPA + 0x1000, LEN), -EFAULT);
+	/* the VMM maps RAM there; one IOMMU_KVM_SLOTS_RETRY gives it to both */
+	ASSERT_EQ(kvm_model_map_hva(m.kvm, 1), 0);
+	ASSERT_EQ(dma_copy(&m.dma[1], SRC, SLOT1_GPA + 0x1000, LEN), -EFAULT);
+	ASSERT_TRUE(slot1_view(&m, IOMMU_KVM_SLOTS_RETRY, &reasons, &ro));
+	ASSERT_EQ(reasons, 0);
+	ASSERT_EQ(blocked_slots(&m), 0);
+	ASSERT_EQ(shared_pins(&m), ram_pages + slot_pages);
+	ASSERT_EQ(kt_iopt_npinned(&m.iopt), ram_pages + slot_pages);
+	for (i = 0; i < 2; i++)
+		ASSERT_TRUE(dma_reaches(&m, i, SLOT1_GPA + 0x2000 + i * 0x1000));
+	ASSERT_EQ(kvm_model_delete_slot(m.kvm, 1), 0);
+	ASSERT_EQ(shared_pins(&m), ram_pages);
+	return teardown(&m);
+}
+
+TEST(mixed_modes_bar_slot_is_blocked_for_pinned_peer_to_peer_for_shared)
+{
+	const u64 ram_pages = RAM >> PAGE_SHIFT;
+	u32 reasons, ro;
+	struct kt_mixed m;
+
+	ASSERT_TRUE(setup(&m));
+	ASSERT_TRUE(attach_both(&m));
+	/* a memslot over another device's BAR, mapped through VFIO */
+	ASSERT_EQ(kvm_model_set_slot_flags(m.kvm, 1, SLOT1_GPA, SLOT1_SIZE,
+					   KVM_MODEL_SLOT_HVA_PFNMAP), 0);
+	ASSERT_TRUE(slot1_view(&m, 0, &reasons, &ro));
+	ASSERT_EQ(reasons, IOMMU_KVM_SLOT_PFNMAP);
+	ASSERT_EQ(shared_pins(&m), ram_pages);
+	ASSERT_EQ(kt_iopt_npinned(&m.iopt), ram_pages);
+	/* PINNED: 6.12's iommufd cannot map it; SHARED: not until KVM maps it */
+	ASSERT_EQ(dma_copy(&m.dma[1], SRC, SLOT1_GPA, LEN), -EFAULT);
+	ASSERT_EQ(dma_copy(&m.dma[0], SRC, SLOT1_GPA, LEN), -EFAULT);
+	/* a vCPU touches the BAR: KVM maps it, and the SHARED device reaches it */
+	ASSERT_EQ(kvm_model_fault(m.kvm, SLOT1_GPA, true), 0);
+	ASSERT_TRUE(dma_reaches(&m, 0, SLOT1_GPA));
+	ASSERT_EQ(dma_copy(&m.dma[1], SRC, SLOT1_GPA, LEN), -EFAULT);
+	/* nothing to retry: it stays a BAR */
+	ASSERT_TRUE(slot1_view(&m, IOMMU_KVM_SLOTS_RETRY, &reasons, &ro));
+	ASSERT_EQ(reasons, IOMMU_KVM_SLOT_PFNMAP);
+	ASSERT_EQ(kvm_model_delete_slot(m.kvm, 1), 0);
+	ASSERT_EQ(blocked_slots(&m), 0);
+	return teardown(&m);
+}
+
+TEST(mixed_modes_read_only_mapping_is_served_read_only)
+{
+	u32 reasons, ro;
+	struct kt_mixed m;
+	unsigned int i;
+
+	ASSERT_TRUE(setup(&m));
+	ASSERT_TRUE(attach_both(&m));
+	ASSERT_EQ(kvm_model_set_slot_flags(m.kvm, 1, SLOT1_GPA, SLOT1_SIZE,
+					   KVM_MODEL_SLOT_HVA_RO), 0);
+	ASSERT_TRUE(slot1_view(&m, 0, &reasons, &ro));
+	ASSERT_EQ(reasons, IOMMU_KVM_SLOT_HVA_READONLY);
+	ASSERT_EQ(ro, 1);
+	for (i = 0; i < 2; i++) {
+		/* reads from it land in RAM; writes to it are refused */
+		ASSERT_EQ(dma_copy(&m.dma[i], SLOT1_GPA + 0x5000, 0x300000 + i * 0x1000, LEN),
+			  0);
+		ASSERT_EQ(dma_copy(&m.dma[i], SRC, SLOT1_GPA + 0x5000, LEN), -EFAULT);
+	}
+	ASSERT_EQ(kvm_model_delete_slot(m.kvm, 1), 0);
+	return teardown(&m);
+}
+
+TEST(mixed_modes_slot_over_the_msi_window)
+{
+	const u64 msi = 0xfee00000, ram_pages = RAM >> PAGE_SHIFT;
+	struct iommu_kvm_slot sl[2];
+	struct kt_mixed m;
+	u32 n = 2;
+
+	/* created while devices are attached: accepted, left out, reasons said */
+	ASSERT_TRUE(setup(&m));
+	ASSERT_TRUE(attach_both(&m));
+	ASSERT_EQ(kvm_model_set_slot(m.kvm, 1, msi, SLOT1_SIZE, false), 0);
+	ASSERT_EQ(kvm_iommu_slots(m.kio, 0, sl, &n), 0);
+	ASSERT_EQ(n, 2);
+	ASSERT_EQ(sl[1].gpa, msi);
+	ASSERT_EQ(sl[1].reasons, IOMMU_KVM_SLOT_RESERVED);
+	ASSERT_EQ(kt_iopt_npinned(&m.iopt), ram_pages);
+	ASSERT_EQ(dma_copy(&m.dma[1], SRC, msi + 0x200000 - 0x2000, LEN), -EFAULT);
+	ASSERT_TRUE(teardown(&m));
+
+	/* there before any device: attaching one takes it out instead of failing */
+	ASSERT_TRUE(setup(&m));
+	ASSERT_EQ(kvm_model_set_slot(m.kvm, 1, msi, SLOT1_SIZE, false), 0);
+	ASSERT_EQ(kt_iopt_nr_areas(&m.iopt), 2);
+	ASSERT_TRUE(attach_both(&m));
+	n = 2;
+	ASSERT_EQ(kvm_iommu_slots(m.kio, 0, sl, &n), 0);
+	ASSERT_EQ(sl[1].reasons, IOMMU_KVM_SLOT_RESERVED);
+	ASSERT_EQ(kt_iopt_nr_areas(&m.iopt), 1);
+	ASSERT_TRUE(dma_reaches(&m, 1, 0x200000));
+	ASSERT_TRUE(dma_reaches(&m, 0, 0x201000));
+	/* only the first entries fit; the count is all of them */
+	n = 1;
+	ASSERT_EQ(kvm_iommu_slots(m.kio, 0, sl, &n), 0);
+	ASSERT_EQ(n, 2);
+	ASSERT_EQ(sl[0].gpa, 0);
+	ASSERT_EQ(kvm_iommu_slots(m.kio, 2, sl, &n), -EOPNOTSUPP);
+	return teardown(&m);
+}
