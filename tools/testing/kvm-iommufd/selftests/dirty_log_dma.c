@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Live migration loses no DMA write (issue 12).  While a memslot logs dirty
+ * Live migration loses no DMA write.  While a memslot logs dirty
  * pages, every page edu wrote since the last harvest must be reported dirty
  * by KVM's own interface, and every write edu makes must land: edu cannot
  * fault, so logging must never block its writes.  edu is attached to the

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * A small live migration with a device writing (issue 12): the source VM
+ * A small live migration with a device writing: the source VM
  * (the shared_vm: 16 MiB memfd slot 0, the real-mode guest stopped after
  * stage 1) has edu attached to its KVM-sourced IOAS with the default policy
  * (PINNED in the default profile, SHARED in the shared profile); the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * KVM dirty logging for the migration selftests (issue 12): harvest
+ * KVM dirty logging for the migration selftests: harvest
  * interfaces (KVM_GET_DIRTY_LOG, KVM_CLEAR_DIRTY_LOG with manual protect,
  * the dirty ring with its bitmap), page bitmaps, and how
  * IOMMU_KVM_SHARE_QUERY says a device's writes are reported.
