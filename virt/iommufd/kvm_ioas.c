@@ -288,7 +288,8 @@ struct kvm_iommu_slot {
 /* Reasons the slot's memory cannot be pinned: nothing is mirrored or pinned */
 #define SLOT_NO_MEMORY	(IOMMU_KVM_SLOT_UNMAPPED | IOMMU_KVM_SLOT_PFNMAP)
 /* Reasons IOMMU_KVM_SLOTS_RETRY looks at again */
-#define SLOT_MEMORY	(SLOT_NO_MEMORY | IOMMU_KVM_SLOT_HVA_READONLY)
+#define SLOT_MEMORY	(SLOT_NO_MEMORY | IOMMU_KVM_SLOT_HVA_READONLY | \
+			 IOMMU_KVM_SLOT_PIN_FAILED)
 
 /*
  * One SHARED domain.  @fault is the HWPT's fault queue when the device can
@@ -866,6 +867,9 @@ static void kvm_iommu_slot_commit(struct kvm_tdp_memslot_listener *l,
 		s->desc = *new;
 		spin_unlock_irqrestore(&kio->domains_lock, irqflags);
 		ret = slot_mirror(kio, s);
+		/* PINNED devices' DMA there is blocked; SHARED pins stay */
+		if (ret)
+			set_blocked(kio, s, s->blocked | IOMMU_KVM_SLOT_PIN_FAILED);
 		blocked = s->blocked;
 		break;
 	case KVM_TDP_SLOT_FLAGS:
@@ -1073,8 +1077,12 @@ int kvm_iommu_slots(struct kvm_iommu_ioas *kio, u32 flags,
 		err = slot_map(kio, s);
 		if (!err && s->pages)
 			err = prefault_slot(kio, s);
-		if (err && !ret)
-			ret = err;
+		if (err) {
+			slot_unmap(kio, s);
+			set_blocked(kio, s, s->blocked | IOMMU_KVM_SLOT_PIN_FAILED);
+			if (!ret)
+				ret = err;
+		}
 		retried = true;
 		kio_stat_add(kio, &kio->stats.slot_retries, 1);
 		trace_kvm_iommu_memslot(KVM_TDP_SLOT_FLAGS, s->desc.gpa,

@@ -339,6 +339,10 @@ struct iommu_kvm_share_query {
  *	permission, and the slot is not KVM_MEM_READONLY: DMA reads only
  * @IOMMU_KVM_SLOT_RESERVED: the slot overlaps IOVA the IOMMU reserves for
  *	an attached device (the MSI window)
+ * @IOMMU_KVM_SLOT_PIN_FAILED: mapping the slot for PINNED devices failed
+ *	after KVM had made the change (a move, or IOMMU_KVM_SLOTS_RETRY: the
+ *	memlock limit, no memory): blocked for them until a retry succeeds
+ *	(after a failed retry, for SHARED devices that cannot fault too)
  *
  * See DOC: Memslots the devices cannot use.
  */
@@ -347,6 +351,7 @@ enum iommu_kvm_slot_reason {
 	IOMMU_KVM_SLOT_PFNMAP		= 1 << 1,
 	IOMMU_KVM_SLOT_HVA_READONLY	= 1 << 2,
 	IOMMU_KVM_SLOT_RESERVED		= 1 << 3,
+	IOMMU_KVM_SLOT_PIN_FAILED	= 1 << 4,
 };
 
 /**
@@ -369,8 +374,8 @@ struct iommu_kvm_slot {
 /**
  * enum iommu_kvm_slots_flags - flags of IOMMU_KVM_SLOTS
  * @IOMMU_KVM_SLOTS_RETRY: first look again at every slot blocked for its
- *	memory (IOMMU_KVM_SLOT_UNMAPPED, _PFNMAP, _HVA_READONLY), and give the
- *	devices what is there now; needs the VM's process
+ *	memory (IOMMU_KVM_SLOT_UNMAPPED, _PFNMAP, _HVA_READONLY, _PIN_FAILED),
+ *	and give the devices what is there now; needs the VM's process
  */
 enum iommu_kvm_slots_flags {
 	IOMMU_KVM_SLOTS_RETRY = 1 << 0,

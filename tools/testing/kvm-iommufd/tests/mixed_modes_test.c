@@ -118,6 +118,8 @@ static bool dma_reaches(struct kt_mixed *m, unsigned int i, u64 gpa)
 	return true;
 }
 
+static bool slot1_view(struct kt_mixed *m, u32 flags, u32 *reasons, u32 *readonly);
+
 static u64 shared_pins(struct kt_mixed *m)
 {
 	struct kvm_iommu_stats st;
@@ -416,9 +418,17 @@ TEST(mixed_modes_move_mirror_failure_is_counted)
 			ASSERT_EQ(ret, -ENOMEM);
 			ASSERT_TRUE(dma_reaches(&m, 1, SLOT1_GPA + 0x1000));
 		} else if (st.mirror_errors) {
+			u32 reasons, ro;
+
 			ASSERT_EQ(st.mirror_errors, 1);
 			ASSERT_EQ(dma_copy(&m.dma[1], SRC, SLOT1_MOVED + 0x1000, LEN), -EFAULT);
 			ASSERT_EQ(dma_copy(&m.dma[1], SRC, SLOT1_GPA + 0x1000, LEN), -EFAULT);
+			/* the IOAS says so, and one retry makes it RAM again */
+			ASSERT_TRUE(slot1_view(&m, 0, &reasons, &ro));
+			ASSERT_EQ(reasons, IOMMU_KVM_SLOT_PIN_FAILED);
+			ASSERT_TRUE(slot1_view(&m, IOMMU_KVM_SLOTS_RETRY, &reasons, &ro));
+			ASSERT_EQ(reasons, 0);
+			ASSERT_TRUE(dma_reaches(&m, 1, SLOT1_MOVED + 0x3000));
 		}
 		/* the SHARED device follows the move whatever the mirror did */
 		if (!ret)
