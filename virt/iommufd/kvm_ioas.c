@@ -660,8 +660,9 @@ static int mirror_unmap(struct kvm_iommu_ioas *kio,
 
 /*
  * Why the VMM's mapping of @desc cannot be pinned as RAM: a mask of
- * IOMMU_KVM_SLOT_UNMAPPED, _PFNMAP and _HVA_READONLY, 0 for RAM.  Looks at
- * the VMAs of the VMM's mm, which must be current's.
+ * IOMMU_KVM_SLOT_UNMAPPED (no VMA, or PROT_NONE), _PFNMAP and
+ * _HVA_READONLY, 0 for RAM.  Looks at the VMAs of the VMM's mm, which must
+ * be current's.
  */
 static u32 slot_memory_reasons(struct kvm_iommu_ioas *kio,
 			       const struct kvm_tdp_memslot *desc)
@@ -683,6 +684,8 @@ static u32 slot_memory_reasons(struct kvm_iommu_ioas *kio,
 			why |= IOMMU_KVM_SLOT_UNMAPPED;
 		if (vma->vm_flags & (VM_PFNMAP | VM_IO))
 			why |= IOMMU_KVM_SLOT_PFNMAP;
+		else if (!(vma->vm_flags & VM_READ))	/* PROT_NONE */
+			why |= IOMMU_KVM_SLOT_UNMAPPED;
 		else if (!(vma->vm_flags & VM_WRITE) && !desc->readonly)
 			why |= IOMMU_KVM_SLOT_HVA_READONLY;
 		start = vma->vm_end;
@@ -755,6 +758,14 @@ static int slot_map(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 		ret = pin_slot(kio, s);
 	if (ret)
 		slot_unmap(kio, s);
+	/*
+	 * Mapped, but nothing to pin there: a file mapping beyond its end, a
+	 * page the VMM's fault handler refuses.
+	 */
+	if (ret == -EFAULT) {
+		set_blocked(kio, s, s->blocked | IOMMU_KVM_SLOT_UNMAPPED);
+		ret = 0;
+	}
 	return ret;
 }
 

@@ -66,9 +66,10 @@
  * - Mapped read-only by the VMM without KVM_MEM_READONLY
  *   (IOMMU_KVM_SLOT_HVA_READONLY): reached read-only, as by the vCPUs
  *   (KVM maps such pages read-only); DMA writes are blocked.
- * - Not mapped yet (IOMMU_KVM_SLOT_UNMAPPED), or a device's BAR or other
- *   VM_PFNMAP / VM_IO memory (IOMMU_KVM_SLOT_PFNMAP): nothing can be
- *   pinned there.  PINNED devices' DMA to it is blocked: Linux 6.12's
+ * - Not mapped yet, mapped PROT_NONE, or nothing behind the mapping (a
+ *   file mapping beyond the file's end) (IOMMU_KVM_SLOT_UNMAPPED), or a
+ *   device's BAR or other VM_PFNMAP / VM_IO memory
+ *   (IOMMU_KVM_SLOT_PFNMAP): nothing can be pinned there.  PINNED devices' DMA to it is blocked: Linux 6.12's
  *   iommufd cannot map such memory, so peer-to-peer DMA to another
  *   device's BAR is not served for them.  SHARED devices walk KVM's own
  *   table, which maps a page there once a vCPU (or a device that can
@@ -332,7 +333,9 @@ struct iommu_kvm_share_query {
 
 /**
  * enum iommu_kvm_slot_reason - why DMA to (part of) a memslot is not RAM
- * @IOMMU_KVM_SLOT_UNMAPPED: part of the slot's HVA range was not mapped
+ * @IOMMU_KVM_SLOT_UNMAPPED: part of the slot's HVA range was not mapped,
+ *	was mapped PROT_NONE, or had nothing to pin (a file mapping beyond
+ *	the file's end)
  * @IOMMU_KVM_SLOT_PFNMAP: part of it is VM_PFNMAP or VM_IO memory, such as
  *	a device's BAR mapped through VFIO
  * @IOMMU_KVM_SLOT_HVA_READONLY: part of it was mapped without write

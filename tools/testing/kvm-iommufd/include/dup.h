@@ -213,6 +213,7 @@ void iommu_get_resv_regions(struct device *dev, struct list_head *list);
 void iommu_put_resv_regions(struct device *dev, struct list_head *list);
 
 /* include/linux/mm.h: the VMA fields and flags the core reads */
+#define VM_READ		0x00000001UL
 #define VM_WRITE	0x00000002UL
 #define VM_IO		0x00004000UL
 #define VM_PFNMAP	0x00000400UL

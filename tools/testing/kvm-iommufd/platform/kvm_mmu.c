@@ -874,7 +874,7 @@ static int fault_once(struct kvm *kvm, u64 gfn, bool write, u64 *mapped)
 	first = huge_region(kvm, s, gfn);
 	pthread_mutex_lock(&kvm->backing_lock);
 	/* __gfn_to_pfn_memslot(): nothing mapped, or a write to a read-only VMA */
-	if ((s->hva_kind & KVM_MODEL_SLOT_HVA_UNMAPPED) ||
+	if ((s->hva_kind & (KVM_MODEL_SLOT_HVA_UNMAPPED | KVM_MODEL_SLOT_HVA_SIGBUS)) ||
 	    (write && (s->hva_kind & KVM_MODEL_SLOT_HVA_RO))) {
 		pthread_mutex_unlock(&kvm->backing_lock);
 		ret = -EFAULT;
@@ -1846,7 +1846,8 @@ struct page *kvm_model_hva_to_page(unsigned long hva, bool write)
 	s = kvm ? find_slot_hva(kvm, hva) : NULL;
 	/* pin_user_pages(): not for a hole, VM_PFNMAP | VM_IO, or a read-only VMA */
 	if (!s || (write && (s->readonly || (s->hva_kind & KVM_MODEL_SLOT_HVA_RO))) ||
-	    (s->hva_kind & (KVM_MODEL_SLOT_HVA_UNMAPPED | KVM_MODEL_SLOT_HVA_PFNMAP)))
+	    (s->hva_kind & (KVM_MODEL_SLOT_HVA_UNMAPPED | KVM_MODEL_SLOT_HVA_PFNMAP |
+			    KVM_MODEL_SLOT_HVA_SIGBUS)))
 		return NULL;
 	idx = (hva - s->hva) >> PAGE_SHIFT;
 	pthread_mutex_lock(&kvm->backing_lock);
@@ -1924,7 +1925,8 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
 			found = true;
 			vma.vm_start = s->hva;
 			vma.vm_end = end;
-			vma.vm_flags = (s->hva_kind & KVM_MODEL_SLOT_HVA_RO) ? 0 : VM_WRITE;
+			vma.vm_flags = VM_READ |
+				       ((s->hva_kind & KVM_MODEL_SLOT_HVA_RO) ? 0 : VM_WRITE);
 			if (s->hva_kind & KVM_MODEL_SLOT_HVA_PFNMAP)
 				vma.vm_flags |= VM_PFNMAP | VM_IO;
 		}

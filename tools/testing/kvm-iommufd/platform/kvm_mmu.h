@@ -80,9 +80,12 @@ struct page {
 #define KVM_MODEL_SLOT_HVA_UNMAPPED	(1u << 2)
 #define KVM_MODEL_SLOT_HVA_PFNMAP	(1u << 3)
 #define KVM_MODEL_SLOT_HVA_RO		(1u << 4)
+/* a file mapping beyond the file's end: a VMA, but every access SIGBUS */
+#define KVM_MODEL_SLOT_HVA_SIGBUS	(1u << 5)
 #define KVM_MODEL_SLOT_HVA_KINDS	(KVM_MODEL_SLOT_HVA_UNMAPPED | \
 					 KVM_MODEL_SLOT_HVA_PFNMAP | \
-					 KVM_MODEL_SLOT_HVA_RO)
+					 KVM_MODEL_SLOT_HVA_RO | \
+					 KVM_MODEL_SLOT_HVA_SIGBUS)
 
 struct kvm_model_slot {
 	bool used;		/* atomic; see Locking */

@@ -727,3 +727,31 @@ TEST(mixed_modes_slot_over_the_msi_window)
 	ASSERT_EQ(kvm_iommu_slots(m.kio, 2, sl, &n), -EOPNOTSUPP);
 	return teardown(&m);
 }
+
+/* A VMA with nothing behind it (a file mapping past its end): blocked, not refused. */
+TEST(mixed_modes_slot_with_nothing_to_pin_is_blocked)
+{
+	const u64 ram_pages = RAM >> PAGE_SHIFT;
+	u32 reasons, ro;
+	struct kt_mixed m;
+	unsigned int i;
+
+	ASSERT_TRUE(setup(&m));
+	ASSERT_TRUE(attach_both(&m));
+	ASSERT_EQ(kvm_model_set_slot_flags(m.kvm, 1, SLOT1_GPA, SLOT1_SIZE,
+					   KVM_MODEL_SLOT_HVA_SIGBUS), 0);
+	ASSERT_TRUE(slot1_view(&m, 0, &reasons, &ro));
+	ASSERT_EQ(reasons, IOMMU_KVM_SLOT_UNMAPPED);
+	ASSERT_EQ(shared_pins(&m), ram_pages);
+	ASSERT_EQ(kt_iopt_npinned(&m.iopt), ram_pages);
+	ASSERT_EQ(kt_iopt_nr_areas(&m.iopt), 1);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(dma_copy(&m.dma[i], SRC, SLOT1_GPA, LEN), -EFAULT);
+	/* the file grows: a retry gives the slot to both */
+	ASSERT_EQ(kvm_model_map_hva(m.kvm, 1), 0);
+	ASSERT_TRUE(slot1_view(&m, IOMMU_KVM_SLOTS_RETRY, &reasons, &ro));
+	ASSERT_EQ(reasons, 0);
+	for (i = 0; i < 2; i++)
+		ASSERT_TRUE(dma_reaches(&m, i, SLOT1_GPA + i * 0x1000));
+	return teardown(&m);
+}
