@@ -133,17 +133,6 @@ static struct dirty_ring ring;		/* vCPU 0's */
 static unsigned long ring_entries;	/* fetched at the last harvest */
 #endif
 
-static void fill_random(uint8_t *p, size_t len, uint32_t seed)
-{
-	uint32_t x = seed * 0x9e3779b9u + 0x7f4a7c15u;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		x = x * 1103515245u + 12345u;
-		p[i] = x >> 24;
-	}
-}
-
 /* Fresh bytes into edu's buffer (through slot 0), then edu's writes. */
 static void dma_round(const struct dma_write *w, unsigned int n)
 {

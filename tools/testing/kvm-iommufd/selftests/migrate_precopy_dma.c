@@ -76,17 +76,6 @@ static uint32_t rnd(void)
 	return rnd_state;
 }
 
-static void fill_random(uint8_t *p, size_t len, uint32_t seed)
-{
-	uint32_t x = seed * 0x9e3779b9u + 0x7f4a7c15u;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		x = x * 1103515245u + 12345u;
-		p[i] = x >> 24;
-	}
-}
-
 static void log_write(uint64_t gpa, uint32_t len)
 {
 	unsigned long i = __atomic_load_n(&nr_done, __ATOMIC_RELAXED);

@@ -52,3 +52,14 @@ bool check_fill(const char *what, const uint8_t *got, uint8_t fill, size_t len)
 {
 	return check(what, got, NULL, fill, len);
 }
+
+void fill_random(uint8_t *p, size_t len, uint32_t seed)
+{
+	uint32_t x = seed * 0x9e3779b9u + 0x7f4a7c15u;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		p[i] = x >> 24;
+	}
+}

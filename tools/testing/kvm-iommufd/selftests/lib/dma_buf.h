@@ -10,6 +10,8 @@
 /* Anonymous, page-aligned, filled with @fill; asserts on failure. */
 void *alloc_buf(size_t len, uint8_t fill);
 void fill_pattern(uint8_t *p, size_t len, uint8_t seed);
+/* Bytes that differ from page to page and from seed to seed. */
+void fill_random(uint8_t *p, size_t len, uint32_t seed);
 /* Report the first mismatch as a TAP diagnostic; true if all match. */
 bool check_bytes(const char *what, const uint8_t *got, const uint8_t *exp,
 		 size_t len);

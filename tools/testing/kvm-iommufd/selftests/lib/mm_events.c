@@ -115,18 +115,6 @@ static bool loop_probes(unsigned int pair)
 	return pair >= MM_NR_PAIRS || !(pair % 2);
 }
 
-/* Bytes that differ from page to page and from seed to seed. */
-static void fill_random(uint8_t *p, size_t len, uint32_t seed)
-{
-	uint32_t x = seed * 0x9e3779b9u + 0x7f4a7c15u;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		x = x * 1103515245u + 12345u;
-		p[i] = x >> 24;
-	}
-}
-
 void mm_fill(struct mm_vm *t, bool identical)
 {
 	unsigned long i;
