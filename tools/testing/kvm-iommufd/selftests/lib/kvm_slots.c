@@ -10,6 +10,7 @@
 
 #include "kvm_slots.h"
 #include "procfs.h"
+#include "shared_vm.h"
 #include "vfio_edu.h"
 
 #define MAX_SLOTS	64
@@ -39,23 +40,11 @@ int kvm_slots_query(int iommufd, uint32_t ioas_id, uint32_t flags,
 
 const char *kvm_slot_reason_names(uint32_t reasons, char *buf, size_t len)
 {
-	static const char *const names[] = { "UNMAPPED", "PFNMAP", "HVA_READONLY", "RESERVED" };
-	unsigned int i;
+	static const char *const names[] = {
+		"UNMAPPED", "PFNMAP", "HVA_READONLY", "RESERVED", "PIN_FAILED",
+	};
 
-	buf[0] = 0;
-	for (i = 0; i < 32; i++) {
-		if (!(reasons & (1u << i)))
-			continue;
-		if (buf[0])
-			strncat(buf, "|", len - strlen(buf) - 1);
-		if (i < sizeof(names) / sizeof(names[0]))
-			strncat(buf, names[i], len - strlen(buf) - 1);
-		else
-			snprintf(buf + strlen(buf), len - strlen(buf), "bit%u", i);
-	}
-	if (!buf[0])
-		snprintf(buf, len, "none");
-	return buf;
+	return mask_names(reasons, names, sizeof(names) / sizeof(names[0]), buf, len);
 }
 
 /* All the IOAS's slots into @slots; false (a failed expectation) on error. */

@@ -218,27 +218,36 @@ uint32_t shared_expected_reasons(void)
 	return r;
 }
 
+const char *mask_names(uint32_t mask, const char *const *names, unsigned int n,
+		       char *buf, size_t len)
+{
+	unsigned int i;
+
+	buf[0] = 0;
+	for (i = 0; i < 32; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		if (buf[0])
+			strncat(buf, "|", len - strlen(buf) - 1);
+		if (i < n)
+			strncat(buf, names[i], len - strlen(buf) - 1);
+		else
+			snprintf(buf + strlen(buf), len - strlen(buf), "bit%u", i);
+	}
+	if (!buf[0])
+		snprintf(buf, len, "none");
+	return buf;
+}
+
 const char *shared_reason_names(uint32_t reasons, char *buf, size_t len)
 {
 	static const char *const names[] = {
 		"NO_TRANSLATION", "FORMAT", "LEVELS", "ADDR_WIDTH", "PAGE_SIZES",
 		"RSVD_BITS", "NONPRESENT", "MMIO_CACHING", "WALK_COHERENCY",
-		"ACCESS_TRACKING", "DEVICE",
+		"ACCESS_TRACKING", "DEVICE", "KVM_ZAPS",
 	};
-	unsigned int i;
 
-	buf[0] = 0;
-	for (i = 0; i < 32; i++) {
-		if (!(reasons & (1u << i)))
-			continue;
-		if (buf[0])
-			strncat(buf, "|", len - strlen(buf) - 1);
-		strncat(buf, i < sizeof(names) / sizeof(names[0]) ? names[i] : "?",
-			len - strlen(buf) - 1);
-	}
-	if (!buf[0])
-		snprintf(buf, len, "none");
-	return buf;
+	return mask_names(reasons, names, sizeof(names) / sizeof(names[0]), buf, len);
 }
 
 uint64_t shared_kvm_root(struct shared_vm *s)

@@ -94,6 +94,9 @@ long shared_vm_locked_kb(void);
 long shared_vm_pinned_kb(void);
 /* Remove CAP_IPC_LOCK from this process's effective and permitted sets. */
 void drop_cap_ipc_lock(void);
+/* "A|B" for the bits of @mask named by @names[0..n) ("bitN" beyond, "none" for 0) */
+const char *mask_names(uint32_t mask, const char *const *names, unsigned int n,
+		       char *buf, size_t len);
 const char *shared_reason_names(uint32_t reasons, char *buf, size_t len);
 
 #endif /* KVM_IOMMUFD_SHARED_VM_H */
