@@ -34,8 +34,6 @@
  *   batch; ->kvm_tdp_flush() takes only this one.
  */
 
-#define pr_fmt(fmt)	"DMAR: " fmt
-
 #include <linux/iommu.h>
 #include <linux/kvm_iommufd.h>
 #include <linux/kvm_tdp_export.h>
@@ -78,6 +76,15 @@ static struct intel_kvm_tdp_domain *to_kvm_tdp_domain(struct iommu_domain *dom)
 static unsigned int kvm_tdp_width(unsigned int levels)
 {
 	return VTD_PAGE_SHIFT + levels * VTD_STRIDE_SHIFT;
+}
+
+/*
+ * Address of the table a present non-leaf entry of KVM's points to: bits
+ * 51:12.  The unit ignores bits 63:52, where KVM keeps software bits.
+ */
+static u64 kvm_tdp_table_addr(const struct dma_pte *pte)
+{
+	return pte->val & GENMASK_ULL(51, VTD_PAGE_SHIFT);
 }
 
 /*
@@ -144,6 +151,83 @@ void intel_kvm_tdp_share_info(struct device *dev,
 }
 
 /*
+ * Install @new as @dev's entry for @pasid: a complete second-stage-only
+ * entry, encoded outside the driver for a table the driver does not own.
+ * The entry must not be present; it is written with the present bit last,
+ * then the PASID cache and IOTLB are invalidated as for any new entry.
+ *
+ * Context: takes iommu->lock; does not sleep.
+ * Return: 0; -EINVAL if @new is not such an entry; -ENODEV if @dev has no
+ * PASID table entry for @pasid; -EBUSY if the entry is already present.
+ */
+static int kvm_tdp_pasid_install(struct intel_iommu *iommu, struct device *dev,
+				 u32 pasid, const struct pasid_entry *new)
+{
+	u16 did = new->val[1] & GENMASK_ULL(15, 0);
+	struct pasid_entry *pte;
+	int i;
+
+	if (!(new->val[0] & PASID_PTE_PRESENT) ||
+	    FIELD_GET(GENMASK_ULL(8, 6), new->val[0]) != PASID_ENTRY_PGTT_SL_ONLY)
+		return -EINVAL;
+
+	spin_lock(&iommu->lock);
+	pte = intel_pasid_get_entry(dev, pasid);
+	if (!pte) {
+		spin_unlock(&iommu->lock);
+		return -ENODEV;
+	}
+
+	if (pasid_pte_is_present(pte)) {
+		spin_unlock(&iommu->lock);
+		return -EBUSY;
+	}
+
+	pasid_clear_entry(pte);
+	for (i = ARRAY_SIZE(pte->val) - 1; i > 0; i--)
+		WRITE_ONCE(pte->val[i], new->val[i]);
+	WRITE_ONCE(pte->val[0], new->val[0]);
+	spin_unlock(&iommu->lock);
+
+	pasid_flush_caches(iommu, pte, pasid, did);
+
+	return 0;
+}
+
+/*
+ * Re-point @dev's second-stage entry for @pasid at the table at @root.
+ * Only SSPTPTR changes, in one 64-bit store, so the unit reads either the
+ * old or the new table, never a mix.  The caller then invalidates the PASID
+ * cache (PASID-selective within @did), the IOTLB and the device TLB, in
+ * that order.
+ *
+ * Context: the caller holds iommu->lock; does not sleep.
+ * Return: true if the entry was rewritten; false if it is not (or no
+ * longer) a present second-stage entry with @did, e.g. because the device
+ * is being detached, and was left alone.
+ */
+static bool kvm_tdp_pasid_set_root(struct intel_iommu *iommu,
+				   struct device *dev, u32 pasid, u16 did,
+				   u64 root)
+{
+	struct pasid_entry *pte;
+
+	lockdep_assert_held(&iommu->lock);
+
+	pte = intel_pasid_get_entry(dev, pasid);
+	if (!pte || !pasid_pte_is_present(pte) ||
+	    pasid_pte_get_pgtt(pte) != PASID_ENTRY_PGTT_SL_ONLY ||
+	    pasid_get_domain_id(pte) != did)
+		return false;
+
+	pasid_set_slptr(pte, root);
+	if (!ecap_coherent(iommu->ecap))
+		clflush_cache_range(pte, sizeof(*pte));
+
+	return true;
+}
+
+/*
  * Program the RID_PASID entry of @dev for the current root.  Called with
  * kdom->lock held, so a concurrent root change either precedes this (and
  * the new root is programmed) or follows it (and re-points this entry).
@@ -175,8 +259,7 @@ static int kvm_tdp_install(struct intel_kvm_tdp_domain *kdom,
 	if (ret)
 		return ret == -EOPNOTSUPP ? -EINVAL : ret;
 
-	return intel_pasid_setup_ext_second_level(iommu, dev, IOMMU_NO_PASID,
-						  &pe);
+	return kvm_tdp_pasid_install(iommu, dev, IOMMU_NO_PASID, &pe);
 }
 
 /**
@@ -338,9 +421,8 @@ static int intel_kvm_tdp_set_root(struct iommu_domain *domain, u64 root)
 			if (info->iommu != iommu)
 				continue;
 			did = domain_id_iommu(dmar, iommu);
-			if (intel_pasid_set_ext_slptr(iommu, info->dev,
-						      IOMMU_NO_PASID, did,
-						      hw_root))
+			if (kvm_tdp_pasid_set_root(iommu, info->dev,
+						   IOMMU_NO_PASID, did, hw_root))
 				changed = true;
 		}
 		spin_unlock_irqrestore(&dmar->lock, flags);
@@ -396,11 +478,11 @@ static phys_addr_t intel_kvm_tdp_iova_to_phys(struct iommu_domain *domain,
 		if (level == 1 || (level <= 3 && dma_pte_superpage(&pte))) {
 			u64 size = level_size(level) << VTD_PAGE_SHIFT;
 
-			phys = (dma_pte_table_addr(&pte) & ~(size - 1)) |
+			phys = (kvm_tdp_table_addr(&pte) & ~(size - 1)) |
 			       (iova & (size - 1));
 			break;
 		}
-		table = dma_pte_table_addr(&pte);
+		table = kvm_tdp_table_addr(&pte);
 		level--;
 	}
 	rcu_read_unlock();
