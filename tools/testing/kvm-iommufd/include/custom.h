@@ -203,6 +203,24 @@ void mmdrop(struct mm_struct *mm);
 #define kvcalloc(n, size, gfp)	kcalloc(n, size, gfp)
 
 /*
+ * ---- the machine's physical memory as the kernel maps it (standin/mm.c) ----
+ * The emulated physical memory (platform/phys.h) of the IOMMU units in use
+ * is the machine's: kt_intel_iommu_create() takes a reference on it with
+ * kt_machine_mem_get(), which allocates the zero page on the first one;
+ * the last kt_machine_mem_put() frees it.  phys_to_virt() is the direct
+ * map of that memory; pfn_valid() says whether a frame lies within it.
+ */
+struct phys;
+void kt_machine_mem_get(struct phys *pm);
+void kt_machine_mem_put(struct phys *pm);
+void *phys_to_virt(phys_addr_t pa);
+bool pfn_valid(unsigned long pfn);
+struct page *kt_zero_page(void);
+#define ZERO_PAGE(vaddr)	((void)(vaddr), kt_zero_page())
+#define PHYS_PFN(x)		((unsigned long)((x) >> PAGE_SHIFT))
+#define page_to_phys(page)	((phys_addr_t)page_to_pfn(page) << PAGE_SHIFT)
+
+/*
  * ---- waiting for a variable (wait_var_event(), wake_up_var()) ----
  * One process-wide condition variable: a waiter re-evaluates @cond under
  * its mutex, a waker broadcasts under it after changing the variable, so

@@ -179,15 +179,53 @@ struct file {
 struct iommu_ops;
 struct kvm_tdp_export;
 
+/* include/linux/iommu.h: the IOMMU core's per-device data */
+struct dev_iommu {
+	void *priv;		/* the driver's: dev_iommu_priv_get() */
+	u32 require_direct:1;	/* firmware asks for 1:1 mappings (RMRR) */
+};
+
 struct device {
 	const struct iommu_ops *iommu_ops;
+	struct dev_iommu *iommu;	/* set when the driver probes the device */
 	/* test fields */
-	void *iommu;		/* the unit (struct intel_iommu) the device is behind */
+	struct dev_iommu kt_dev_iommu;	/* what @iommu points to once probed */
 	u16 sid;
 	const char *name;
-	/* the driver refuses this device a shared table (IOMMU_KVM_SHARE_DEVICE) */
-	bool kt_no_share;
 };
+
+static inline void *dev_iommu_priv_get(struct device *dev)
+{
+	return dev->iommu ? dev->iommu->priv : NULL;
+}
+
+static inline void dev_iommu_priv_set(struct device *dev, void *priv)
+{
+	dev->iommu->priv = priv;
+}
+
+#define IOMMU_NO_PASID		0U	/* the RID's own address space */
+
+/*
+ * include/linux/pci.h: every device of the host build is a PCI function
+ * that issues DMA under its own requester id (no DMA alias).
+ */
+struct pci_dev;
+#define dev_is_pci(dev)		((void)(dev), true)
+static inline struct pci_dev *to_pci_dev(struct device *dev)
+{
+	return (struct pci_dev *)dev;
+}
+
+static inline struct pci_dev *pci_real_dma_dev(struct pci_dev *pdev)
+{
+	return pdev;
+}
+
+static inline int dev_to_node(struct device *dev)
+{
+	return -1;	/* NUMA_NO_NODE */
+}
 
 struct iommu_domain;
 typedef u64 dma_addr_t;
@@ -254,6 +292,7 @@ struct iommu_domain_ops {
 	void (*iotlb_sync)(struct iommu_domain *domain,
 			   struct iommu_iotlb_gather *iotlb_gather);
 	phys_addr_t (*iova_to_phys)(struct iommu_domain *domain, dma_addr_t iova);
+	bool (*enforce_cache_coherency)(struct iommu_domain *domain);
 	int (*kvm_tdp_flush)(struct iommu_domain *domain, u64 start, u64 end,
 			     bool tables);
 	int (*kvm_tdp_set_root)(struct iommu_domain *domain, u64 root);
@@ -274,6 +313,7 @@ struct iopf_group;
 
 struct iommu_domain {
 	unsigned int type;
+	const struct iommu_ops *owner;	/* the driver that allocated it */
 	const struct iommu_domain_ops *ops;
 	unsigned long pgsize_bitmap;	/* page sizes the domain can map */
 	struct iommu_domain_geometry geometry;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Stand-in for the intel-iommu driver over the VT-d model: see intel_iommu.h. */
 #include "../vtd_internal.h"
+#include "intel/iommu.h"
 #include "iopf.h"
 
 #define QI_RING_DESCS	128
@@ -8,7 +9,6 @@
 #define QI_CC_GLOBAL	(1ULL << 4)
 #define QI_WAIT_TYPE	5
 #define QI_WAIT_SW	BIT_ULL(5)
-#define QI_PC_TYPE	7
 
 /* Page group response descriptor (VT-d spec 7.6.1). */
 #define QI_PGRP_TYPE	9
@@ -49,15 +49,74 @@
 #define CTX_SM_DTE	BIT_ULL(2)
 #define CTX_SM_PRE	BIT_ULL(4)
 
+/* The machine's units; changed under dmar_drhd_units_lock */
+LIST_HEAD(dmar_drhd_units);
+static pthread_mutex_t dmar_drhd_units_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* the knob of intel_iommu.h; both atomic */
+static int kt_qi_breakage = KT_QI_CORRECT;
+static u64 kt_qi_broken;
+
+/**
+ * kt_qi_break() - make every unit's invalidation queue misbehave
+ * @how: what to get wrong; KT_QI_CORRECT puts it right again
+ *
+ * Also restarts the count of kt_qi_broken_descs().
+ */
+void kt_qi_break(enum kt_qi_breakage how)
+{
+	__atomic_store_n(&kt_qi_broken, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&kt_qi_breakage, how, __ATOMIC_SEQ_CST);
+}
+
+/**
+ * kt_qi_broken_descs() - descriptors the knob broke
+ *
+ * Return: descriptors dropped or weakened since the knob was last set.
+ */
+u64 kt_qi_broken_descs(void)
+{
+	return __atomic_load_n(&kt_qi_broken, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Apply the knob to @d; false to drop it.  IOTLB invalidate descriptor:
+ * granularity in bits 5:4 of qw0 (1 global, 2 domain, 3 page-selective),
+ * the invalidation hint in bit 6 of qw1.
+ */
+static bool qi_break_desc(struct qi_desc *d)
+{
+	int how = __atomic_load_n(&kt_qi_breakage, __ATOMIC_SEQ_CST);
+	bool psi = ((d->qw0 >> 4) & 3) == 3, ih = d->qw1 & BIT_ULL(6);
+	bool keep = true;
+
+	if (how == KT_QI_CORRECT || (d->qw0 & 0xf) != 2 || (d->qw0 & (7ULL << 9)))
+		return true;
+	if (how == KT_QI_DROP_TABLE_INV && !(psi && ih))
+		keep = false;
+	else if (how == KT_QI_DROP_LEAF_INV && psi && ih)
+		keep = false;
+	else if (how == KT_QI_FORCE_LEAF_HINT && psi && !ih)
+		d->qw1 |= BIT_ULL(6);
+	else
+		return true;
+	__atomic_add_fetch(&kt_qi_broken, 1, __ATOMIC_SEQ_CST);
+	return keep;
+}
+
 struct intel_iommu *kt_intel_iommu_create(struct phys *pm, struct vtd *hw,
 					  int seq_id)
 {
 	struct intel_iommu *iommu = kzalloc(sizeof(*iommu), GFP_KERNEL);
+	struct dmar_drhd_unit *drhd, *tmp;
 
 	if (!iommu)
 		return NULL;
 	spin_lock_init(&iommu->qi_lock);
-	spin_lock_init(&iommu->tables_lock);
+	spin_lock_init(&iommu->lock);
+	INIT_LIST_HEAD(&iommu->kt_devices);
+	INIT_LIST_HEAD(&iommu->drhd.list);
+	iommu->drhd.iommu = iommu;
 	mutex_init(&iommu->iopf_lock);
 	pthread_mutex_init(&iommu->prq_wait_lock, NULL);
 	pthread_cond_init(&iommu->prq_wait, NULL);
@@ -76,6 +135,14 @@ struct intel_iommu *kt_intel_iommu_create(struct phys *pm, struct vtd *hw,
 	/* Scalable mode (TTM = 01b), 256-bit descriptors (DW), one page (QS = 0). */
 	vtd_set_rtaddr(hw, iommu->root_table | (1ULL << 10));
 	vtd_set_iqa(hw, iommu->qi_base | BIT_ULL(11));
+	kt_machine_mem_get(pm);
+	pthread_mutex_lock(&dmar_drhd_units_lock);
+	/* units of another machine: a failed test left them behind */
+	list_for_each_entry_safe(drhd, tmp, &dmar_drhd_units, list)
+		if (drhd->iommu->pm != pm)
+			list_del_init(&drhd->list);
+	list_add_tail(&iommu->drhd.list, &dmar_drhd_units);
+	pthread_mutex_unlock(&dmar_drhd_units_lock);
 	return iommu;
 }
 
@@ -108,8 +175,21 @@ static void free_pasid_tables(struct intel_iommu *iommu)
 
 void kt_intel_iommu_destroy(struct intel_iommu *iommu)
 {
+	struct device_domain_info *info, *tmp;
+
 	if (!iommu)
 		return;
+	pthread_mutex_lock(&dmar_drhd_units_lock);
+	if (!list_empty(&iommu->drhd.list)) {
+		list_del_init(&iommu->drhd.list);
+		kt_machine_mem_put(iommu->pm);
+	}
+	pthread_mutex_unlock(&dmar_drhd_units_lock);
+	list_for_each_entry_safe(info, tmp, &iommu->kt_devices, kt_node) {
+		WARN_ON(info->domain_attached);
+		list_del(&info->kt_node);
+		free(info);	/* calloc() in kt_intel_probe_device() */
+	}
 	kt_intel_prq_disable(iommu);
 	if (iommu->root_table)
 		free_pasid_tables(iommu);
@@ -151,8 +231,15 @@ int qi_submit_sync(struct intel_iommu *iommu, struct qi_desc *desc,
 			.qw0 = QI_WAIT_TYPE | QI_WAIT_SW | ((u64)seq << 32),
 			.qw1 = iommu->qi_status,
 		};
-		const struct qi_desc *d = i < count ? &desc[i] : &wait;
+		struct qi_desc copy;
+		const struct qi_desc *d = &wait;
 
+		if (i < count) {
+			copy = desc[i];
+			if (!qi_break_desc(&copy))
+				continue;
+			d = &copy;
+		}
 		memcpy(phys_va(iommu->pm, iommu->qi_base + iommu->qi_tail), d,
 		       sizeof(*d));
 		iommu->qi_tail = (iommu->qi_tail + 32) % (QI_RING_DESCS * 32);
@@ -219,23 +306,23 @@ static int prq_dev_index(struct intel_iommu *iommu, u16 sid)
 	return -1;
 }
 
-int kt_intel_set_pasid_entry(struct intel_iommu *iommu, u16 sid, const u64 pe[8])
+u64 *kt_intel_pasid_entry(struct intel_iommu *iommu, u16 sid, bool alloc)
 {
 	u64 *ce, *pde, pdir, ptbl;
-	u64 *dst;
-	int i;
 
-	spin_lock(&iommu->tables_lock);
-	ce = context_entry(iommu, sid, true);
+	lockdep_assert_held(&iommu->lock);
+	ce = context_entry(iommu, sid, alloc);
 	if (!ce)
-		goto nomem;
+		return NULL;
 	if (!(ce[0] & 1)) {
+		if (!alloc)
+			return NULL;
 		pdir = phys_alloc_kind(iommu->pm, 0, PHYS_IOMMU);
 		ptbl = phys_alloc_kind(iommu->pm, 0, PHYS_IOMMU);
 		if (!pdir || !ptbl) {
 			phys_free(iommu->pm, pdir, 0);
 			phys_free(iommu->pm, ptbl, 0);
-			goto nomem;
+			return NULL;
 		}
 		pde = phys_va(iommu->pm, pdir);
 		pde[0] = ptbl | 1;
@@ -246,34 +333,42 @@ int kt_intel_set_pasid_entry(struct intel_iommu *iommu, u16 sid, const u64 pe[8]
 				 __ATOMIC_RELEASE);
 	}
 	pde = phys_va(iommu->pm, ce[0] & PAGE_MASK);
-	dst = phys_va(iommu->pm, pde[0] & PAGE_MASK);	/* PASID 0 is slot 0 */
+	return phys_va(iommu->pm, pde[0] & PAGE_MASK);	/* PASID 0 is slot 0 */
+}
+
+int kt_intel_set_pasid_entry(struct intel_iommu *iommu, u16 sid, const u64 pe[8])
+{
+	u64 *dst;
+	int i;
+
+	spin_lock(&iommu->lock);
+	dst = kt_intel_pasid_entry(iommu, sid, true);
+	if (!dst) {
+		spin_unlock(&iommu->lock);
+		return -ENOMEM;
+	}
 	/* Write P last, as the driver does (WRITE_ONCE: the unit reads it) */
 	for (i = 7; i >= 1; i--)
 		__atomic_store_n(&dst[i], pe[i], __ATOMIC_RELAXED);
 	__atomic_store_n(&dst[0], pe[0], __ATOMIC_RELEASE);
-	spin_unlock(&iommu->tables_lock);
+	spin_unlock(&iommu->lock);
 	return pasid_cache_flush(iommu, pe[1] & 0xffff);
-nomem:
-	spin_unlock(&iommu->tables_lock);
-	return -ENOMEM;
 }
 
 int kt_intel_clear_pasid_entry(struct intel_iommu *iommu, u16 sid, u16 did)
 {
 	struct qi_desc dsi = { .qw0 = 2 | (2ULL << 4) | ((u64)did << 16) };
-	u64 *ce, *pde, *pe;
+	u64 *pe;
 	int ret;
 
-	spin_lock(&iommu->tables_lock);
-	ce = context_entry(iommu, sid, false);
-	if (!ce || !(ce[0] & 1)) {
-		spin_unlock(&iommu->tables_lock);
+	spin_lock(&iommu->lock);
+	pe = kt_intel_pasid_entry(iommu, sid, false);
+	if (!pe) {
+		spin_unlock(&iommu->lock);
 		return -ENOENT;
 	}
-	pde = phys_va(iommu->pm, ce[0] & PAGE_MASK);
-	pe = phys_va(iommu->pm, pde[0] & PAGE_MASK);
 	__atomic_store_n(&pe[0], 0, __ATOMIC_RELEASE);
-	spin_unlock(&iommu->tables_lock);
+	spin_unlock(&iommu->lock);
 	ret = pasid_cache_flush(iommu, did);
 	return ret ? ret : qi_submit_sync(iommu, &dsi, 1, 0);
 }
@@ -290,7 +385,7 @@ int kt_intel_prq_register_dev(struct intel_iommu *iommu, struct device *dev)
 		return 0;
 	bits = ctx_pri_bits(iommu);
 	mutex_lock(&iommu->iopf_lock);
-	spin_lock(&iommu->tables_lock);
+	spin_lock(&iommu->lock);
 	i = prq_dev_index(iommu, dev->sid);
 	if (i < 0 && iommu->nr_prq_devs < KT_PRQ_MAX_DEVS)
 		i = iommu->nr_prq_devs++;
@@ -305,7 +400,7 @@ int kt_intel_prq_register_dev(struct intel_iommu *iommu, struct device *dev)
 		__atomic_store_n(&ce[0], ce[0] | bits, __ATOMIC_RELEASE);
 		flush = true;
 	}
-	spin_unlock(&iommu->tables_lock);
+	spin_unlock(&iommu->lock);
 	mutex_unlock(&iommu->iopf_lock);
 	if (flush) {
 		struct qi_desc cc = { .qw0 = QI_CC_TYPE | QI_CC_GLOBAL };
@@ -320,14 +415,14 @@ void kt_intel_prq_unregister_dev(struct intel_iommu *iommu, struct device *dev)
 	int i;
 
 	mutex_lock(&iommu->iopf_lock);
-	spin_lock(&iommu->tables_lock);
+	spin_lock(&iommu->lock);
 	i = prq_dev_index(iommu, dev->sid);
 	if (i >= 0 && iommu->prq_devs[i] == dev) {
 		iommu->nr_prq_devs--;
 		iommu->prq_devs[i] = iommu->prq_devs[iommu->nr_prq_devs];
 		iommu->prq_sids[i] = iommu->prq_sids[iommu->nr_prq_devs];
 	}
-	spin_unlock(&iommu->tables_lock);
+	spin_unlock(&iommu->lock);
 	mutex_unlock(&iommu->iopf_lock);
 }
 
@@ -380,7 +475,7 @@ void kt_intel_page_response(struct device *dev, struct iopf_fault *evt,
 		code = QI_RESP_FAILURE;
 		break;
 	}
-	page_group_response(dev->iommu, dev->sid,
+	page_group_response(kt_intel_dev_unit(dev), dev->sid,
 			    prm->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID,
 			    prm->pasid, prm->grpid, code);
 }

@@ -63,11 +63,27 @@ struct kt_prq_stats {
 	u64 responses;
 };
 
+#define KT_NR_DIDS		0x8000	/* paging stand-in domains use 0x8000 up */
+
+struct intel_iommu;
+
+/* A DMA remapping hardware unit, in the driver's list of them. */
+struct dmar_drhd_unit {
+	struct list_head list;		/* in dmar_drhd_units */
+	struct intel_iommu *iommu;
+	bool ignored;
+};
+
 struct intel_iommu {
 	u64 cap;
 	u64 ecap;
 	int seq_id;
+	spinlock_t lock;	/* root/context/PASID tables, domain ids */
+	/* domain ids in use (the driver's domain_ida), under @lock */
+	unsigned long domain_ids[BITS_TO_LONGS(KT_NR_DIDS)];
+	struct dmar_drhd_unit drhd;	/* this unit in dmar_drhd_units */
 	/* stand-in state */
+	struct list_head kt_devices;	/* probed devices' device_domain_info */
 	struct vtd *hw;
 	struct phys *pm;
 	u64 root_table;
@@ -78,9 +94,8 @@ struct intel_iommu {
 	u64 qi_submits;		/* qi_submit_sync() calls */
 	u64 qi_descs;		/* descriptors submitted, waits included */
 	spinlock_t qi_lock;	/* protects the ring, qi_seq and counters */
-	spinlock_t tables_lock;	/* protects root/context/PASID tables */
 	/* page requests: the driver's iopf_lock, and what it protects */
-	struct mutex iopf_lock;	/* held across a report; taken outside tables_lock */
+	struct mutex iopf_lock;	/* held across a report; taken outside lock */
 	struct device *prq_devs[KT_PRQ_MAX_DEVS];	/* written under both locks */
 	u16 prq_sids[KT_PRQ_MAX_DEVS];	/* their sids, as registered */
 	unsigned int nr_prq_devs;
@@ -96,9 +111,47 @@ struct intel_iommu {
 int qi_submit_sync(struct intel_iommu *iommu, struct qi_desc *desc,
 		   unsigned int count, unsigned long options);
 
+/*
+ * Test knob: a broken invalidation queue, for tests that must catch an
+ * importer whose invalidations do not do their job.  qi_submit_sync() of
+ * every unit, for IOTLB invalidate descriptors (type 2)
+ * - KT_QI_DROP_TABLE_INV: drops those that also invalidate the
+ *   paging-structure caches: domain-selective and global ones, and
+ *   page-selective ones with the invalidation hint clear;
+ * - KT_QI_DROP_LEAF_INV: drops page-selective ones with the hint set
+ *   (leaves only changed);
+ * - KT_QI_FORCE_LEAF_HINT: sets the hint in every page-selective one, so
+ *   the paging-structure caches keep what they hold for the range.
+ * Other descriptors and the wait go out as submitted.  It is global and
+ * atomic so that a test can set it before starting threads and clear it
+ * after joining them.
+ */
+enum kt_qi_breakage {
+	KT_QI_CORRECT,
+	KT_QI_DROP_TABLE_INV,
+	KT_QI_DROP_LEAF_INV,
+	KT_QI_FORCE_LEAF_HINT,
+};
+void kt_qi_break(enum kt_qi_breakage how);
+/* Descriptors the knob dropped or weakened since it was last set. */
+u64 kt_qi_broken_descs(void);
+
+/*
+ * A unit in scalable mode over @hw; it joins dmar_drhd_units and takes a
+ * reference on the machine's memory (kt_machine_mem_get()).
+ */
 struct intel_iommu *kt_intel_iommu_create(struct phys *pm, struct vtd *hw,
 					  int seq_id);
+/* Free the unit, its tables and its devices' driver data. */
 void kt_intel_iommu_destroy(struct intel_iommu *iommu);
+/* The unit @dev is behind (probed with kt_intel_probe_device()), or NULL. */
+struct intel_iommu *kt_intel_dev_unit(struct device *dev);
+/*
+ * The RID_PASID entry of device @sid, its context and PASID tables
+ * allocated when @alloc; NULL when absent or out of memory.  Called with
+ * @iommu->lock held.
+ */
+u64 *kt_intel_pasid_entry(struct intel_iommu *iommu, u16 sid, bool alloc);
 /* Install @pe as the RID_PASID (PASID 0) entry of device @sid. */
 int kt_intel_set_pasid_entry(struct intel_iommu *iommu, u16 sid, const u64 pe[8]);
 /* Clear it again, with the PASID-cache and IOTLB invalidation a driver does. */

@@ -217,7 +217,7 @@ static int pd_attach(struct iommu_domain *domain, struct device *dev)
 	u64 pe[8];
 	int ret;
 
-	if (dev->iommu != pd->iommu)
+	if (kt_intel_dev_unit(dev) != pd->iommu)
 		return -EINVAL;
 	for (i = 0; i < pd->ndevs; i++)
 		if (pd->devs[i] == dev)
@@ -289,7 +289,7 @@ static const struct iommu_domain_ops kt_paging_domain_ops = {
  */
 struct iommu_domain *kt_intel_domain_alloc_paging(struct device *dev)
 {
-	struct intel_iommu *iommu = dev->iommu;
+	struct intel_iommu *iommu = kt_intel_dev_unit(dev);
 	unsigned int sagaw, sllps, levels, aw;
 	struct kt_paging_domain *pd;
 

@@ -176,3 +176,69 @@ void wake_up_var(void *var)
 	pthread_cond_broadcast(&kt_var_cond);
 	pthread_mutex_unlock(&kt_var_lock);
 }
+
+/* ---- the machine's physical memory (custom.h) ---- */
+
+/* protects kt_machine */
+static pthread_mutex_t kt_machine_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	struct phys *pm;
+	struct page zero;	/* .hpa: the zero page */
+	int users;
+} kt_machine;
+
+/**
+ * kt_machine_mem_get() - use @pm as the machine's physical memory
+ * @pm: the emulated memory; one machine at a time
+ *
+ * The first reference allocates the zero page (a table of non-present
+ * entries to any walker).  References to another memory are forgotten:
+ * they belong to a test that failed before its teardown (its units are
+ * dropped from dmar_drhd_units likewise, see kt_intel_iommu_create()).
+ */
+void kt_machine_mem_get(struct phys *pm)
+{
+	pthread_mutex_lock(&kt_machine_lock);
+	if (kt_machine.pm != pm)
+		kt_machine.users = 0;
+	if (!kt_machine.users++) {
+		kt_machine.pm = pm;
+		kt_machine.zero.hpa = phys_alloc_kind(pm, 0, PHYS_OTHER);
+		WARN_ON(!kt_machine.zero.hpa);
+	}
+	pthread_mutex_unlock(&kt_machine_lock);
+}
+
+/**
+ * kt_machine_mem_put() - drop a reference of kt_machine_mem_get()
+ * @pm: the memory passed to it
+ *
+ * The last one frees the zero page.
+ */
+void kt_machine_mem_put(struct phys *pm)
+{
+	pthread_mutex_lock(&kt_machine_lock);
+	if (kt_machine.pm == pm && !WARN_ON(!kt_machine.users) &&
+	    !--kt_machine.users) {
+		phys_free(pm, kt_machine.zero.hpa, 0);
+		kt_machine.zero.hpa = 0;
+		kt_machine.pm = NULL;
+	}
+	pthread_mutex_unlock(&kt_machine_lock);
+}
+
+void *phys_to_virt(phys_addr_t pa)
+{
+	return phys_va(kt_machine.pm, pa);
+}
+
+bool pfn_valid(unsigned long pfn)
+{
+	return kt_machine.pm &&
+	       phys_valid(kt_machine.pm, (u64)pfn << PAGE_SHIFT, PAGE_SIZE);
+}
+
+struct page *kt_zero_page(void)
+{
+	return &kt_machine.zero;
+}

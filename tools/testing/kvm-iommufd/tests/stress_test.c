@@ -40,9 +40,10 @@
  *
  * STRESS_SECONDS (environment) sets the length of the clean run
  * (stress_shared_dma_vs_kvm_changes), STRESS_SEED the random seed.  The
- * stress_catches_* tests switch on a broken importer (the stand-in
- * domain's test knob, standin/intel_kvm_domain.h) and must see the
- * counters move within their bounded run.
+ * stress_catches_* tests run the product's importer over a broken
+ * invalidation queue (the stand-in driver's knob, kt_qi_break() in
+ * standin/intel_iommu.h: IOTLB invalidations dropped or weakened) and
+ * must see the counters move within their bounded run.
  */
 #include <stdio.h>
 #include <time.h>
@@ -697,7 +698,7 @@ static u64 stress_seed(void)
  * Set up, warm up, run every thread for @seconds (or, with @until_caught,
  * until a violation shows), stop, collect and tear down.
  */
-static bool st_run(enum kt_kd_breakage how, double seconds, bool until_caught,
+static bool st_run(enum kt_qi_breakage how, double seconds, bool until_caught,
 		   const char *what, struct st_result *r)
 {
 	static void (*const ops[ST_MUTATORS])(struct st *, u64 *) = {
@@ -714,7 +715,7 @@ static bool st_run(enum kt_kd_breakage how, double seconds, bool until_caught,
 	printf("#   %s: seed %llu (STRESS_SEED)\n", what, (unsigned long long)seed);
 	if (!st_setup(st, seed))
 		goto fail;
-	kt_kvm_domain_break(how);
+	kt_qi_break(how);
 	if (!st_warm_up(st))
 		goto fail;
 	r->warm_violations = live_violations(st);
@@ -744,11 +745,11 @@ static bool st_run(enum kt_kd_breakage how, double seconds, bool until_caught,
 	rcu_barrier();		/* the last unlinked tables are freed */
 	st_collect(st, r);
 	st_print(st, r, what);
-	r->broken_calls = kt_kvm_domain_broken_calls();
-	if (how != KT_KD_CORRECT)
-		printf("#   importer flushes broken on purpose: %llu\n",
+	r->broken_calls = kt_qi_broken_descs();
+	if (how != KT_QI_CORRECT)
+		printf("#   invalidation descriptors broken on purpose: %llu\n",
 		       (unsigned long long)r->broken_calls);
-	kt_kvm_domain_break(KT_KD_CORRECT);
+	kt_qi_break(KT_QI_CORRECT);
 	if (!st_teardown(st))
 		goto fail_freed;
 	free(st);
@@ -756,7 +757,7 @@ static bool st_run(enum kt_kd_breakage how, double seconds, bool until_caught,
 
 fail:
 	__atomic_store_n(&st->stop, true, __ATOMIC_RELEASE);
-	kt_kvm_domain_break(KT_KD_CORRECT);
+	kt_qi_break(KT_QI_CORRECT);
 fail_freed:
 	free(st);
 	return false;
@@ -771,7 +772,7 @@ TEST(stress_shared_dma_vs_kvm_changes)
 {
 	struct st_result r;
 
-	ASSERT_TRUE(st_run(KT_KD_CORRECT, stress_seconds(ST_DEFAULT_SECONDS), false,
+	ASSERT_TRUE(st_run(KT_QI_CORRECT, stress_seconds(ST_DEFAULT_SECONDS), false,
 			   "clean run", &r));
 	ASSERT_EQ(violations(&r), 0);
 	ASSERT_EQ(r.vtd.stale_at_wait, 0);
@@ -788,13 +789,17 @@ TEST(stress_shared_dma_vs_kvm_changes)
 	return true;
 }
 
-/* An importer that skips the flushes for unlinked table pages is caught. */
+/*
+ * Flushes for unlinked table pages that do not reach the unit (the queue
+ * drops every IOTLB invalidation that would drop paging-structure
+ * caches) are caught.
+ */
 TEST(stress_catches_skipped_table_flush)
 {
 	struct st_result r;
 
-	ASSERT_TRUE(st_run(KT_KD_SKIP_TABLE_FLUSH, ST_BROKEN_SECONDS, true,
-			   "importer skipping KVM_TDP_INV_TABLES flushes", &r));
+	ASSERT_TRUE(st_run(KT_QI_DROP_TABLE_INV, ST_BROKEN_SECONDS, true,
+			   "queue dropping table invalidations", &r));
 	ASSERT_GT(r.broken_calls, 0);
 	/* caught by the checks running with the threads, too */
 	ASSERT_GT(violations(&r), r.warm_violations);
@@ -802,13 +807,16 @@ TEST(stress_catches_skipped_table_flush)
 	return true;
 }
 
-/* An importer that skips the flushes for leaf changes is caught. */
+/*
+ * Flushes for leaf changes that do not reach the unit (the queue drops
+ * page-selective invalidations with the leaf-only hint) are caught.
+ */
 TEST(stress_catches_skipped_leaf_flush)
 {
 	struct st_result r;
 
-	ASSERT_TRUE(st_run(KT_KD_SKIP_LEAF_FLUSH, ST_BROKEN_SECONDS, true,
-			   "importer skipping leaf-only flushes", &r));
+	ASSERT_TRUE(st_run(KT_QI_DROP_LEAF_INV, ST_BROKEN_SECONDS, true,
+			   "queue dropping leaf-only invalidations", &r));
 	ASSERT_GT(r.broken_calls, 0);
 	/* caught by the checks running with the threads, too */
 	ASSERT_GT(violations(&r), r.warm_violations);
@@ -817,16 +825,16 @@ TEST(stress_catches_skipped_leaf_flush)
 }
 
 /*
- * An importer that flushes unlinked tables with the leaf-only hint (its
- * paging-structure caches keep pointing at them) is caught at the wait
- * descriptor of that very flush.
+ * Unlinked tables flushed with the leaf-only hint (the queue sets it in
+ * every page-selective invalidation, so the paging-structure caches keep
+ * pointing at them) are caught at the wait descriptor of that very flush.
  */
 TEST(stress_catches_table_flush_with_leaf_hint)
 {
 	struct st_result r;
 
-	ASSERT_TRUE(st_run(KT_KD_TABLE_FLUSH_AS_LEAF, ST_BROKEN_SECONDS, true,
-			   "importer flushing unlinked tables as leaves", &r));
+	ASSERT_TRUE(st_run(KT_QI_FORCE_LEAF_HINT, ST_BROKEN_SECONDS, true,
+			   "queue flushing unlinked tables as leaves", &r));
 	ASSERT_GT(r.broken_calls, 0);
 	/* caught by the checks running with the threads, too */
 	ASSERT_GT(violations(&r), r.warm_violations);
