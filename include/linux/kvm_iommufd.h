@@ -80,7 +80,9 @@ struct kvm_iommu_share_info {
  * @flush_errors: flushes a domain reported as failed
  * @root_changes: root replacements received from KVM
  * @shared_domains: SHARED domains currently allocated
- * @pinned_pages: guest pages pinned for SHARED devices that cannot fault
+ * @pinned_pages: guest pages held pinned for SHARED devices that cannot
+ *	fault (the io_pagetable's pins: a page a PINNED domain holds too is
+ *	pinned and charged once)
  * @memslot_changes: memslot changes KVM reported (after the initial slots)
  * @mirror_errors: memslot changes that could not be mirrored into the
  *	PINNED table after KVM had made them (a moved slot that could not be

@@ -14,59 +14,18 @@
  * a removed translation, and no IOMMU walk can reach a table page KVM is
  * about to free.  Root replacement is forwarded the same way.
  *
- * DOC: Invalidation paths and the tests that cover them
+ * DOC: Invalidation paths
  *
  * Every path on which KVM removes or downgrades a translation the IOMMU
  * may hold, or frees a table page it may walk, reaches ->invalidate()
- * before the page can be reused (patch 0003 records the change at KVM's
- * SPTE primitives and delivers it on the next flush, at the latest before
- * the RCU read side ends).  Host tests run on the KVM and VT-d models
- * (tools/testing/kvm-iommufd/tests), guest selftests on QEMU's VT-d
- * walking KVM's NPT table (tools/testing/kvm-iommufd/selftests):
- *
- * ========================  ===========================================
- * path                      tests
- * ========================  ===========================================
- * leaf zap                  shared_after_discard_dma_never_reaches_the_
- *                           old_page, stress_shared_dma_vs_kvm_changes,
- *                           stress_catches_skipped_leaf_flush;
- *                           guest shared_after_discard,
- *                           shared_invalidate_stress
- * write-protect             shared_write_protect_blocks_dma_writes,
- *                           stress; dirty logging keeps held leaves
- *                           (dirty_log_*, mixed_modes) and re-arms
- *                           D bits with a flush (dirty_log_precise_*,
- *                           stress_dirty_log_migration_*)
- * huge-page split           stress_shared_dma_vs_kvm_changes (the model
- *                           splits then write-protects, as dirty logging
- *                           does); a split that keeps the mapping leaves
- *                           nothing stale, so no test can miss its flush
- * huge-page collapse        stress_shared_dma_vs_kvm_changes (the model
- *                           unlinks and frees the 4 KiB table); KVM
- *                           skips the exported root (patch 0003)
- * RCU table freeing         shared_unlinked_tables_leave_walk_caches_
- *                           before_free, stress_catches_skipped_table_
- *                           flush, stress_catches_table_flush_with_
- *                           leaf_hint; spin protocol model
- * root invalidation and     shared_root_replacement_repoints_the_unit,
- * replacement               stress; the x86 exporter keeps its root
- * memslot delete and move   mixed_modes, mixed_modes_move_mirror_
- *                           failure_is_counted; guest
- *                           memslot_add_remove (both modes)
- * mmu-notifier invalidation shared_after_discard_dma_never_reaches_the_
- *                           old_page, stress; guest
- *                           shared_invalidate_stress
- * mmu-notifier events that  shared_host_mm_events_keep_dma_of_a_device_
- * keep pinned pages (held   that_cannot_fault, shared_host_mm_events_
- * leaves stay), and the     move_pages_the_ioas_does_not_hold, shared_
- * VMM's partial removal of  host_mm_events_never_abort_dma_of_a_device_
- * a held huge leaf (split   that_cannot_fault, shared_discard_inside_a_
- * in place)                 huge_leaf_keeps_its_other_pages, shared_
- *                           unpin_zaps_the_leaves_kvm_kept, stress;
- *                           guest shared_keeps_*, shared_removal_blocks
- * VM destroy                shared_lifetimes_in_any_order; guest
- *                           shared_lifetimes (the IOAS holds the VM)
- * ========================  ===========================================
+ * before the page can be reused: KVM records the change at its SPTE
+ * primitives and delivers it on the next flush, at the latest before the
+ * RCU read side in which it was made ends.  The paths are leaf zaps,
+ * write-protection, huge-page splits and collapses, RCU table freeing,
+ * root invalidation and replacement, memslot deletion and moves,
+ * MMU-notifier invalidations (and the events that keep pinned pages), and
+ * VM destruction.  tools/testing/kvm-iommufd/INVALIDATION.md lists the
+ * host tests and guest selftests that cover each.
  *
  * Each KVM flush is one ->invalidate() call and one kvm_tdp_flush per
  * SHARED domain (kvm_iommu_stats.invalidations and .domain_flushes; the
@@ -80,10 +39,9 @@
  * VM present in KVM's table before it may DMA, and KVM must not take a
  * translation away for its own reasons (reclaim, migration) while the
  * device uses it.  So with the first SHARED domain the IOAS pins every
- * page of every memslot of address space 0 (long-term, charged to the
- * VMM's RLIMIT_MEMLOCK) and faults each one into KVM's table with write
- * intent; it unpins them with the last SHARED domain.  No IO page table is
- * built.
+ * page of every memslot of address space 0 (see DOC: One pin per page)
+ * and faults each one into KVM's table with write intent; it unpins them
+ * with the last SHARED domain.  No IO page table is built.
  *
  * KVM would still drop those translations on any MMU-notifier invalidation
  * (fork, mprotect, compaction, NUMA hinting, THP, KSM, reclaim), and the
@@ -133,6 +91,21 @@
  * what it cached for a page when it receives a page request for it, so
  * the device's retry walks KVM's table afresh.
  *
+ * DOC: One pin per page
+ *
+ * Whatever mix of devices an IOAS serves, each page of the VM's memory is
+ * pinned at most once for it and charged once, by iommufd's own pinned
+ * path: the SHARED pins are taken from the io_pagetable's area of the slot
+ * (iopt_pin_pages(), the in-kernel access of iommufd_access_pin_pages()),
+ * so a page that a PINNED domain of the same IOAS holds too is the same
+ * pin.  Charging is iommufd's: RLIMIT_MEMLOCK, in the context's
+ * IOMMU_OPTION_RLIMIT_MODE (the user's locked_vm and VmPin, or VmLck).  A
+ * second IOAS of the same VM is a second copy, charged again, as a second
+ * IOAS mapping the same memory is.  A slot that is not in the io_pagetable
+ * (blocked, see DOC: Memslots the devices cannot use) is pinned for no
+ * device.  The SHARED pins of a slot are dropped before its area leaves
+ * the io_pagetable, so iommufd never unmaps a range that is still held.
+ *
  * DOC: The memslot mirror and PINNED domains
  *
  * From its allocation the IOAS listens to the VM's memslots
@@ -145,18 +118,21 @@
  * contiguous pages) serves the device.  KVM reports every change in the
  * VMM's context under its slots_lock:
  * - create: prepared by mapping the slot into the io_pagetable (pinning it
- *   for PINNED domains) and, with SHARED domains, pinning it; a failure
- *   (the memlock limit) fails KVM_SET_USER_MEMORY_REGION.  On commit the
- *   slot is faulted into KVM's table for the SHARED domains;
- * - delete: on commit, after KVM has zapped and flushed the slot, its
- *   range leaves the io_pagetable (iommufd unmaps, flushes and unpins) and
- *   the SHARED pins are dropped;
- * - move: on commit, the range moves in the io_pagetable; the SHARED pins
- *   (same pages) are kept and faulted in at the new GPAs.  KVM has already
- *   made the move, so if the io_pagetable cannot map the new range (no
- *   memory), the slot stays out of it until deleted: PINNED devices' DMA
- *   there is blocked, never misdirected, and the failure is counted
- *   (kvm_iommu_stats.mirror_errors) and traced;
+ *   for PINNED domains) and, with SHARED domains that cannot fault,
+ *   pinning it through the io_pagetable; a failure (the memlock limit)
+ *   fails KVM_SET_USER_MEMORY_REGION.  On commit the slot is faulted into
+ *   KVM's table for the SHARED domains;
+ * - delete: on commit, after KVM has zapped and flushed the slot, the
+ *   SHARED pins are dropped and its range leaves the io_pagetable (iommufd
+ *   unmaps, flushes and unpins);
+ * - move: on commit, the SHARED pins are dropped, the range moves in the
+ *   io_pagetable and is pinned again there (the same pages) and faulted
+ *   in at the new GPAs.  KVM has already made the move, so if the new
+ *   range cannot be mapped or pinned (no memory, the memlock limit), the
+ *   slot stays out until a retry or its deletion (IOMMU_KVM_SLOT_PIN_FAILED):
+ *   the DMA there of devices that need it pinned is blocked, never
+ *   misdirected, and the failure is counted (kvm_iommu_stats.mirror_errors)
+ *   and traced;
  * - flags: dirty logging (see DOC: Dirty logging); when it stops, the
  *   SHARED pins are faulted in writable again, should KVM have downgraded
  *   a leaf it did not ask us about.
@@ -496,40 +472,39 @@ static void unpin_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
 	if (kept)
 		kvm_tdp_export_zap(kio->kvm, s->desc.gpa >> PAGE_SHIFT, npages);
-	/* the devices and the vCPUs wrote them through the kept leaves */
-	unpin_user_pages_dirty_lock(pages, npages, !s->dma_ro);
-	account_locked_vm(kio->mm, npages, false);
+	/* unpinned (dirty if writable) only where no PINNED domain holds them */
+	iopt_unpin_pages(kio->iopt, s->desc.gpa, s->desc.size);
 	trace_kvm_iommu_unpin(s->desc.gpa, npages);
 	kio_stat_add(kio, &kio->stats.unpin_calls, 1);
 	WRITE_ONCE(kio->nr_pinned, kio->nr_pinned - npages);
 	kvfree(pages);
 }
 
-/* Pin one slot's pages for the SHARED domains; nothing is left on failure. */
+/*
+ * Pin one slot's pages for the SHARED domains of devices that cannot fault;
+ * nothing is left on failure.  The pins are the io_pagetable's, taken for
+ * the slot's area the way an iommufd access takes them: a page a PINNED
+ * domain holds too is pinned and charged once (RLIMIT_MEMLOCK, the
+ * context's IOMMU_OPTION_RLIMIT_MODE), see DOC: One pin per page.  A slot
+ * that is not in the io_pagetable (blocked) is not pinned.
+ */
 static int pin_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 {
-	unsigned int gup = FOLL_LONGTERM | (s->dma_ro ? 0 : FOLL_WRITE);
-	unsigned long npages = slot_npages(&s->desc), done = 0, irqflags;
+	unsigned int rw = s->dma_ro ? IOMMUFD_ACCESS_RW_READ : IOMMUFD_ACCESS_RW_WRITE;
+	unsigned long npages = slot_npages(&s->desc), irqflags;
 	struct page **pages;
 	int ret;
 
 	lockdep_assert_held(&kio->lock);
+	if (!s->mirrored)
+		return 0;
 	pages = kvcalloc(npages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return -ENOMEM;
-	ret = account_locked_vm(kio->mm, npages, true);
-	if (ret)
-		goto err_free;
-	while (done < npages) {
-		long n = pin_user_pages_fast(s->desc.hva + done * PAGE_SIZE,
-					     min(npages - done, 512UL), gup,
-					     pages + done);
-
-		if (n <= 0) {
-			ret = n ? n : -EFAULT;
-			goto err_unpin;
-		}
-		done += n;
+	ret = iopt_pin_pages(kio->iopt, s->desc.gpa, s->desc.size, pages, rw);
+	if (ret) {
+		kvfree(pages);
+		return ret;
 	}
 	trace_kvm_iommu_pin(s->desc.gpa, npages);
 	kio_stat_add(kio, &kio->stats.pin_calls, 1);
@@ -538,13 +513,6 @@ static int pin_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
 	WRITE_ONCE(kio->nr_pinned, kio->nr_pinned + npages);
 	return 0;
-
-err_unpin:
-	unpin_user_pages(pages, done);
-	account_locked_vm(kio->mm, npages, false);
-err_free:
-	kvfree(pages);
-	return ret;
 }
 
 /*
@@ -597,13 +565,11 @@ static int pin_all(struct kvm_iommu_ioas *kio)
 
 	lockdep_assert_held(&kio->lock);
 	list_for_each_entry(s, &kio->slots, node) {
-		if (s->blocked & SLOT_NO_MEMORY)
-			continue;
 		ret = pin_slot(kio, s);
 		if (ret)
 			break;
 	}
-	if (!ret && kio->pending && !(kio->pending->blocked & SLOT_NO_MEMORY))
+	if (!ret && kio->pending)
 		ret = pin_slot(kio, kio->pending);
 	list_for_each_entry(s, &kio->slots, node) {
 		if (ret)
@@ -730,13 +696,16 @@ static int slot_mirror(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 	return ret;
 }
 
-/* Take @s out of the io_pagetable and drop its SHARED pins. */
+/*
+ * Drop @s's SHARED pins and take it out of the io_pagetable, in this order:
+ * the pins are the io_pagetable's.
+ */
 static void slot_unmap(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 {
+	unpin_slot(kio, s);
 	if (s->mirrored)
 		mirror_unmap(kio, &s->desc);
 	s->mirrored = false;
-	unpin_slot(kio, s);
 }
 
 /*
@@ -754,7 +723,7 @@ static int slot_map(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 	lockdep_assert_held(&kio->lock);
 	set_blocked(kio, s, slot_memory_reasons(kio, &s->desc));
 	ret = slot_mirror(kio, s);
-	if (!ret && kio->nr_pinning && !(s->blocked & SLOT_NO_MEMORY))
+	if (!ret && kio->nr_pinning)
 		ret = pin_slot(kio, s);
 	if (ret)
 		slot_unmap(kio, s);
@@ -871,16 +840,19 @@ static void kvm_iommu_slot_commit(struct kvm_tdp_memslot_listener *l,
 		s = NULL;
 		break;
 	case KVM_TDP_SLOT_MOVE:
-		if (s->mirrored)
-			mirror_unmap(kio, old);
-		s->mirrored = false;
+		/* KVM has zapped the old GPAs; the pins follow the area */
+		slot_unmap(kio, s);
 		spin_lock_irqsave(&kio->domains_lock, irqflags);
 		s->desc = *new;
 		spin_unlock_irqrestore(&kio->domains_lock, irqflags);
 		ret = slot_mirror(kio, s);
-		/* PINNED devices' DMA there is blocked; SHARED pins stay */
-		if (ret)
+		if (!ret && kio->nr_pinning)
+			ret = pin_slot(kio, s);
+		/* blocked for every device that needs it pinned */
+		if (ret) {
+			slot_unmap(kio, s);
 			set_blocked(kio, s, s->blocked | IOMMU_KVM_SLOT_PIN_FAILED);
+		}
 		blocked = s->blocked;
 		break;
 	case KVM_TDP_SLOT_FLAGS:
@@ -1380,8 +1352,7 @@ static void avoid_reserved(struct kvm_iommu_ioas *kio, struct device *dev)
 			if (!s->mirrored || s->desc.gpa > r->start + r->length - 1 ||
 			    s->desc.gpa + s->desc.size - 1 < r->start)
 				continue;
-			mirror_unmap(kio, &s->desc);
-			s->mirrored = false;
+			slot_unmap(kio, s);
 			set_blocked(kio, s, s->blocked | IOMMU_KVM_SLOT_RESERVED);
 			trace_kvm_iommu_memslot(KVM_TDP_SLOT_FLAGS, s->desc.gpa,
 						s->desc.size, 0, s->blocked);

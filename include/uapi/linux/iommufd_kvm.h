@@ -50,6 +50,13 @@
  * When a new slot cannot be pinned within the memlock limit, creating it
  * fails in KVM_SET_USER_MEMORY_REGION with ENOMEM.
  *
+ * One pin per page: the pins of SHARED devices that cannot fault are the
+ * same io_pagetable's pins.  However many devices of either mode an IOAS
+ * serves, each page is pinned once for it and charged once, to the
+ * counters IOMMU_IOAS_MAP's pins are charged to in the context's
+ * IOMMU_OPTION_RLIMIT_MODE; so RLIMIT_MEMLOCK bounds what one iommufd
+ * pins, whatever mix of modes.  Each KVM-sourced IOAS is its own copy.
+ *
  * DOC: Memslots the devices cannot use
  *
  * Attaching a device never changes what KVM accepts from the VMM: a
@@ -81,10 +88,12 @@
  * - Overlapping IOVA the IOMMU reserves for an attached device, such as
  *   the MSI window at 0xfee00000 on x86 (IOMMU_KVM_SLOT_RESERVED): DMA
  *   there is an interrupt or is refused by the IOMMU, never a memory
- *   access; the whole slot is then left out of the PINNED devices' IO page
- *   table (attaching a device whose reserved IOVA a slot overlaps takes
- *   the slot out, so the attach does not fail), and SHARED devices reach
- *   the rest of it through KVM's table.
+ *   access; the whole slot is then left out of the io_pagetable
+ *   (attaching a device whose reserved IOVA a slot overlaps takes the slot
+ *   out, so the attach does not fail), so nothing of it is pinned: PINNED
+ *   devices' DMA to it is blocked, and SHARED devices reach it through
+ *   KVM's table where KVM maps it, without a pin, as for
+ *   IOMMU_KVM_SLOT_UNMAPPED.
  *
  * DOC: Options of a KVM-sourced IOAS
  *
@@ -94,9 +103,8 @@
  * PINNED device is attached while memslots exist (its table is built).
  * SHARED devices walk KVM's table, whose leaf sizes KVM chooses, whatever
  * the option.  IOMMU_OPTION_RLIMIT_MODE (the iommufd context's) applies to
- * the pins of PINNED devices as to IOMMU_IOAS_MAP's; the pins of SHARED
- * devices that cannot fault are always charged to the VMM's
- * RLIMIT_MEMLOCK (mm->locked_vm).  IOMMU_IOAS_ALLOC with
+ * all pins of the IOAS, of PINNED devices and of SHARED devices that
+ * cannot fault alike, as to IOMMU_IOAS_MAP's.  IOMMU_IOAS_ALLOC with
  * IOMMU_IOAS_ALLOC_FLAG_KVM_FD needs a @size that includes @kvm_fd
  * (EINVAL otherwise).
  *
@@ -342,10 +350,10 @@ struct iommu_kvm_share_query {
  *	permission, and the slot is not KVM_MEM_READONLY: DMA reads only
  * @IOMMU_KVM_SLOT_RESERVED: the slot overlaps IOVA the IOMMU reserves for
  *	an attached device (the MSI window)
- * @IOMMU_KVM_SLOT_PIN_FAILED: mapping the slot for PINNED devices failed
- *	after KVM had made the change (a move, or IOMMU_KVM_SLOTS_RETRY: the
- *	memlock limit, no memory): blocked for them until a retry succeeds
- *	(after a failed retry, for SHARED devices that cannot fault too)
+ * @IOMMU_KVM_SLOT_PIN_FAILED: mapping or pinning the slot failed after KVM
+ *	had made the change (a move, or IOMMU_KVM_SLOTS_RETRY: the memlock
+ *	limit, no memory): blocked for PINNED devices and unpinned for SHARED
+ *	devices that cannot fault until a retry succeeds
  *
  * See DOC: Memslots the devices cannot use.
  */

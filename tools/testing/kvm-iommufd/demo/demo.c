@@ -216,7 +216,7 @@ static void zero_pin(struct phys *pm, double t_pinned_attach)
 	t_attach = now_us() - t0;
 	kvm_iommu_get_stats(kio, &st);
 	CHECK(ret == 0 && hwpt.mode == IOMMU_KVM_MODE_SHARED && st.pinned_pages == 0 &&
-	      kvm_model_pinned(kvm) == 0 && kt_mm.locked_vm == 0,
+	      kvm_model_pinned(kvm) == 0 && kt_mm.locked_vm == 0 && kt_user.locked_vm == 0,
 	      "acc: IOMMU_HWPT_ALLOC with a fault queue: mode SHARED, 0 pages pinned, "
 	      "attach %.3f ms (edu's, which pinned everything: %.1f ms)",
 	      t_attach / 1000, t_pinned_attach / 1000);
@@ -541,10 +541,13 @@ int main(void)
 	      "IO page-table bytes built: 0 (the IOMMU walks KVM's %ld table pages; "
 	      "the attach added 3 pages of VT-d PASID structures)", kvm->table_pages);
 	kvm_iommu_get_stats(kio, &st);
-	CHECK(st.pinned_pages == RAM >> PAGE_SHIFT && kt_mm.locked_vm == (long)st.pinned_pages,
-	      "pages pinned: %llu (%llu MiB, charged to RLIMIT_MEMLOCK): the device cannot "
-	      "fault, so every guest page was pinned and faulted in writable",
-	      (unsigned long long)st.pinned_pages, (unsigned long long)st.pinned_pages >> 8);
+	CHECK(st.pinned_pages == RAM >> PAGE_SHIFT && kt_user.locked_vm == (long)st.pinned_pages &&
+	      kvm_model_pinned(kvm) == (long)st.pinned_pages,
+	      "pages pinned: %llu (%llu MiB, through the IOAS's io_pagetable, charged as "
+	      "iommufd charges: locked_vm %ld, VmPin %ld): the device cannot fault, so every "
+	      "guest page was pinned and faulted in writable",
+	      (unsigned long long)st.pinned_pages, (unsigned long long)st.pinned_pages >> 8,
+	      kt_user.locked_vm, kt_mm.pinned_vm);
 	dma_dev_init(&dma, hw, SID);
 	CHECK(copy_seen(&dma, kvm, 0x1000, 0x200000, msg, sizeof(msg)),
 	      "edu copies the message from GPA 0x1000 to 0x200000; the guest reads: \"%s\"",
@@ -568,11 +571,13 @@ int main(void)
 	      nic_hwpt.reasons == info.reasons,
 	      "nic: mode PINNED on the same IOAS, reasons %#x (%s)", nic_hwpt.reasons,
 	      reason_names(nic_hwpt.reasons, why, sizeof(why)));
-	CHECK(kt_iopt_npinned(&iopt) == RAM >> PAGE_SHIFT &&
-	      kt_user.locked_vm - pins_before == (long)(RAM >> PAGE_SHIFT),
-	      "a pinned IO page table built from the memslots: %lu pages pinned (charged to "
-	      "RLIMIT_MEMLOCK), %ld table pages", kt_iopt_npinned(&iopt),
-	      phys_allocated(pm) - phys_before - 3);
+	CHECK(kt_iopt_npinned(&iopt) == RAM >> PAGE_SHIFT && kt_user.locked_vm == (long)pins_before &&
+	      kvm_model_pinned(kvm) == (long)(RAM >> PAGE_SHIFT),
+	      "a pinned IO page table built from the memslots: %ld table pages over the same "
+	      "%lu pinned pages: one pin per page, nothing charged twice (locked_vm %ld, "
+	      "VmPin %ld, host pins %ld: one copy of guest RAM)",
+	      phys_allocated(pm) - phys_before - 3, kt_iopt_npinned(&iopt), kt_user.locked_vm,
+	      kt_mm.pinned_vm, kvm_model_pinned(kvm));
 	dma_dev_init(&nic_dma, hw39, SID_NIC);
 	CHECK(copy_seen(&nic_dma, kvm, 0x1000, 0x300000, msg, sizeof(msg)),
 	      "nic copies the message to GPA 0x300000; the guest reads it");
@@ -584,9 +589,11 @@ int main(void)
 	      copy_seen(&nic_dma, kvm, 0x1000, HOTPLUG_GPA + 0x1000, msg, sizeof(msg)),
 	      "KVM_SET_USER_MEMORY_REGION alone: edu and nic DMA into the new memory");
 	CHECK(shared_pins(kio) == (RAM + HOTPLUG_SIZE) >> PAGE_SHIFT &&
-	      kt_iopt_npinned(&iopt) == (RAM + HOTPLUG_SIZE) >> PAGE_SHIFT,
-	      "pins followed: %llu pages for edu (SHARED), %lu for nic (PINNED)",
-	      (unsigned long long)shared_pins(kio), kt_iopt_npinned(&iopt));
+	      kt_iopt_npinned(&iopt) == (RAM + HOTPLUG_SIZE) >> PAGE_SHIFT &&
+	      kvm_model_pinned(kvm) == (long)((RAM + HOTPLUG_SIZE) >> PAGE_SHIFT) &&
+	      kt_user.locked_vm == (long)((RAM + HOTPLUG_SIZE) >> PAGE_SHIFT),
+	      "pins followed: edu (SHARED) and nic (PINNED) hold the same %lu pages, pinned "
+	      "and charged once (locked_vm %ld)", kt_iopt_npinned(&iopt), kt_user.locked_vm);
 	ret = kvm_model_delete_slot(kvm, 1);
 	CHECK(ret == 0 && dma_copy(&dma, 0x1000, HOTPLUG_GPA, 64) == -EFAULT &&
 	      dma_copy(&nic_dma, 0x1000, HOTPLUG_GPA, 64) == -EFAULT &&

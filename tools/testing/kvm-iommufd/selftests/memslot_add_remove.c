@@ -26,11 +26,10 @@
 
 static struct shared_vm s;
 
-/* The charge for the attached device's pins, in KiB. */
+/* The charge for the attached device's pins, in KiB: VmPin in either mode. */
 static long charged_kb(void)
 {
-	return s.mode == IOMMU_KVM_MODE_SHARED ? shared_vm_locked_kb() :
-						 shared_vm_pinned_kb();
+	return shared_vm_pinned_kb();
 }
 
 /* edu's buffer holds the guest's pattern; write it to @gpa. */

@@ -60,8 +60,8 @@ int main(void)
 	tap_end();
 
 	tap_begin("pinned_and_prefaulted");
-	/* edu cannot fault: all guest RAM pinned, charged, and mapped */
-	TEST_EXPECT_EQ(shared_vm_locked_kb(), SHARED_VM_RAM >> 10);
+	/* edu cannot fault: all guest RAM pinned (iommufd's pins), and mapped */
+	TEST_EXPECT_EQ(shared_vm_pinned_kb(), SHARED_VM_RAM >> 10);
 	dst = addr_gpa2hva(s.vm, UNTOUCHED_GPA);
 	TEST_ASSERT(!edu_dma_from_dev(&s.edu, 0, UNTOUCHED_GPA, SHARED_LEN),
 		    "DMA to a GPA the guest never touched");
@@ -86,7 +86,7 @@ int main(void)
 	TEST_EXPECT_EQ(_edu_detach(&s.edu), 0);
 	test_ioctl_destroy(s.iommufd, s.hwpt_id);
 	test_ioctl_destroy(s.iommufd, s.ioas_id);
-	TEST_EXPECT_EQ(shared_vm_locked_kb(), 0);	/* pins released */
+	TEST_EXPECT_EQ(shared_vm_pinned_kb(), 0);	/* pins released */
 	tap_end();
 
 	shared_vm_destroy(&s);

@@ -50,12 +50,26 @@
  *     -EADDRINUSE an area lies outside the aperture        iopt_reserve_iova()
  *     -EFAULT, -ENOMEM as for a map, while pinning, mapping and charging
  *
+ *   iopt_pin_pages() (iommufd_access_pin_pages() on the table, factored
+ *   out of it by the series)
+ *     -EINVAL    length 0, or an area boundary inside a page
+ *     -EOVERFLOW iova + length - 1 wraps
+ *     -ENOENT    part of the range is not mapped
+ *     -EPERM     IOMMUFD_ACCESS_RW_WRITE on a read-only area
+ *     -EFAULT, -ENOMEM as for a map
+ *
+ * A page is pinned once per iopt_pages, however many domains and in-kernel
+ * accesses hold it, and charged once (upstream: the pinned_pfns xarray and
+ * the storage domain); an unmap of an area that accesses still hold fails
+ * with a WARN and -EDEADLOCK, as upstream does once no access responds.
+ *
  * The stand-in's own structure, not visible through the API: each area
- * has its own iopt_pages (no iopt_get_pages() sharing, no in-kernel
- * accesses), the pinned pages are kept in a page array while domains hold
- * them (upstream reads them back from a storage domain), areas are a
- * sorted list and domains a list (interval trees and an xarray upstream),
- * and the only reserved IOVA is outside the domains' apertures.
+ * has its own iopt_pages (no iopt_get_pages() sharing), the pinned pages
+ * are kept in a page array with a count of accesses per page (upstream
+ * reads them back from a storage domain or the xarray, and keeps access
+ * ranges in an interval tree), areas are a sorted list and domains a list
+ * (interval trees and an xarray upstream), and the only reserved IOVA is
+ * outside the domains' apertures.
  */
 #include "iopt.h"
 #include "../platform/kvm_mmu.h"
@@ -67,8 +81,12 @@
 
 /*
  * The pinned user pages behind one area.  @mutex protects the pin state:
- * @upages (non-NULL while pinned, every page pinned once), @npinned and
- * @last_npinned (what is charged).  Everything else is set at allocation.
+ * @upages (per page: the pinned page, or NULL; NULL while nothing is
+ * pinned), @access_users (per page: in-kernel accesses holding it; NULL
+ * before the first access), @domain_pins (the area is loaded into the
+ * domains: every page is held), @npinned and @last_npinned (what is
+ * charged).  A page is pinned once, whoever holds it, and pinned exactly
+ * while some holder needs it.  Everything else is set at allocation.
  */
 struct iopt_pages {
 	struct mutex mutex;
@@ -79,6 +97,8 @@ struct iopt_pages {
 	struct mm_struct *source_mm;
 	struct user_struct *source_user;
 	struct page **upages;
+	unsigned int *access_users;
+	bool domain_pins;
 	size_t npinned;
 	size_t last_npinned;
 };
@@ -94,6 +114,7 @@ struct iopt_area {
 	unsigned long last_iova;
 	unsigned int page_offset;
 	int iommu_prot;
+	unsigned int num_accesses;	/* under iova_rwsem and pages->mutex */
 };
 
 struct iopt_domain {
@@ -146,6 +167,7 @@ static struct iopt_pages *iopt_alloc_pages(void __user *uptr, unsigned long leng
 static void iopt_put_pages(struct iopt_pages *pages)
 {
 	WARN_ON(pages->upages || pages->npinned || pages->last_npinned);
+	kvfree(pages->access_users);
 	mmdrop(pages->source_mm);
 	mutex_destroy(&pages->mutex);
 	kfree(pages);
@@ -204,61 +226,118 @@ static int do_update_pinned(struct iopt_pages *pages, unsigned long npages, bool
 	return 0;
 }
 
-/* Charge what was pinned since the last charge; nothing on failure. */
-static int iopt_pages_charge(struct iopt_pages *pages)
+/*
+ * Bring the charge to @pages->npinned: charge what was pinned since the
+ * last charge (nothing on failure), uncharge what was unpinned.
+ */
+static int iopt_pages_update_pinned(struct iopt_pages *pages)
 {
 	lockdep_assert_held(&pages->mutex);
-	if (pages->npinned <= pages->last_npinned)
-		return 0;
-	return do_update_pinned(pages, pages->npinned - pages->last_npinned, true);
-}
-
-/* Pin every page; on failure nothing stays pinned. */
-static int iopt_pages_pin(struct iopt_pages *pages)
-{
-	unsigned int gup_flags = FOLL_LONGTERM | (pages->writable ? FOLL_WRITE : 0);
-	struct page **upages;
-	size_t done = 0;
-	long rc;
-
-	lockdep_assert_held(&pages->mutex);
-	if (WARN_ON(pages->upages))
-		return -EINVAL;
-	upages = kvcalloc(pages->npages, sizeof(*upages), GFP_KERNEL_ACCOUNT);
-	if (!upages)
-		return -ENOMEM;
-	while (done < pages->npages) {
-		unsigned long n = min_t(unsigned long, pages->npages - done,
-					IOPT_PIN_BATCH);
-
-		rc = pin_user_pages_fast((unsigned long)pages->uptr + done * PAGE_SIZE,
-					 (int)n, gup_flags, upages + done);
-		if (rc <= 0) {
-			if (WARN_ON(!rc))
-				rc = -EFAULT;
-			unpin_user_pages(upages, done);
-			kvfree(upages);
-			return (int)rc;
-		}
-		done += rc;
-	}
-	pages->upages = upages;
-	pages->npinned = pages->npages;
+	if (pages->npinned > pages->last_npinned)
+		return do_update_pinned(pages, pages->npinned - pages->last_npinned, true);
+	if (pages->npinned < pages->last_npinned)
+		do_update_pinned(pages, pages->last_npinned - pages->npinned, false);
 	return 0;
 }
 
-/* Unpin every page and uncharge them; every domain must be unmapped. */
-static void iopt_pages_unpin(struct iopt_pages *pages)
+static bool iopt_page_needed(const struct iopt_pages *pages, size_t i)
 {
+	return pages->domain_pins || (pages->access_users && pages->access_users[i]);
+}
+
+/*
+ * Unpin the pages of [@first, @last] no holder needs any more (no charge
+ * change: the caller updates it).
+ */
+static void iopt_pages_unpin_unneeded(struct iopt_pages *pages, size_t first,
+				      size_t last)
+{
+	size_t i, j;
+
 	lockdep_assert_held(&pages->mutex);
 	if (!pages->upages)
 		return;
-	unpin_user_pages(pages->upages, pages->npinned);
-	kvfree(pages->upages);
-	pages->upages = NULL;
-	pages->npinned = 0;
-	if (pages->last_npinned)
-		do_update_pinned(pages, pages->last_npinned, false);
+	for (i = first; i <= last; i = j) {
+		for (j = i; j <= last && pages->upages[j] &&
+		     !iopt_page_needed(pages, j); j++)
+			;
+		if (j > i) {
+			unpin_user_pages(pages->upages + i, j - i);
+			memset(pages->upages + i, 0, (j - i) * sizeof(*pages->upages));
+			pages->npinned -= j - i;
+		} else {
+			j = i + 1;
+		}
+	}
+	if (!pages->npinned) {
+		kvfree(pages->upages);
+		pages->upages = NULL;
+	}
+}
+
+/*
+ * Pin every page of [@first, @last] not pinned yet, a run of missing pages
+ * per pin_user_pages_fast() batch.  On failure the caller, which has not
+ * changed what its holder needs yet, unpins what no holder needs.
+ */
+static int iopt_pages_pin(struct iopt_pages *pages, size_t first, size_t last)
+{
+	unsigned int gup_flags = FOLL_LONGTERM | (pages->writable ? FOLL_WRITE : 0);
+	size_t i = first, n;
+	long rc;
+
+	lockdep_assert_held(&pages->mutex);
+	if (!pages->upages) {
+		pages->upages = kvcalloc(pages->npages, sizeof(*pages->upages),
+					 GFP_KERNEL_ACCOUNT);
+		if (!pages->upages)
+			return -ENOMEM;
+	}
+	while (i <= last) {
+		if (pages->upages[i]) {
+			i++;
+			continue;
+		}
+		for (n = 1; i + n <= last && !pages->upages[i + n] &&
+		     n < IOPT_PIN_BATCH; n++)
+			;
+		rc = pin_user_pages_fast((unsigned long)pages->uptr + i * PAGE_SIZE,
+					 (int)n, gup_flags, pages->upages + i);
+		if (rc <= 0) {
+			if (WARN_ON(!rc))
+				rc = -EFAULT;
+			return (int)rc;
+		}
+		pages->npinned += rc;
+		i += rc;
+	}
+	return 0;
+}
+
+/* The area is loaded into the domains from now on: pin all of it. */
+static int iopt_pages_pin_for_domains(struct iopt_pages *pages)
+{
+	int rc;
+
+	pages->domain_pins = true;
+	rc = iopt_pages_pin(pages, 0, pages->npages - 1);
+	if (rc) {
+		pages->domain_pins = false;
+		iopt_pages_unpin_unneeded(pages, 0, pages->npages - 1);
+	}
+	return rc;
+}
+
+/*
+ * The area is in no domain any more: unpin and uncharge what no access
+ * holds.  Every domain must be unmapped.
+ */
+static void iopt_pages_unpin_for_domains(struct iopt_pages *pages)
+{
+	lockdep_assert_held(&pages->mutex);
+	pages->domain_pins = false;
+	iopt_pages_unpin_unneeded(pages, 0, pages->npages - 1);
+	iopt_pages_update_pinned(pages);
 }
 
 /* ---- loading areas into domains ---- */
@@ -319,7 +398,7 @@ static int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *a
 	if (list_empty(&iopt->domains))
 		return 0;
 	mutex_lock(&pages->mutex);
-	rc = iopt_pages_pin(pages);
+	rc = iopt_pages_pin_for_domains(pages);
 	if (rc)
 		goto out_unlock;
 	list_for_each_entry(d, &iopt->domains, node) {
@@ -329,7 +408,7 @@ static int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *a
 			goto err_unmap;
 		}
 	}
-	rc = iopt_pages_charge(pages);
+	rc = iopt_pages_update_pinned(pages);
 	if (!rc)
 		goto out_unlock;
 err_unmap:
@@ -338,7 +417,7 @@ err_unmap:
 			break;
 		iommu_unmap_nofail(d->domain, area->iova, iopt_area_length(area));
 	}
-	iopt_pages_unpin(pages);
+	iopt_pages_unpin_for_domains(pages);
 out_unlock:
 	mutex_unlock(&pages->mutex);
 	return rc;
@@ -352,10 +431,10 @@ static void iopt_area_unfill_domains(struct io_pagetable *iopt, struct iopt_area
 
 	lockdep_assert_held(&iopt->domains_rwsem);
 	mutex_lock(&pages->mutex);
-	if (pages->upages) {
+	if (pages->domain_pins) {
 		list_for_each_entry(d, &iopt->domains, node)
 			iommu_unmap_nofail(d->domain, area->iova, iopt_area_length(area));
-		iopt_pages_unpin(pages);
+		iopt_pages_unpin_for_domains(pages);
 	}
 	mutex_unlock(&pages->mutex);
 }
@@ -372,7 +451,7 @@ static int iopt_area_fill_domain(struct iopt_area *area, struct iommu_domain *do
 
 	mutex_lock(&pages->mutex);
 	if (first) {
-		rc = iopt_pages_pin(pages);
+		rc = iopt_pages_pin_for_domains(pages);
 		if (rc)
 			goto out_unlock;
 	}
@@ -380,7 +459,7 @@ static int iopt_area_fill_domain(struct iopt_area *area, struct iommu_domain *do
 	if (rc)
 		goto err_unpin;
 	if (first) {
-		rc = iopt_pages_charge(pages);
+		rc = iopt_pages_update_pinned(pages);
 		if (rc)
 			goto err_unmap;
 	}
@@ -390,7 +469,7 @@ err_unmap:
 	iommu_unmap_nofail(domain, area->iova, iopt_area_length(area));
 err_unpin:
 	if (first)
-		iopt_pages_unpin(pages);
+		iopt_pages_unpin_for_domains(pages);
 out_unlock:
 	mutex_unlock(&pages->mutex);
 	return rc;
@@ -405,7 +484,7 @@ static void iopt_area_unfill_domain(struct iopt_area *area, struct iommu_domain 
 	mutex_lock(&pages->mutex);
 	iommu_unmap_nofail(domain, area->iova, iopt_area_length(area));
 	if (last)
-		iopt_pages_unpin(pages);
+		iopt_pages_unpin_for_domains(pages);
 	mutex_unlock(&pages->mutex);
 }
 
@@ -716,6 +795,14 @@ static int iopt_unmap_iova_range(struct io_pagetable *iopt, unsigned long start,
 			rc = -ENOENT;
 			break;
 		}
+		/*
+		 * Upstream asks the in-kernel accesses to unpin and gives up
+		 * after 100 tries; there are none to ask here.
+		 */
+		if (WARN_ON(area->num_accesses)) {
+			rc = -EDEADLOCK;
+			break;
+		}
 		area->pages = NULL;
 		up_write(&iopt->iova_rwsem);
 
@@ -918,6 +1005,173 @@ void iopt_table_remove_domain(struct io_pagetable *iopt, struct iommu_domain *do
 out_unlock:
 	up_write(&iopt->iova_rwsem);
 	up_write(&iopt->domains_rwsem);
+}
+
+/* Page index in @area->pages of @iova */
+static size_t iopt_area_index(const struct iopt_area *area, unsigned long iova)
+{
+	return (iova - area->iova + area->page_offset) / PAGE_SIZE;
+}
+
+/* Drop one in-kernel access to pages [@first, @last] of @area. */
+static void iopt_area_remove_access(struct iopt_area *area, size_t first, size_t last)
+{
+	struct iopt_pages *pages = area->pages;
+	size_t i;
+
+	mutex_lock(&pages->mutex);
+	for (i = first; i <= last; i++)
+		if (!WARN_ON(!pages->access_users || !pages->access_users[i]))
+			pages->access_users[i]--;
+	area->num_accesses--;
+	iopt_pages_unpin_unneeded(pages, first, last);
+	iopt_pages_update_pinned(pages);
+	mutex_unlock(&pages->mutex);
+}
+
+/* Add one in-kernel access to pages [@first, @last] of @area: pin, charge. */
+static int iopt_area_add_access(struct iopt_area *area, size_t first, size_t last,
+				struct page **out_pages)
+{
+	struct iopt_pages *pages = area->pages;
+	size_t i;
+	int rc;
+
+	mutex_lock(&pages->mutex);
+	if (!pages->access_users) {
+		pages->access_users = kvcalloc(pages->npages, sizeof(*pages->access_users),
+					       GFP_KERNEL_ACCOUNT);
+		if (!pages->access_users) {
+			rc = -ENOMEM;
+			goto out_unlock;
+		}
+	}
+	rc = iopt_pages_pin(pages, first, last);
+	if (!rc)
+		rc = iopt_pages_update_pinned(pages);
+	if (rc) {
+		iopt_pages_unpin_unneeded(pages, first, last);
+		goto out_unlock;
+	}
+	for (i = first; i <= last; i++) {
+		pages->access_users[i]++;
+		out_pages[i - first] = pages->upages[i];
+	}
+	area->num_accesses++;
+out_unlock:
+	mutex_unlock(&pages->mutex);
+	return rc;
+}
+
+/**
+ * iopt_pin_pages() - pin the pages behind an IOVA range for the kernel
+ * @iopt: the table
+ * @iova: start of the range, page aligned
+ * @length: bytes, a multiple of PAGE_SIZE
+ * @out_pages: out: one page per PAGE_SIZE of the range
+ * @flags: IOMMUFD_ACCESS_RW_WRITE when the caller will write the pages
+ *
+ * What iommufd_access_pin_pages() does for an access, on the table itself:
+ * each page is pinned once per iopt_pages, whoever else (a domain, another
+ * access) holds it too, and charged as the area's account mode says.
+ *
+ * Return: 0; -EINVAL (length 0, or an unaligned area boundary), -EOVERFLOW,
+ * -ENOENT (the range is not fully mapped), -EPERM (a write to a read-only
+ * area), or the pinning and charging errors (-EFAULT, -ENOMEM); on error
+ * nothing is left pinned or charged by this call.
+ */
+int iopt_pin_pages(struct io_pagetable *iopt, unsigned long iova,
+		   unsigned long length, struct page **out_pages, unsigned int flags)
+{
+	unsigned long last_iova, cur = iova;
+	struct iopt_area *area;
+	int rc = 0;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last_iova))
+		return -EOVERFLOW;
+	if ((iova | length) % PAGE_SIZE)
+		return -EINVAL;
+
+	down_read(&iopt->iova_rwsem);
+	while (cur <= last_iova) {
+		unsigned long last;
+
+		area = iopt_area_first(iopt, cur, cur);
+		if (!area || !area->pages) {
+			rc = -ENOENT;
+			break;
+		}
+		if (area->page_offset) {
+			rc = -EINVAL;
+			break;
+		}
+		if ((flags & IOMMUFD_ACCESS_RW_WRITE) &&
+		    !(area->iommu_prot & IOMMU_WRITE)) {
+			rc = -EPERM;
+			break;
+		}
+		last = min(last_iova, area->last_iova);
+		rc = iopt_area_add_access(area, iopt_area_index(area, cur),
+					  iopt_area_index(area, last),
+					  out_pages + (cur - iova) / PAGE_SIZE);
+		if (rc)
+			break;
+		if (last == last_iova)
+			break;
+		cur = last + 1;
+	}
+	if (rc) {
+		/* drop what this call added, area by area */
+		unsigned long end = cur;
+
+		for (cur = iova; cur < end; ) {
+			unsigned long last;
+
+			area = iopt_area_first(iopt, cur, cur);
+			last = area->last_iova;
+			iopt_area_remove_access(area, iopt_area_index(area, cur),
+						iopt_area_index(area, last));
+			cur = last + 1;
+		}
+	}
+	up_read(&iopt->iova_rwsem);
+	return rc;
+}
+
+/**
+ * iopt_unpin_pages() - undo iopt_pin_pages()
+ * @iopt: the table
+ * @iova: as given to iopt_pin_pages()
+ * @length: as given to iopt_pin_pages()
+ *
+ * The caller must have stopped using the pages.  A page no other holder
+ * needs is unpinned and uncharged.
+ */
+void iopt_unpin_pages(struct io_pagetable *iopt, unsigned long iova,
+		      unsigned long length)
+{
+	unsigned long last_iova, cur = iova;
+	struct iopt_area *area;
+
+	if (WARN_ON(!length) || WARN_ON(check_add_overflow(iova, length - 1, &last_iova)))
+		return;
+	down_read(&iopt->iova_rwsem);
+	while (cur <= last_iova) {
+		unsigned long last;
+
+		area = iopt_area_first(iopt, cur, cur);
+		if (WARN_ON(!area || !area->pages))
+			break;
+		last = min(last_iova, area->last_iova);
+		iopt_area_remove_access(area, iopt_area_index(area, cur),
+					iopt_area_index(area, last));
+		if (last == last_iova)
+			break;
+		cur = last + 1;
+	}
+	up_read(&iopt->iova_rwsem);
 }
 
 /**

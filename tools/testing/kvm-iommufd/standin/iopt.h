@@ -23,6 +23,12 @@ enum {
 	IOPT_PAGES_ACCOUNT_MM = 2,	/* the mm's locked_vm (VFIO compatible) */
 };
 
+/* iommufd_access_pin_pages() flags (include/linux/iommufd.h) */
+enum {
+	IOMMUFD_ACCESS_RW_READ = 0,
+	IOMMUFD_ACCESS_RW_WRITE = 1 << 0,
+};
+
 /* iopt_map_user_pages() flags */
 enum {
 	IOPT_ALLOC_IOVA = 1 << 0,
@@ -89,6 +95,10 @@ int iopt_table_enforce_dev_resv_regions(struct io_pagetable *iopt,
 void iopt_remove_reserved_iova(struct io_pagetable *iopt, void *owner);
 void iopt_table_remove_domain(struct io_pagetable *iopt,
 			      struct iommu_domain *domain);
+int iopt_pin_pages(struct io_pagetable *iopt, unsigned long iova,
+		   unsigned long length, struct page **out_pages, unsigned int flags);
+void iopt_unpin_pages(struct io_pagetable *iopt, unsigned long iova,
+		      unsigned long length);
 
 /* Test introspection: areas in @iopt, and pages pinned for them. */
 unsigned long kt_iopt_nr_areas(struct io_pagetable *iopt);

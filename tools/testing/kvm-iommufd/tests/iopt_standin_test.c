@@ -1095,3 +1095,70 @@ TEST(iopt_map_unmap_race_domain_add_remove)
 	ASSERT_TRUE(teardown(&e));
 	return true;
 }
+
+/*
+ * In-kernel pins of the table (iopt_pin_pages(), what an iommufd access
+ * does): without a domain they pin and charge exactly the range; a domain
+ * added over them pins only the rest; each page is pinned and charged once
+ * however many holders it has, and stays pinned until the last one goes.
+ */
+TEST(iopt_pin_pages_share_pins_with_domains)
+{
+	struct page *pg[16], *again[16];
+	struct env e;
+	unsigned int i;
+
+	ASSERT_TRUE(setup(&e, IOPT_PAGES_ACCOUNT_USER));
+	ASSERT_TRUE(domain(&e, 0, true));
+	ASSERT_EQ(map(&e, 0x100000, 0, 0x40000, RW), 0);		/* 64 pages */
+	ASSERT_TRUE(state_is(&e, 0, 0, 0, 1));
+	ASSERT_EQ(iopt_pin_pages(&e.iopt, 0x104000, 0x10000, pg, IOMMUFD_ACCESS_RW_WRITE), 0);
+	ASSERT_TRUE(state_is(&e, 16, 16, 0, 1));
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ(page_to_pfn(pg[i]) << PAGE_SHIFT, kvm_model_backing(e.kvm, 0x4000 + i * PAGE_SIZE));
+	/* a second access to part of it: the same pages, nothing more charged */
+	ASSERT_EQ(iopt_pin_pages(&e.iopt, 0x108000, 0x4000, again, 0), 0);
+	ASSERT_TRUE(state_is(&e, 16, 16, 0, 1));
+	ASSERT_TRUE(pg[4] == again[0] && pg[7] == again[3]);
+	/* the domain pins the other 48 pages only */
+	ASSERT_EQ(add(&e, 0), 0);
+	ASSERT_TRUE(state_is(&e, 64, 64, 0, 1));
+	ASSERT_TRUE(maps(&e, e.dom[0], 0x100000, 0, 0x40000));
+	iopt_unpin_pages(&e.iopt, 0x104000, 0x10000);
+	ASSERT_TRUE(state_is(&e, 64, 64, 0, 1));
+	/* without the domain, what the second access holds stays pinned */
+	remove_domain(&e, 0);
+	ASSERT_TRUE(state_is(&e, 4, 4, 0, 1));
+	iopt_unpin_pages(&e.iopt, 0x108000, 0x4000);
+	ASSERT_TRUE(state_is(&e, 0, 0, 0, 1));
+	ASSERT_TRUE(teardown(&e));
+	return true;
+}
+
+/* Bad ranges pin nothing: the documented errnos, no charge left behind. */
+TEST(iopt_pin_pages_errnos_leave_nothing)
+{
+	struct page *pg[512];
+	struct env e;
+
+	ASSERT_TRUE(setup(&e, IOPT_PAGES_ACCOUNT_MM));
+	ASSERT_EQ(map(&e, 0x100000, 0, 0x40000, RW), 0);
+	ASSERT_EQ(map(&e, 0x200000, RO_GPA, 0x10000, IOMMU_READ), 0);
+	ASSERT_ERRNO(-EINVAL, iopt_pin_pages(&e.iopt, 0x100000, 0, pg, 0));
+	ASSERT_ERRNO(-EOVERFLOW, iopt_pin_pages(&e.iopt, ULONG_MAX & ~0xfffUL, 0x2000, pg, 0));
+	/* runs past the area's end into nothing: the part pinned is dropped */
+	ASSERT_ERRNO(-ENOENT, iopt_pin_pages(&e.iopt, 0x130000, 0x20000, pg, 0));
+	ASSERT_ERRNO(-EPERM, iopt_pin_pages(&e.iopt, 0x200000, 0x1000, pg,
+					    IOMMUFD_ACCESS_RW_WRITE));
+	ASSERT_TRUE(state_is(&e, 0, 0, 0, 2));
+	/* over the limit (MM mode: the mm's locked_vm) */
+	kt_mm.memlock_limit = 8;
+	ASSERT_ERRNO(-ENOMEM, iopt_pin_pages(&e.iopt, 0x100000, 0x10000, pg, 0));
+	ASSERT_TRUE(state_is(&e, 0, 0, 0, 2));
+	ASSERT_EQ(iopt_pin_pages(&e.iopt, 0x100000, 0x8000, pg, 0), 0);
+	ASSERT_TRUE(state_is(&e, 8, 0, 8, 2));
+	iopt_unpin_pages(&e.iopt, 0x100000, 0x8000);
+	kt_mm.memlock_limit = LONG_MAX;
+	ASSERT_TRUE(teardown(&e));
+	return true;
+}

@@ -553,7 +553,9 @@ TEST(shared_pins_and_prefaults_for_devices_that_cannot_fault)
 	ASSERT_EQ(kvm_model_pinned(s.kvm), 0);
 	ASSERT_EQ(share(&s, &reasons), 0);
 	ASSERT_EQ(kvm_model_pinned(s.kvm), (RAM + (2 << 20)) >> PAGE_SHIFT);
-	ASSERT_EQ(kt_mm.locked_vm, (RAM + (2 << 20)) >> PAGE_SHIFT);
+	/* the io_pagetable's pins, charged as iommufd charges (USER mode) */
+	ASSERT_EQ(kt_user.locked_vm, (RAM + (2 << 20)) >> PAGE_SHIFT);
+	ASSERT_EQ(kt_mm.pinned_vm, (RAM + (2 << 20)) >> PAGE_SHIFT);
 	kvm_iommu_get_stats(s.kio, &st);
 	ASSERT_EQ(st.pinned_pages, (RAM + (2 << 20)) >> PAGE_SHIFT);
 	/* every page present in KVM's table, writable except in the ROM slot */
@@ -582,6 +584,7 @@ TEST(shared_pins_and_prefaults_for_devices_that_cannot_fault)
 	close_iommufd(&s);
 	ASSERT_EQ(kvm_model_pinned(s.kvm), 0);
 	ASSERT_EQ(kt_mm.locked_vm, 0);
+	ASSERT_EQ(kt_user.locked_vm, 0);
 	ASSERT_TRUE(teardown(&s));
 	return true;
 }
@@ -601,6 +604,7 @@ TEST(shared_memlock_limit_refuses_and_leaves_nothing)
 	ASSERT_TRUE(s.domain == NULL);
 	ASSERT_EQ(kvm_model_pinned(s.kvm), 0);
 	ASSERT_EQ(kt_mm.locked_vm, 0);
+	ASSERT_EQ(kt_user.locked_vm, 0);
 	ASSERT_TRUE(list_empty(&s.kvm->importers));
 	ASSERT_EQ(kt_intel_ss_pointer(s.iommu, KT_SID), 0);
 	ASSERT_TRUE(teardown(&s));

@@ -124,11 +124,6 @@ void mm_fill(struct mm_vm *t, bool identical)
 	memcpy(t->mem, t->shadow, MM_SLOT_SIZE);
 }
 
-static long charged_kb(struct mm_vm *t)
-{
-	return t->mode == IOMMU_KVM_MODE_SHARED ? shared_vm_locked_kb() :
-						  shared_vm_pinned_kb();
-}
 
 /* Report where @got and @want differ, as @what; true if they do not. */
 static bool same(const char *who, uint64_t gpa, const char *what,
@@ -333,7 +328,7 @@ bool mm_check_slot(struct mm_vm *t)
 
 	ok = slot_ok(t);
 	ok &= pfns_ok(t);
-	kb = charged_kb(t);
+	kb = shared_vm_pinned_kb();
 	ok &= TEST_EXPECT(kb == t->charged_kb, "%s pins charged: %ld KiB, %ld KiB at attach",
 			  mm_mode_name(t->mode), kb, t->charged_kb);
 	return ok;
@@ -476,7 +471,7 @@ void mm_vm_begin(struct mm_vm *t, uint32_t mode, enum vm_mem_backing backing,
 	tap_diag("edu attached %s; test slot: %s, %lu KiB at %#lx", mm_mode_name(s->mode),
 		 t->name, MM_SLOT_SIZE >> 10, MM_SLOT_GPA);
 	mm_huge_diag(t);
-	t->charged_kb = charged_kb(t);
+	t->charged_kb = shared_vm_pinned_kb();
 	TEST_EXPECT_EQ(t->charged_kb, (SHARED_VM_RAM + MM_SLOT_SIZE) >> 10);
 	t->have_pfns = pagemap_pfns(t->mem, MM_NR_PAGES, t->pfns);
 	if (!t->have_pfns)

@@ -85,11 +85,14 @@ void shared_kvm_stats(int iommufd, uint32_t ioas_id, struct iommu_test_cmd *cmd)
  * @pgtt, when not NULL, gets the entry's translation type.
  */
 uint64_t shared_vtd_ss_pointer(unsigned int *pgtt);
-/* VmLck of this process in KiB: what the SHARED pins are charged. */
+/*
+ * VmLck of this process in KiB: iommufd's pins in its VFIO-compatible
+ * accounting mode (IOMMU_OPTION_RLIMIT_MODE 1), else 0.
+ */
 long shared_vm_locked_kb(void);
 /*
- * VmPin of this process in KiB: iommufd's pins (the PINNED table), which
- * it charges when the process lacks CAP_IPC_LOCK.
+ * VmPin of this process in KiB: iommufd's pins, of PINNED and SHARED
+ * devices alike (one pin per page per IOAS), whatever the mode.
  */
 long shared_vm_pinned_kb(void);
 /* Remove CAP_IPC_LOCK from this process's effective and permitted sets. */
