@@ -149,6 +149,8 @@
 #define __LINUX_KVM_TDP_EXPORT_H
 
 #include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 
 struct kvm;
@@ -365,5 +367,117 @@ void kvm_tdp_export_zap(struct kvm *kvm, u64 gfn, u64 npages);
 bool kvm_tdp_export_dma_loggable(struct kvm *kvm);
 int kvm_tdp_export_listen(struct kvm *kvm, struct kvm_tdp_memslot_listener *l);
 void kvm_tdp_export_unlisten(struct kvm *kvm, struct kvm_tdp_memslot_listener *l);
+
+/*
+ * DOC: Inside KVM
+ *
+ * The rest of this header is KVM's own, not an importer's.  The exporter is
+ * split in two.  The arch-neutral part (virt/iommufd/kvm_tdp_export.c,
+ * built into KVM) keeps the importers, the pending invalidation, the
+ * memslot listeners and every loop over them, with its state in struct
+ * kvm (struct kvm_tdp_export_state).  The arch's MMU (x86: the TDP MMU,
+ * arch/x86/kvm-iommu/tdp_export.c) owns the exported root and implements
+ * the kvm_arch_tdp_export_*() calls below; it records every change to the
+ * root that removes or downgrades a translation with
+ * kvm_tdp_export_record() as it makes it, and calls kvm_tdp_export_flush()
+ * where it flushes the CPUs' TLBs for it, and at the latest before table
+ * pages it unlinked can be freed.  KVM's memslot code
+ * (virt/kvm/kvm_main.c) describes the slots to the listeners.
+ */
+
+/**
+ * struct kvm_tdp_memslot_notice - one memslot change on its way to listeners
+ * @active: the listeners prepared; they get a commit or an abort
+ * @change: what happens
+ * @old: the slot before (not for KVM_TDP_SLOT_CREATE)
+ * @new: the slot after (not for KVM_TDP_SLOT_DELETE)
+ *
+ * Filled by KVM's memslot code before it changes anything, so that the
+ * commit can still say what went away after KVM freed the old slot.
+ */
+struct kvm_tdp_memslot_notice {
+	bool active;
+	enum kvm_tdp_memslot_change change;
+	struct kvm_tdp_memslot old;
+	struct kvm_tdp_memslot new;
+};
+
+#ifdef CONFIG_KVM_TDP_EXPORT
+
+/**
+ * struct kvm_tdp_export_state - the exporter's per-VM state (kvm->tdp_export)
+ * @lock: serializes registration, unregistration, release and
+ *	kvm_tdp_export_map(), and with them the arch's exported root and
+ *	what the arch keeps for it (memory caches for kvm_tdp_export_map()).
+ *	Sleepable; never taken under the arch's MMU lock.
+ * @inv_lock: protects @importers and the pending invalidation.  Taken
+ *	inside the arch's MMU lock and inside RCU read-side sections, so
+ *	every importer callback but ->release() runs under it and must not
+ *	sleep nor call back into KVM.
+ * @importers: struct kvm_tdp_importer.node; changed with @lock and
+ *	@inv_lock held.  Not empty, with @lock held, exactly while the arch
+ *	holds an exported root.
+ * @pending: GFNs [@pend_start, @pend_end) of the exported root lost or
+ *	downgraded translations, or table pages covering them were unlinked
+ *	(@pend_flags, KVM_TDP_INV_*), since the importers were last
+ *	invalidated.  Cleared only once every importer has been invalidated,
+ *	so reading it as false without @inv_lock means nothing is outstanding.
+ * @pend_flags: see @pending
+ * @pend_start: see @pending
+ * @pend_end: see @pending
+ *
+ * Lock order: kvm->slots_lock, then @lock, then the arch's MMU lock
+ * (kvm->mmu_lock, read or write), then @inv_lock.  The memslot listeners
+ * (kvm->memslot_listeners) are under kvm->slots_lock.
+ */
+struct kvm_tdp_export_state {
+	struct mutex lock;
+	spinlock_t inv_lock;
+	struct list_head importers;
+	bool pending;
+	unsigned int pend_flags;
+	u64 pend_start;
+	u64 pend_end;
+};
+
+/* The arch-neutral exporter, for KVM (virt/iommufd/kvm_tdp_export.c) */
+void kvm_tdp_export_init(struct kvm *kvm);
+void kvm_tdp_export_release(struct kvm *kvm);
+void kvm_tdp_export_record(struct kvm *kvm, u64 start, u64 end,
+			   unsigned int flags);
+void kvm_tdp_export_flush(struct kvm *kvm);
+bool kvm_tdp_export_importers_hold(struct kvm *kvm, u64 gfn, u64 npages,
+				   u64 pfn);
+void kvm_tdp_export_root_changed(struct kvm *kvm, u64 new_root);
+unsigned int kvm_tdp_export_log_dirty(struct kvm *kvm, u64 gfn, u64 npages,
+				      unsigned long *bitmap);
+int kvm_tdp_export_slots_prepare(struct kvm *kvm,
+				 struct kvm_tdp_memslot_notice *n);
+void kvm_tdp_export_slots_end(struct kvm *kvm, struct kvm_tdp_memslot_notice *n,
+			      bool commit);
+
+/* The arch's MMU, for the exporter (x86: arch/x86/kvm-iommu/tdp_export.c) */
+int kvm_arch_tdp_export_get_root(struct kvm *kvm);
+void kvm_arch_tdp_export_describe(struct kvm *kvm, struct kvm_tdp_export *exp);
+void kvm_arch_tdp_export_put_root(struct kvm *kvm);
+int kvm_arch_tdp_export_map(struct kvm *kvm, u64 gpa, bool write,
+			    u64 *mapped_size);
+void kvm_arch_tdp_export_zap(struct kvm *kvm, u64 gfn, u64 npages);
+
+/* KVM's memslot code, for the exporter (virt/kvm/kvm_main.c) */
+int kvm_tdp_export_walk_slots(struct kvm *kvm,
+			      int (*fn)(const struct kvm_tdp_memslot *slot,
+					void *arg),
+			      void *arg);
+#else
+/* kvm_tdp_export_flush() has its stub with the arch's TLB flush hooks. */
+static inline void kvm_tdp_export_init(struct kvm *kvm) {}
+static inline void kvm_tdp_export_release(struct kvm *kvm) {}
+static inline void kvm_tdp_export_record(struct kvm *kvm, u64 start, u64 end,
+					 unsigned int flags) {}
+static inline void kvm_tdp_export_slots_end(struct kvm *kvm,
+					    struct kvm_tdp_memslot_notice *n,
+					    bool commit) {}
+#endif /* CONFIG_KVM_TDP_EXPORT */
 
 #endif /* __LINUX_KVM_TDP_EXPORT_H */

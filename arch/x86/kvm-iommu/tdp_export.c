@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Exporting a TDP MMU root to importers that program it into an IOMMU, see
- * include/linux/kvm_tdp_export.h for the contract.
+ * Exporting a TDP MMU root to importers that program it into an IOMMU: the
+ * x86 side, see include/linux/kvm_tdp_export.h for the contract and
+ * virt/iommufd/kvm_tdp_export.c for the arch-neutral exporter (importers,
+ * pending invalidations, memslot listeners), which calls the
+ * kvm_arch_tdp_export_*() functions here.
  *
  * DOC: Exported TDP MMU roots
  *
@@ -13,7 +16,7 @@
  * and fails with -EAGAIN before.  If userspace later changes CPUID such that
  * the vCPUs need another level, they use another root, and the exported one
  * is only populated by kvm_tdp_export_map() (and kept coherent all the same).
- * The exporter holds a reference to the root while importers are registered.
+ * KVM holds a reference to the root while importers are registered.
  *
  * The exported root is never replaced: kvm_tdp_mmu_invalidate_all_roots()
  * skips it, so the root HPA is stable and ->root_changed() is never called.
@@ -26,22 +29,21 @@
  * - enabling the NX huge page mitigation makes its huge pages
  *   non-executable.
  *
- * VM destruction calls ->release() before the MMU is torn down, and drops
- * the reference so that the normal teardown frees the root.
+ * VM destruction (kvm_mmu_pre_destroy_vm()) calls kvm_tdp_export_release()
+ * before the MMU is torn down, which drops the reference so that the normal
+ * teardown frees the root.
  *
  * Invalidation: every change to the exported root that removes or downgrades
  * a translation (zap, write-protect, Dirty bit clear, unlinked page table) is
- * recorded as it is made, by the TDP MMU (tdp_mmu.c), into one pending GFN
- * range plus KVM_TDP_INV_TABLES if page tables were unlinked.  The pending
- * range is handed to every importer's ->invalidate() by the next remote TLB
- * flush, as kvm_arch_flush_remote_tlbs() and kvm_arch_flush_remote_tlbs_range()
- * call kvm_tdp_export_flush(), and at the latest before the RCU read-side
- * section in which the change was made ends (when the TDP MMU yields, and
- * after zapping a whole root, where KVM skips the TLB flush).  So an IOMMU is
- * invalidated no later than the CPUs for the same change, and before page
- * tables unlinked from the root can be freed by the RCU callback.  Changes
- * that KVM does not flush for the CPU either (clearing Accessed bits, aging
- * access-tracked SPTEs) are not invalidated.
+ * recorded with kvm_tdp_export_record() as it is made, by the TDP MMU
+ * (tdp_mmu.c).  kvm_arch_flush_remote_tlbs() and
+ * kvm_arch_flush_remote_tlbs_range() call kvm_tdp_export_flush(), and so
+ * does the TDP MMU before the RCU read-side section in which the change was
+ * made ends (when it yields, and after zapping a whole root, where KVM skips
+ * the TLB flush).  So an IOMMU is invalidated no later than the CPUs for the
+ * same change, and before page tables unlinked from the root can be freed by
+ * the RCU callback.  Changes that KVM does not flush for the CPU either
+ * (clearing Accessed bits, aging access-tracked SPTEs) are not invalidated.
  *
  * Things that would leave DMA without a mapping are avoided while importers
  * are registered: NX huge page recovery and the collapse of huge pages after
@@ -72,102 +74,6 @@
 #include "mmu/spte.h"
 #include "mmu/tdp_mmu.h"
 #include "tdp_export.h"
-
-void kvm_tdp_export_init(struct kvm *kvm)
-{
-	struct kvm_tdp_export_state *exp = &kvm->arch.tdp_export;
-
-	mutex_init(&exp->lock);
-	spin_lock_init(&exp->inv_lock);
-	INIT_LIST_HEAD(&exp->importers);
-
-	exp->page_header_cache.kmem_cache = mmu_page_header_cache;
-	exp->page_header_cache.gfp_zero = __GFP_ZERO;
-	exp->shadow_page_cache.init_value = SHADOW_NONPRESENT_VALUE;
-	if (!exp->shadow_page_cache.init_value)
-		exp->shadow_page_cache.gfp_zero = __GFP_ZERO;
-}
-
-/*
- * Record that translations of GFNs [start, end) of the exported root were
- * removed or downgraded.  Called by the TDP MMU with mmu_lock held, right
- * after changing the SPTE.
- */
-void kvm_tdp_export_record(struct kvm *kvm, gfn_t start, gfn_t end,
-			   unsigned int flags)
-{
-	struct kvm_tdp_export_state *exp = &kvm->arch.tdp_export;
-
-	spin_lock(&exp->inv_lock);
-	if (exp->pending) {
-		exp->pend_start = min(exp->pend_start, start);
-		exp->pend_end = max(exp->pend_end, end);
-		exp->pend_flags |= flags;
-	} else {
-		exp->pend_start = start;
-		exp->pend_end = end;
-		exp->pend_flags = flags;
-		WRITE_ONCE(exp->pending, true);
-	}
-	spin_unlock(&exp->inv_lock);
-}
-
-void kvm_tdp_export_flush(struct kvm *kvm)
-{
-	struct kvm_tdp_export_state *exp = &kvm->arch.tdp_export;
-	struct kvm_tdp_importer *imp;
-
-	/* Nothing recorded, or already invalidated (see below). */
-	if (!smp_load_acquire(&exp->pending))
-		return;
-
-	spin_lock(&exp->inv_lock);
-	if (exp->pending) {
-		list_for_each_entry(imp, &exp->importers, node)
-			imp->ops->invalidate(imp, exp->pend_start,
-					     exp->pend_end, exp->pend_flags);
-		/*
-		 * Only now that every importer is done: a flusher that sees
-		 * @pending clear must not return before the hardware has
-		 * dropped the translations.  Pairs with the acquire above.
-		 */
-		smp_store_release(&exp->pending, false);
-	}
-	spin_unlock(&exp->inv_lock);
-}
-
-/*
- * Whether an importer holds the pages PFNs [@pfn, @pfn + pages) mapped by the
- * exported root's leaf at @gfn (@level) long-term pinned, as the VMM's pages
- * at those GFNs (struct kvm_tdp_importer_ops.holds).  Such a leaf may stay
- * across an MMU-notifier invalidation that cannot change a pinned page
- * (mmu_notifier_event_keeps_pinned()): the pin keeps the page allocated and
- * at its address until the VMM itself removes it, which comes with an
- * event that zaps; and while a slot logs dirty pages, the leaf is not
- * write-protected (the importer reports the pages, see DOC: Dirty logging in
- * include/linux/kvm_tdp_export.h).  Called by the TDP MMU with mmu_lock held
- * (read or write).
- */
-bool kvm_tdp_export_holds(struct kvm *kvm, gfn_t gfn, int level, kvm_pfn_t pfn)
-{
-	struct kvm_tdp_export_state *exp = &kvm->arch.tdp_export;
-	u64 npages = KVM_PAGES_PER_HPAGE(level);
-	struct kvm_tdp_importer *imp;
-	bool held = false;
-
-	lockdep_assert_held(&kvm->mmu_lock);
-
-	spin_lock(&exp->inv_lock);
-	list_for_each_entry(imp, &exp->importers, node) {
-		if (imp->ops->holds && imp->ops->holds(imp, gfn, npages, pfn)) {
-			held = true;
-			break;
-		}
-	}
-	spin_unlock(&exp->inv_lock);
-
-	return held;
-}
 
 /* Describe the entries KVM writes into @root, from KVM's actual masks. */
 static void kvm_tdp_export_format(struct kvm *kvm, struct kvm_mmu_page *root,
@@ -247,42 +153,22 @@ static void kvm_tdp_export_format(struct kvm *kvm, struct kvm_mmu_page *root,
 	fmt->log_clears_dirty = ad && kvm_cpu_dirty_log_size();
 }
 
-/**
- * kvm_tdp_export_register() - export the VM's TDP MMU root to an importer
- * @kvm: the VM
- * @imp: the importer, with @imp->ops set; @imp->node is KVM's until
- *	kvm_tdp_export_unregister() or ->release()
- * @exp: filled with the root's physical address and entry format
- *
- * Find or create the address space 0, non-SMM, non-guest-mode TDP MMU root
- * with the role of the VM's vCPUs, take a reference to it if it is not yet
- * exported, and add @imp to the importers, which get ->invalidate() calls for
- * every change to the root from here on.  The root is not replaced while
- * exported, so @exp stays valid until @imp is unregistered or released.
- *
- * ->invalidate() is called with KVM's mmu_lock held (read or write), inside
- * RCU read-side sections and under a KVM spinlock: it must not sleep nor call
- * back into KVM.  ->release() is called from process context when the VM is
- * destroyed, possibly concurrently with ->invalidate(), and may sleep; the
- * importer must stop using the root before it returns and must not call
- * kvm_tdp_export_unregister() afterwards.  ->root_changed() is never called.
- * KVM takes no reference to the VM for the importer.
- *
- * Context: Process context; takes kvm->mmu_lock.  Must not be called from an
- * importer callback.
- * Return: 0 on success; -EOPNOTSUPP if the VM does not use the TDP MMU, or has
- * private (guest_memfd) memory or protected state; -EAGAIN if the VM has no
- * vCPU yet (the root level depends on vCPU CPUID); -EINVAL if @imp->ops lacks
- * ->invalidate() or ->release(); -ENOMEM.
+/*
+ * The first importer registers: find or create the address space 0, non-SMM,
+ * non-guest-mode TDP MMU root with the role of the VM's vCPUs and take a
+ * reference to it.  Called with kvm->tdp_export.lock held.  -EOPNOTSUPP if
+ * the VM does not use the TDP MMU, or has private (guest_memfd) memory or
+ * protected state; -EAGAIN if the VM has no vCPU yet (the root level depends
+ * on vCPU CPUID); -ENOMEM.
  */
-int kvm_tdp_export_register(struct kvm *kvm, struct kvm_tdp_importer *imp,
-			    struct kvm_tdp_export *exp)
+int kvm_arch_tdp_export_get_root(struct kvm *kvm)
 {
-	struct kvm_tdp_export_state *state = &kvm->arch.tdp_export;
-	struct kvm_mmu_page *new = NULL, *root;
+	struct kvm_tdp_export_arch *state = &kvm->arch.tdp_export;
+	struct kvm_mmu_page *new;
 	union kvm_mmu_page_role role;
 	struct kvm_vcpu *vcpu;
-	int r = 0;
+
+	lockdep_assert_held(&kvm->tdp_export.lock);
 
 	if (!tdp_enabled || !tdp_mmu_enabled)
 		return -EOPNOTSUPP;
@@ -291,174 +177,87 @@ int kvm_tdp_export_register(struct kvm *kvm, struct kvm_tdp_importer *imp,
 	    kvm_arch_has_private_mem(kvm) || kvm->arch.has_protected_state)
 		return -EOPNOTSUPP;
 
-	if (!imp->ops || !imp->ops->invalidate || !imp->ops->release)
-		return -EINVAL;
+	vcpu = kvm_get_vcpu(kvm, 0);
+	if (!vcpu)
+		return -EAGAIN;
 
-	mutex_lock(&state->lock);
+	/* The vCPU may be in SMM or in guest mode right now. */
+	role.word = READ_ONCE(vcpu->arch.root_mmu.root_role.word);
+	role.smm = 0;
+	role.guest_mode = 0;
+	role.invalid = 0;
+	if (WARN_ON_ONCE(!role.direct || role.level < PT64_ROOT_4LEVEL))
+		return -EAGAIN;
 
-	if (!state->root) {
-		vcpu = kvm_get_vcpu(kvm, 0);
-		if (!vcpu) {
-			r = -EAGAIN;
-			goto out;
-		}
+	new = kvm_tdp_mmu_alloc_vm_root();
+	if (!new)
+		return -ENOMEM;
 
-		/* The vCPU may be in SMM or in guest mode right now. */
-		role.word = READ_ONCE(vcpu->arch.root_mmu.root_role.word);
-		role.smm = 0;
-		role.guest_mode = 0;
-		role.invalid = 0;
-		if (WARN_ON_ONCE(!role.direct || role.level < PT64_ROOT_4LEVEL)) {
-			r = -EAGAIN;
-			goto out;
-		}
-
-		new = kvm_tdp_mmu_alloc_vm_root();
-		if (!new) {
-			r = -ENOMEM;
-			goto out;
-		}
-	}
+	state->page_header_cache.kmem_cache = mmu_page_header_cache;
+	state->page_header_cache.gfp_zero = __GFP_ZERO;
+	state->shadow_page_cache.init_value = SHADOW_NONPRESENT_VALUE;
+	if (!state->shadow_page_cache.init_value)
+		state->shadow_page_cache.gfp_zero = __GFP_ZERO;
 
 	write_lock(&kvm->mmu_lock);
-	if (!state->root)
-		state->root = kvm_tdp_mmu_get_vm_root(kvm, role, &new);
-	root = state->root;
-
-	spin_lock(&state->inv_lock);
-	list_add_tail(&imp->node, &state->importers);
-	spin_unlock(&state->inv_lock);
+	state->root = kvm_tdp_mmu_get_vm_root(kvm, role, &new);
 	write_unlock(&kvm->mmu_lock);
-
-	exp->root = __pa(root->spt);
-	kvm_tdp_export_format(kvm, root, &exp->fmt);
-out:
-	mutex_unlock(&state->lock);
 
 	if (new)
 		kvm_tdp_mmu_free_vm_root(new);
 
-	return r;
+	return 0;
 }
-EXPORT_SYMBOL_GPL(kvm_tdp_export_register);
 
-/**
- * kvm_tdp_export_unregister() - remove an importer of the VM's TDP MMU root
- * @kvm: the VM
- * @imp: an importer registered with kvm_tdp_export_register()
- *
- * The importer's hardware must no longer use the root: KVM stops invalidating
- * it here.  No callback for @imp runs after this returns.  When the last
- * importer goes, KVM drops its reference to the root, which is then handled
- * like any other root again (fast zaps, NX huge page recovery, collapse).
- *
- * Context: Process context; takes kvm->mmu_lock.  Must not be called from an
- * importer callback, nor after ->release().
+/*
+ * What an importer gets: the root's physical address and entry format.  The
+ * root is not replaced while exported, so this stays valid until the
+ * importer is unregistered or released.  Called with kvm->tdp_export.lock
+ * held, while the root is exported.
  */
-void kvm_tdp_export_unregister(struct kvm *kvm, struct kvm_tdp_importer *imp)
+void kvm_arch_tdp_export_describe(struct kvm *kvm, struct kvm_tdp_export *exp)
 {
-	struct kvm_tdp_export_state *state = &kvm->arch.tdp_export;
-	struct kvm_mmu_page *root = NULL;
+	struct kvm_mmu_page *root = kvm->arch.tdp_export.root;
 
-	mutex_lock(&state->lock);
+	exp->root = __pa(root->spt);
+	kvm_tdp_export_format(kvm, root, &exp->fmt);
+}
+
+/*
+ * The last importer is gone, or the VM is being destroyed: drop the
+ * reference, after which the root is handled like any other root again
+ * (fast zaps, NX huge page recovery, collapse), and the memory caches of
+ * kvm_tdp_export_map().  Called with kvm->tdp_export.lock held.
+ */
+void kvm_arch_tdp_export_put_root(struct kvm *kvm)
+{
+	struct kvm_tdp_export_arch *state = &kvm->arch.tdp_export;
+	struct kvm_mmu_page *root;
+
+	lockdep_assert_held(&kvm->tdp_export.lock);
+
 	write_lock(&kvm->mmu_lock);
-
-	spin_lock(&state->inv_lock);
-	list_del_init(&imp->node);
-	if (list_empty(&state->importers)) {
-		WRITE_ONCE(state->pending, false);
-		root = state->root;
-		state->root = NULL;
-	}
-	spin_unlock(&state->inv_lock);
-
+	root = state->root;
+	state->root = NULL;
 	/* The root is valid, so this is never the last reference. */
 	if (root)
 		kvm_tdp_mmu_put_root(kvm, root);
-
-	write_unlock(&kvm->mmu_lock);
-	mutex_unlock(&state->lock);
-}
-EXPORT_SYMBOL_GPL(kvm_tdp_export_unregister);
-
-/*
- * Called when the VM is destroyed, before its MMU is torn down: release the
- * importers and the root.
- */
-void kvm_tdp_export_release(struct kvm *kvm)
-{
-	struct kvm_tdp_export_state *state = &kvm->arch.tdp_export;
-	struct kvm_tdp_importer *imp, *tmp;
-	struct kvm_mmu_page *root;
-
-	mutex_lock(&state->lock);
-
-	/*
-	 * MMU notifiers still run, so keep the importers on the list, i.e.
-	 * invalidated, until they have stopped using the root.  The list
-	 * cannot change: that needs state->lock.
-	 */
-	list_for_each_entry(imp, &state->importers, node)
-		imp->ops->release(imp);
-
-	write_lock(&kvm->mmu_lock);
-
-	spin_lock(&state->inv_lock);
-	list_for_each_entry_safe(imp, tmp, &state->importers, node)
-		list_del_init(&imp->node);
-	WRITE_ONCE(state->pending, false);
-	spin_unlock(&state->inv_lock);
-
-	root = state->root;
-	state->root = NULL;
-	if (root)
-		kvm_tdp_mmu_put_root(kvm, root);
-
 	write_unlock(&kvm->mmu_lock);
 
 	kvm_mmu_free_memory_cache(&state->page_header_cache);
 	kvm_mmu_free_memory_cache(&state->shadow_page_cache);
-
-	mutex_unlock(&state->lock);
 }
 
-/**
- * kvm_tdp_export_map() - fault a GPA into the exported TDP MMU root
- * @kvm: the VM
- * @gpa: guest physical address, in address space 0
- * @flags: KVM_TDP_MAP_WRITE to map writable (write intent: breaks CoW,
- *	allocates the page if needed), else readable
- * @mapped_size: on success, the size of the leaf now mapping @gpa (4 KiB,
- *	2 MiB or 1 GiB), naturally aligned
- *
- * Do what a vCPU's TDP page fault on @gpa would do, from VM context and into
- * the exported root, but as a real access rather than a prefetch: the leaf
- * is made accessible (not access-tracked) and, with KVM_TDP_MAP_WRITE,
- * writable and dirty.  A GPA that is already mapped with the requested access
- * is not faulted again.  The mapping lasts until KVM zaps it (MMU notifier,
- * memslot change, ...), which the importer learns from ->invalidate().
- *
- * Context: Process context of a task using the VM's mm (like a KVM ioctl),
- * may sleep; takes kvm->srcu and kvm->mmu_lock.  At least one importer must
- * be registered.  Must not be called from an importer callback.
- * Return: 0 on success; -EIO if current->mm is not the VM's or the VM is
- * dead; -EINVAL for unknown @flags or if no importer is registered; -ENOENT
- * if @gpa is not in a user memslot (or the slot is being deleted); -EPERM if
- * KVM_TDP_MAP_WRITE is asked for a read-only slot or for a page KVM keeps
- * write-protected (write tracking); -EBUSY if the slot logs dirty pages and
- * has no dirty bitmap (a dirty ring without KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP:
- * the write could not be logged); -EOPNOTSUPP for guest_memfd slots; -EFAULT
- * or -EHWPOISON if the host page cannot be faulted in; -EINTR on a signal;
- * -ENOMEM.
- *
- * While the slot logs dirty pages the leaf is 4 KiB, and a page made writable
- * is logged in the slot's dirty bitmap, as a vCPU's write fault would log it.
+/*
+ * kvm_tdp_export_map() on x86: what a vCPU's TDP page fault on @gpa would do,
+ * from VM context and into the exported root.  Called with
+ * kvm->tdp_export.lock held (which protects the memory caches), while the
+ * root is exported, by a task using the VM's mm.
  */
-int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags,
-		       u64 *mapped_size)
+int kvm_arch_tdp_export_map(struct kvm *kvm, u64 gpa, bool write,
+			    u64 *mapped_size)
 {
-	struct kvm_tdp_export_state *state = &kvm->arch.tdp_export;
-	bool write = flags & KVM_TDP_MAP_WRITE;
+	struct kvm_tdp_export_arch *state = &kvm->arch.tdp_export;
 	gfn_t gfn = gpa_to_gfn(gpa);
 	struct kvm_memory_slot *slot;
 	unsigned long mmu_seq;
@@ -466,18 +265,7 @@ int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags,
 	bool writable;
 	kvm_pfn_t pfn;
 
-	if (flags & ~KVM_TDP_MAP_WRITE)
-		return -EINVAL;
-
-	/* Host pages are looked up in current->mm, as for KVM ioctls. */
-	if (current->mm != kvm->mm || kvm->vm_dead)
-		return -EIO;
-
-	mutex_lock(&state->lock);
-	if (!state->root) {
-		r = -EINVAL;
-		goto out_unlock;
-	}
+	lockdep_assert_held(&kvm->tdp_export.lock);
 
 	idx = srcu_read_lock(&kvm->srcu);
 
@@ -570,55 +358,17 @@ int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags,
 		*mapped_size = KVM_HPAGE_SIZE(level);
 out:
 	srcu_read_unlock(&kvm->srcu, idx);
-out_unlock:
-	mutex_unlock(&state->lock);
 	return r;
 }
-EXPORT_SYMBOL_GPL(kvm_tdp_export_map);
 
-/**
- * kvm_tdp_export_zap() - zap leaves of the exported root
- * @kvm: the VM
- * @gfn: first GFN
- * @npages: number of GFNs
- *
- * Zaps the exported root's leaves of GFNs [@gfn, @gfn + @npages), held
- * pages included, and invalidates the importers before returning.  An
- * importer calls it before it drops pins for which ->holds() answered
- * true, so that no leaf outlives the pin that made keeping it safe.  vCPUs
- * fault the pages back in as usual; nothing happens without an exported
- * root.
- *
- * Context: process context; takes mmu_lock.
- */
-void kvm_tdp_export_zap(struct kvm *kvm, u64 gfn, u64 npages)
+/* kvm_tdp_export_zap() on x86: held leaves go too. */
+void kvm_arch_tdp_export_zap(struct kvm *kvm, u64 gfn, u64 npages)
 {
 	write_lock(&kvm->mmu_lock);
 	if (kvm_tdp_mmu_zap_exported_leafs(kvm, gfn, gfn + npages, false))
 		kvm_flush_remote_tlbs_range(kvm, gfn, npages);
 	write_unlock(&kvm->mmu_lock);
 }
-EXPORT_SYMBOL_GPL(kvm_tdp_export_zap);
-
-/**
- * kvm_tdp_export_dma_loggable() - can the VM log pages written without a vCPU
- * @kvm: the VM
- *
- * A device writes guest memory without a vCPU, so its writes can only be
- * logged in the memslots' dirty bitmaps: not in a VM that uses the dirty ring
- * without KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP.  An importer checks this before
- * it lets a device write the VM's memory (see DOC: Dirty logging in
- * include/linux/kvm_tdp_export.h).
- *
- * Context: any.
- * Return: false for such a VM, else true.
- */
-bool kvm_tdp_export_dma_loggable(struct kvm *kvm)
-{
-	return !READ_ONCE(kvm->dirty_ring_size) ||
-	       READ_ONCE(kvm->dirty_ring_with_bitmap);
-}
-EXPORT_SYMBOL_GPL(kvm_tdp_export_dma_loggable);
 
 /*
  * kvm_tdp_export_map() logs the pages it makes writable from outside any
@@ -642,8 +392,7 @@ bool kvm_arch_allow_write_without_running_vcpu(struct kvm *kvm)
 void kvm_tdp_export_sync_dirty_log(struct kvm *kvm,
 				   struct kvm_memory_slot *slot)
 {
-	struct kvm_tdp_memslot_listener *l;
-	unsigned int ask = 0;
+	unsigned int ask;
 
 	lockdep_assert_held(&kvm->slots_lock);
 
@@ -651,10 +400,8 @@ void kvm_tdp_export_sync_dirty_log(struct kvm *kvm,
 	    !kvm_slot_dirty_track_enabled(slot))
 		return;
 
-	list_for_each_entry(l, &kvm->memslot_listeners, node)
-		if (l->ops->log_dirty)
-			ask |= l->ops->log_dirty(l, slot->base_gfn, slot->npages,
-						 slot->dirty_bitmap);
+	ask = kvm_tdp_export_log_dirty(kvm, slot->base_gfn, slot->npages,
+				       slot->dirty_bitmap);
 
 	/* Only where logging clears dirty bits do they mean "written since". */
 	if (!(ask & KVM_TDP_DIRTY_SCAN) || !kvm_ad_enabled() ||

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Exporting a TDP MMU root to IOMMU importers: the hooks the rest of the MMU
- * calls.  See tdp_export.c.  Included by KVM's MMU (mmu.c, tdp_mmu.c) as
+ * calls.  See tdp_export.c, and include/linux/kvm_tdp_export.h for the
+ * arch-neutral exporter's (kvm_tdp_export_record(), kvm_tdp_export_flush(),
+ * kvm_tdp_export_release()).  Included by KVM's MMU (mmu.c, tdp_mmu.c) as
  * "../kvm-iommu/tdp_export.h", through KVM's include path.
  */
 #ifndef __KVM_X86_MMU_TDP_EXPORT_H
@@ -13,15 +15,10 @@
 struct kvm_mmu_page;
 
 #ifdef CONFIG_KVM_TDP_EXPORT
-void kvm_tdp_export_init(struct kvm *kvm);
-void kvm_tdp_export_release(struct kvm *kvm);
-void kvm_tdp_export_record(struct kvm *kvm, gfn_t start, gfn_t end,
-			   unsigned int flags);
 void kvm_tdp_export_zap_memslot(struct kvm *kvm,
 				const struct kvm_memory_slot *slot);
 void kvm_tdp_export_mmio_gen_wrapped(struct kvm *kvm);
 void kvm_tdp_export_nx_huge_pages_changed(struct kvm *kvm);
-bool kvm_tdp_export_holds(struct kvm *kvm, gfn_t gfn, int level, kvm_pfn_t pfn);
 void kvm_tdp_export_sync_dirty_log(struct kvm *kvm,
 				   struct kvm_memory_slot *slot);
 
@@ -30,17 +27,31 @@ int kvm_mmu_max_huge_page_level(void);
 
 /*
  * The exported root, or NULL.  Stable while mmu_lock is held (either mode),
- * see struct kvm_tdp_export_state.
+ * see struct kvm_tdp_export_arch.
  */
 static inline struct kvm_mmu_page *kvm_tdp_export_root(struct kvm *kvm)
 {
 	return kvm->arch.tdp_export.root;
 }
+
+/*
+ * Whether an importer holds the pages PFNs [@pfn, @pfn + pages) mapped by the
+ * exported root's leaf at @gfn (@level) long-term pinned, as the VMM's pages
+ * at those GFNs: kvm_tdp_export_importers_hold().  Such a leaf may stay
+ * across an MMU-notifier invalidation that cannot change a pinned page
+ * (mmu_notifier_event_keeps_pinned()), and while a slot logs dirty pages it
+ * is not write-protected.  Called by the TDP MMU with mmu_lock held (read or
+ * write).
+ */
+static inline bool kvm_tdp_export_holds(struct kvm *kvm, gfn_t gfn, int level,
+					kvm_pfn_t pfn)
+{
+	lockdep_assert_held(&kvm->mmu_lock);
+
+	return kvm_tdp_export_importers_hold(kvm, gfn,
+					     KVM_PAGES_PER_HPAGE(level), pfn);
+}
 #else
-static inline void kvm_tdp_export_init(struct kvm *kvm) {}
-static inline void kvm_tdp_export_release(struct kvm *kvm) {}
-static inline void kvm_tdp_export_record(struct kvm *kvm, gfn_t start,
-					 gfn_t end, unsigned int flags) {}
 static inline void kvm_tdp_export_zap_memslot(struct kvm *kvm,
 					      const struct kvm_memory_slot *slot) {}
 static inline void kvm_tdp_export_mmio_gen_wrapped(struct kvm *kvm) {}
