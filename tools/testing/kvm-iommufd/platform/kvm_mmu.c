@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* A model of KVM's x86 TDP MMU and its exporter: see kvm_mmu.h. */
+/*
+ * A model of KVM's x86 TDP MMU, the arch side of the exporter, under the
+ * product's arch-neutral exporter: see kvm_mmu.h.
+ */
 #include <linux/kvm_tdp_export.h>
 
 #include "../standin/file.h"
@@ -115,22 +118,17 @@ static void unlink_tree(struct kvm *kvm, u64 table, unsigned int level,
 	*list = tf;
 }
 
-/* KVM's flush: tell every importer, synchronously. */
-static void flush(struct kvm *kvm, u64 gfn_start, u64 gfn_end, unsigned int flags)
+/* Statistics: the importers a flush reaches, on the exporter's list. */
+static unsigned int nr_importers(struct kvm *kvm)
 {
 	struct kvm_tdp_importer *imp;
+	unsigned int n = 0;
 
-	kvm->flushes++;
-	pthread_mutex_lock(&kvm->importers_lock);
-	list_for_each_entry(imp, &kvm->importers, node) {
-		if (kvm->skip_invalidate > 0) {
-			kvm->skip_invalidate--;
-			continue;
-		}
-		kvm->importer_calls++;
-		imp->ops->invalidate(imp, gfn_start, gfn_end, flags);
-	}
-	pthread_mutex_unlock(&kvm->importers_lock);
+	spin_lock(&kvm->tdp_export.inv_lock);
+	list_for_each_entry(imp, &kvm->tdp_export.importers, node)
+		n++;
+	spin_unlock(&kvm->tdp_export.inv_lock);
+	return n;
 }
 
 /*
@@ -141,7 +139,8 @@ static void flush(struct kvm *kvm, u64 gfn_start, u64 gfn_end, unsigned int flag
  * table pages, inside the RCU read side, as KVM's do):
  *	change_begin();
  *	... modify entries, change_note() each range, unlink_tree() ...
- *	change_flush();		importers, the IOMMU model's checks, call_rcu()
+ *	change_flush();		kvm_tdp_export_record() and _flush() (the
+ *				importers), the IOMMU model's checks, call_rcu()
  *	change_end();
  */
 struct change {
@@ -167,12 +166,14 @@ static void change_note(struct change *c, u64 gfn_start, u64 gfn_end)
 }
 
 /*
- * Flush what @c recorded: the requested range [@start, @end) widened to
- * every entry changed (a huge leaf reaching past it), only if something
- * changed.  The VT-d model checks the caches at each wait descriptor on
- * the way and once the importers return; then the unlinked table pages
- * are handed to call_rcu(), which cannot free them before the caller
- * leaves the RCU read side.
+ * Record and flush what @c noted: the requested range [@start, @end)
+ * widened to every entry changed (a huge leaf reaching past it), only if
+ * something changed, as KVM's TDP MMU records its SPTE changes with
+ * kvm_tdp_export_record() and flushes with kvm_tdp_export_flush(); but for
+ * the changes the @skip_record knob makes it forget.  The VT-d model checks
+ * the caches at each wait descriptor on the way and once the importers
+ * return; then the unlinked table pages are handed to call_rcu(), which
+ * cannot free them before the caller leaves the RCU read side.
  */
 static void change_flush(struct kvm *kvm, struct change *c, u64 start, u64 end)
 {
@@ -187,8 +188,14 @@ static void change_flush(struct kvm *kvm, struct change *c, u64 start, u64 end)
 			.start = gfn_to_gpa(start),
 			.end = gfn_to_gpa(end),
 		};
+		if (kvm->skip_record > 0)
+			kvm->skip_record--;
+		else
+			kvm_tdp_export_record(kvm, start, end, c->flags);
+		kvm->flushes++;
+		kvm->importer_calls += nr_importers(kvm);
 		vtd_change_publish(&vc);
-		flush(kvm, start, end, c->flags);
+		kvm_tdp_export_flush(kvm);
 		vtd_change_publish(NULL);
 		vtd_change_verify(&vc);
 	}
@@ -245,15 +252,14 @@ static void free_tree(struct kvm *kvm, u64 table, unsigned int level)
 static void kvm_model_destroy(struct file *file)
 {
 	struct kvm *kvm = file->private_data;
-	struct kvm_tdp_importer *imp, *tmp;
 	unsigned int i;
 
-	list_for_each_entry_safe(imp, tmp, &kvm->importers, node)
-		imp->ops->release(imp);
+	/* kvm_mmu_pre_destroy_vm() */
+	kvm_tdp_export_release(kvm);
 	if (kvm->root)
 		free_tree(kvm, kvm->root, kvm->cfg.root_level);
 	kvm->root = 0;
-	WARN_ON(!list_empty(&kvm->listeners));
+	WARN_ON(!list_empty(&kvm->memslot_listeners));
 	for (i = 0; i < KVM_MODEL_SLOTS; i++)
 		kvm_model_delete_slot(kvm, i);
 	rcu_barrier();
@@ -264,8 +270,8 @@ static void kvm_model_destroy(struct file *file)
 		*kvm->destroyed = true;
 	pthread_rwlock_destroy(&kvm->mmu_lock);
 	pthread_mutex_destroy(&kvm->backing_lock);
-	pthread_mutex_destroy(&kvm->importers_lock);
-	pthread_mutex_destroy(&kvm->slots_lock);
+	mutex_destroy(&kvm->slots_lock);
+	mutex_destroy(&kvm->tdp_export.lock);
 	free(kvm);
 }
 
@@ -288,10 +294,10 @@ struct kvm *kvm_model_create(struct phys *pm, const struct kspte_cfg *cfg,
 	pthread_rwlock_init(&kvm->mmu_lock, &attr);
 	pthread_rwlockattr_destroy(&attr);
 	pthread_mutex_init(&kvm->backing_lock, NULL);
-	pthread_mutex_init(&kvm->importers_lock, NULL);
-	INIT_LIST_HEAD(&kvm->importers);
-	pthread_mutex_init(&kvm->slots_lock, NULL);
-	INIT_LIST_HEAD(&kvm->listeners);
+	/* kvm_create_vm() */
+	mutex_init(&kvm->slots_lock);
+	kvm_tdp_export_init(kvm);
+	kvm->mm = &kt_mm;
 	kvm->file.private_data = kvm;
 	kvm->file.is_kvm = true;
 	kvm->file.release = kvm_model_destroy;
@@ -331,45 +337,20 @@ static void slot_desc(const struct kvm_model_slot *s, struct kvm_tdp_memslot *d)
 }
 
 /*
- * KVM's order for one change: every listener prepares (the first failure
- * aborts the ones before it and fails the change), KVM makes the change,
- * every listener commits.  Called with slots_lock held.
+ * kvm_set_memslot() with patch 0005: the listeners prepare (the exporter's
+ * kvm_tdp_export_slots_prepare()), KVM makes the change, and they commit
+ * or abort (kvm_tdp_export_slots_end()).  Called with slots_lock held.
  */
-static int slots_prepare(struct kvm *kvm, const struct kvm_tdp_memslot *old,
-			 const struct kvm_tdp_memslot *new,
-			 enum kvm_tdp_memslot_change change)
+static int slots_prepare(struct kvm *kvm, struct kvm_tdp_memslot_notice *n)
 {
-	struct kvm_tdp_memslot_listener *l, *failed = NULL;
-	int ret = 0;
+	int ret = kvm_tdp_export_slots_prepare(kvm, n);
 
-	list_for_each_entry(l, &kvm->listeners, node) {
-		ret = l->ops->prepare(l, old, new, change);
-		if (ret) {
-			failed = l;
-			break;
-		}
-	}
 	/* kvm_prepare_memory_region() fails after the listeners prepared */
-	if (!ret && kt_should_fail("kvm_prepare_memory_region"))
+	if (!ret && kt_should_fail("kvm_prepare_memory_region")) {
+		kvm_tdp_export_slots_end(kvm, n, false);
 		ret = -ENOMEM;
-	if (!ret)
-		return 0;
-	list_for_each_entry(l, &kvm->listeners, node) {
-		if (l == failed)
-			break;
-		l->ops->abort(l, old, new, change);
 	}
 	return ret;
-}
-
-static void slots_commit(struct kvm *kvm, const struct kvm_tdp_memslot *old,
-			 const struct kvm_tdp_memslot *new,
-			 enum kvm_tdp_memslot_change change)
-{
-	struct kvm_tdp_memslot_listener *l;
-
-	list_for_each_entry(l, &kvm->listeners, node)
-		l->ops->commit(l, old, new, change);
 }
 
 static bool slot_overlaps(struct kvm *kvm, unsigned int skip, u64 gfn, u64 npages)
@@ -414,13 +395,13 @@ int kvm_model_set_slot(struct kvm *kvm, unsigned int slot, u64 gpa, u64 size,
 int kvm_model_set_slot_flags(struct kvm *kvm, unsigned int slot, u64 gpa, u64 size,
 			     unsigned int flags)
 {
-	struct kvm_tdp_memslot desc;
+	struct kvm_tdp_memslot_notice n = { .change = KVM_TDP_SLOT_CREATE };
 	struct kvm_model_slot *s;
 	int ret;
 
 	if (slot >= KVM_MODEL_SLOTS || !size || (gpa | size) & (PAGE_SIZE - 1))
 		return -EINVAL;
-	pthread_mutex_lock(&kvm->slots_lock);
+	mutex_lock(&kvm->slots_lock);
 	s = &kvm->slots[slot];
 	ret = -EEXIST;
 	if (s->used || slot_overlaps(kvm, slot, gpa >> PAGE_SHIFT, size >> PAGE_SHIFT))
@@ -438,8 +419,8 @@ int kvm_model_set_slot_flags(struct kvm *kvm, unsigned int slot, u64 gpa, u64 si
 	s->huge = flags & KVM_MODEL_SLOT_HUGE;
 	s->hva_kind = flags & KVM_MODEL_SLOT_HVA_KINDS;
 	s->dirty_log = false;
-	slot_desc(s, &desc);
-	ret = slots_prepare(kvm, NULL, &desc, KVM_TDP_SLOT_CREATE);
+	slot_desc(s, &n.new);
+	ret = slots_prepare(kvm, &n);
 	if (ret) {
 		u64 i;
 
@@ -453,8 +434,8 @@ int kvm_model_set_slot_flags(struct kvm *kvm, unsigned int slot, u64 gpa, u64 si
 	if (kvm->mid_create)
 		kvm->mid_create(kvm, kvm->mid_create_arg);
 	__atomic_store_n(&s->used, true, __ATOMIC_RELEASE);
-	slots_commit(kvm, NULL, &desc, KVM_TDP_SLOT_CREATE);
-	pthread_mutex_unlock(&kvm->slots_lock);
+	kvm_tdp_export_slots_end(kvm, &n, true);
+	mutex_unlock(&kvm->slots_lock);
 	return 0;
 
 out_free:
@@ -464,7 +445,7 @@ out_free:
 	s->backing = s->discarded = NULL;
 	s->pages = NULL;
 out_unlock:
-	pthread_mutex_unlock(&kvm->slots_lock);
+	mutex_unlock(&kvm->slots_lock);
 	return ret;
 }
 
@@ -477,9 +458,9 @@ static struct kvm_model_slot *lock_used_slot(struct kvm *kvm, unsigned int slot,
 {
 	if (slot >= KVM_MODEL_SLOTS)
 		return NULL;
-	pthread_mutex_lock(&kvm->slots_lock);
+	mutex_lock(&kvm->slots_lock);
 	if (!kvm->slots[slot].used) {
-		pthread_mutex_unlock(&kvm->slots_lock);
+		mutex_unlock(&kvm->slots_lock);
 		return NULL;
 	}
 	slot_desc(&kvm->slots[slot], desc);
@@ -488,15 +469,15 @@ static struct kvm_model_slot *lock_used_slot(struct kvm *kvm, unsigned int slot,
 
 int kvm_model_delete_slot(struct kvm *kvm, unsigned int slot)
 {
-	struct kvm_tdp_memslot desc;
+	struct kvm_tdp_memslot_notice n = { .change = KVM_TDP_SLOT_DELETE };
 	struct kvm_model_slot *s;
 	int ret;
 	u64 i;
 
-	s = lock_used_slot(kvm, slot, &desc);
+	s = lock_used_slot(kvm, slot, &n.old);
 	if (!s)
 		return -EINVAL;
-	ret = slots_prepare(kvm, &desc, NULL, KVM_TDP_SLOT_DELETE);
+	ret = slots_prepare(kvm, &n);
 	if (ret)
 		goto out_unlock;
 	/* KVM invalidates the slot (no new faults), then zaps and flushes */
@@ -504,7 +485,7 @@ int kvm_model_delete_slot(struct kvm *kvm, unsigned int slot)
 	__atomic_store_n(&s->used, false, __ATOMIC_RELEASE);
 	zap_locked(kvm, s->base_gfn, s->base_gfn + s->npages, false);
 	pthread_rwlock_unlock(&kvm->mmu_lock);
-	slots_commit(kvm, &desc, NULL, KVM_TDP_SLOT_DELETE);
+	kvm_tdp_export_slots_end(kvm, &n, true);
 	/* The VMM frees the memory after the ioctl: nothing may pin it now */
 	for (i = 0; i < s->npages; i++) {
 		WARN_ON(s->pages[i].pins);
@@ -520,28 +501,28 @@ int kvm_model_delete_slot(struct kvm *kvm, unsigned int slot)
 	s->dirty_bitmap = NULL;
 	s->dirty_log = false;
 out_unlock:
-	pthread_mutex_unlock(&kvm->slots_lock);
+	mutex_unlock(&kvm->slots_lock);
 	return ret;
 }
 
 int kvm_model_move_slot(struct kvm *kvm, unsigned int slot, u64 new_gpa)
 {
-	struct kvm_tdp_memslot old, new;
+	struct kvm_tdp_memslot_notice n = { .change = KVM_TDP_SLOT_MOVE };
 	struct kvm_model_slot *s;
 	u64 old_gfn;
 	int ret;
 
 	if (new_gpa & (PAGE_SIZE - 1))
 		return -EINVAL;
-	s = lock_used_slot(kvm, slot, &old);
+	s = lock_used_slot(kvm, slot, &n.old);
 	if (!s)
 		return -EINVAL;
 	ret = -EEXIST;
 	if (slot_overlaps(kvm, slot, new_gpa >> PAGE_SHIFT, s->npages))
 		goto out_unlock;
-	new = old;
-	new.gpa = new_gpa;
-	ret = slots_prepare(kvm, &old, &new, KVM_TDP_SLOT_MOVE);
+	n.new = n.old;
+	n.new.gpa = new_gpa;
+	ret = slots_prepare(kvm, &n);
 	if (ret)
 		goto out_unlock;
 	old_gfn = s->base_gfn;
@@ -551,9 +532,9 @@ int kvm_model_move_slot(struct kvm *kvm, unsigned int slot, u64 new_gpa)
 	s->base_gfn = new_gpa >> PAGE_SHIFT;
 	__atomic_store_n(&s->used, true, __ATOMIC_RELEASE);
 	pthread_rwlock_unlock(&kvm->mmu_lock);
-	slots_commit(kvm, &old, &new, KVM_TDP_SLOT_MOVE);
+	kvm_tdp_export_slots_end(kvm, &n, true);
 out_unlock:
-	pthread_mutex_unlock(&kvm->slots_lock);
+	mutex_unlock(&kvm->slots_lock);
 	return ret;
 }
 
@@ -561,12 +542,12 @@ static void log_start_locked(struct kvm *kvm, struct kvm_model_slot *s);
 
 int kvm_model_set_dirty_log(struct kvm *kvm, unsigned int slot, bool on)
 {
-	struct kvm_tdp_memslot old, new;
+	struct kvm_tdp_memslot_notice n = { .change = KVM_TDP_SLOT_FLAGS };
 	unsigned long *bitmap = NULL;
 	struct kvm_model_slot *s;
 	int ret;
 
-	s = lock_used_slot(kvm, slot, &old);
+	s = lock_used_slot(kvm, slot, &n.old);
 	if (!s)
 		return -EINVAL;
 	if (s->dirty_log == on) {
@@ -574,16 +555,16 @@ int kvm_model_set_dirty_log(struct kvm *kvm, unsigned int slot, bool on)
 		goto out_unlock;
 	}
 	/* KVM allocates the bitmap (unless the VM uses only a dirty ring) */
-	if (on && !kvm->ring_without_bitmap) {
+	if (on && (!kvm->dirty_ring_size || kvm->dirty_ring_with_bitmap)) {
 		bitmap = calloc(BITS_TO_LONGS(s->npages), sizeof(long));
 		if (!bitmap) {
 			ret = -ENOMEM;
 			goto out_unlock;
 		}
 	}
-	new = old;
-	new.dirty_log = on;
-	ret = slots_prepare(kvm, &old, &new, KVM_TDP_SLOT_FLAGS);
+	n.new = n.old;
+	n.new.dirty_log = on;
+	ret = slots_prepare(kvm, &n);
 	if (ret) {
 		free(bitmap);
 		goto out_unlock;
@@ -604,47 +585,34 @@ int kvm_model_set_dirty_log(struct kvm *kvm, unsigned int slot, bool on)
 	pthread_rwlock_unlock(&kvm->mmu_lock);
 	if (!on)
 		free(bitmap);
-	slots_commit(kvm, &old, &new, KVM_TDP_SLOT_FLAGS);
+	kvm_tdp_export_slots_end(kvm, &n, true);
 out_unlock:
-	pthread_mutex_unlock(&kvm->slots_lock);
+	mutex_unlock(&kvm->slots_lock);
 	return ret;
 }
 
-int kvm_tdp_export_listen(struct kvm *kvm, struct kvm_tdp_memslot_listener *l)
+/*
+ * KVM's side of kvm_tdp_export_listen() (patch 0005): describe every slot,
+ * in slot order, until @fn fails.  Called with slots_lock held.
+ */
+int kvm_tdp_export_walk_slots(struct kvm *kvm,
+			      int (*fn)(const struct kvm_tdp_memslot *slot, void *arg),
+			      void *arg)
 {
 	struct kvm_tdp_memslot desc;
-	unsigned int i, j;
-	int ret = 0;
+	unsigned int i;
+	int ret;
 
-	pthread_mutex_lock(&kvm->slots_lock);
-	for (i = 0; i < KVM_MODEL_SLOTS && !ret; i++) {
+	lockdep_assert_held(&kvm->slots_lock);
+	for (i = 0; i < KVM_MODEL_SLOTS; i++) {
 		if (!kvm->slots[i].used)
 			continue;
 		slot_desc(&kvm->slots[i], &desc);
-		ret = l->ops->prepare(l, NULL, &desc, KVM_TDP_SLOT_CREATE);
-		if (!ret)
-			l->ops->commit(l, NULL, &desc, KVM_TDP_SLOT_CREATE);
+		ret = fn(&desc, arg);
+		if (ret)
+			return ret;
 	}
-	if (ret) {
-		/* Undo the slots reported before the failing one */
-		for (j = 0; j + 1 < i; j++) {
-			if (!kvm->slots[j].used)
-				continue;
-			slot_desc(&kvm->slots[j], &desc);
-			l->ops->commit(l, &desc, NULL, KVM_TDP_SLOT_DELETE);
-		}
-	} else {
-		list_add_tail(&l->node, &kvm->listeners);
-	}
-	pthread_mutex_unlock(&kvm->slots_lock);
-	return ret;
-}
-
-void kvm_tdp_export_unlisten(struct kvm *kvm, struct kvm_tdp_memslot_listener *l)
-{
-	pthread_mutex_lock(&kvm->slots_lock);
-	list_del(&l->node);
-	pthread_mutex_unlock(&kvm->slots_lock);
+	return 0;
 }
 
 /* Called with mmu_lock held for write. */
@@ -1026,21 +994,13 @@ u64 kvm_model_discarded(struct kvm *kvm, u64 gpa)
 
 /*
  * Whether an importer holds the pages of the leaf at @gfn (@npages pages
- * from host address @hpa) pinned: kvm_tdp_export_holds() (tdp_export.c).
+ * from host address @hpa) pinned: tdp_export.h's kvm_tdp_export_holds(),
+ * which asks the exporter.
  */
 static bool importer_holds(struct kvm *kvm, u64 gfn, u64 npages, u64 hpa)
 {
-	struct kvm_tdp_importer *imp;
-	bool held = false;
+	bool held = kvm_tdp_export_importers_hold(kvm, gfn, npages, hpa >> PAGE_SHIFT);
 
-	pthread_mutex_lock(&kvm->importers_lock);
-	list_for_each_entry(imp, &kvm->importers, node) {
-		if (imp->ops->holds && imp->ops->holds(imp, gfn, npages, hpa >> PAGE_SHIFT)) {
-			held = true;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&kvm->importers_lock);
 	if (held)
 		kvm->kept_leaves++;
 	return held;
@@ -1418,14 +1378,11 @@ static void log_start_locked(struct kvm *kvm, struct kvm_model_slot *s)
  */
 static void sync_dirty_log(struct kvm *kvm, struct kvm_model_slot *s)
 {
-	struct kvm_tdp_memslot_listener *l;
-	unsigned int ask = 0, level;
+	unsigned int ask, level;
 	struct kspte_masks m;
 	u64 gfn, *e;
 
-	list_for_each_entry(l, &kvm->listeners, node)
-		if (l->ops->log_dirty)
-			ask |= l->ops->log_dirty(l, s->base_gfn, s->npages, s->dirty_bitmap);
+	ask = kvm_tdp_export_log_dirty(kvm, s->base_gfn, s->npages, s->dirty_bitmap);
 	if (!(ask & KVM_TDP_DIRTY_SCAN) || !kvm->cfg.pml)
 		return;
 	kspte_masks(&kvm->cfg, &m);
@@ -1475,9 +1432,9 @@ static struct kvm_model_slot *lock_logging_slot(struct kvm *kvm, unsigned int sl
 {
 	if (slot >= KVM_MODEL_SLOTS)
 		return NULL;
-	pthread_mutex_lock(&kvm->slots_lock);
+	mutex_lock(&kvm->slots_lock);
 	if (!kvm->slots[slot].used || !kvm->slots[slot].dirty_bitmap) {
-		pthread_mutex_unlock(&kvm->slots_lock);
+		mutex_unlock(&kvm->slots_lock);
 		return NULL;
 	}
 	return &kvm->slots[slot];
@@ -1509,7 +1466,7 @@ int kvm_model_get_dirty_log(struct kvm *kvm, unsigned int slot, unsigned long *b
 	if (kvm->manual_protect) {
 		for (w = 0; w < words; w++)
 			bitmap[w] = __atomic_load_n(&s->dirty_bitmap[w], __ATOMIC_ACQUIRE);
-		pthread_mutex_unlock(&kvm->slots_lock);
+		mutex_unlock(&kvm->slots_lock);
 		return 0;
 	}
 	pthread_rwlock_wrlock(&kvm->mmu_lock);
@@ -1522,7 +1479,7 @@ int kvm_model_get_dirty_log(struct kvm *kvm, unsigned int slot, unsigned long *b
 	change_flush(kvm, &c, s->base_gfn, s->base_gfn + s->npages);
 	change_end(kvm);
 	pthread_rwlock_unlock(&kvm->mmu_lock);
-	pthread_mutex_unlock(&kvm->slots_lock);
+	mutex_unlock(&kvm->slots_lock);
 	return 0;
 }
 
@@ -1548,7 +1505,7 @@ int kvm_model_clear_dirty_log(struct kvm *kvm, unsigned int slot, u64 first, u64
 		return -ENOENT;
 	if (first % BITS_PER_LONG || first + npages > s->npages ||
 	    (npages % BITS_PER_LONG && first + npages != s->npages)) {
-		pthread_mutex_unlock(&kvm->slots_lock);
+		mutex_unlock(&kvm->slots_lock);
 		return -EINVAL;
 	}
 	sync_dirty_log(kvm, s);
@@ -1567,14 +1524,8 @@ int kvm_model_clear_dirty_log(struct kvm *kvm, unsigned int slot, u64 first, u64
 	change_flush(kvm, &c, s->base_gfn, s->base_gfn + s->npages);
 	change_end(kvm);
 	pthread_rwlock_unlock(&kvm->mmu_lock);
-	pthread_mutex_unlock(&kvm->slots_lock);
+	mutex_unlock(&kvm->slots_lock);
 	return 0;
-}
-
-/* As tdp_export.c's: a dirty ring without its bitmap cannot log DMA. */
-bool kvm_tdp_export_dma_loggable(struct kvm *kvm)
-{
-	return !kvm->ring_without_bitmap;
 }
 
 /**
@@ -1651,7 +1602,6 @@ out:
 
 int kvm_model_replace_root(struct kvm *kvm)
 {
-	struct kvm_tdp_importer *imp;
 	struct vtd_table_change vc;
 	struct change c;
 	u64 old, new;
@@ -1671,10 +1621,7 @@ int kvm_model_replace_root(struct kvm *kvm)
 		.root = new, .old_root = old, .start = 0, .end = ~0ULL,
 	};
 	vtd_change_publish(&vc);
-	pthread_mutex_lock(&kvm->importers_lock);
-	list_for_each_entry(imp, &kvm->importers, node)
-		imp->ops->root_changed(imp, new);
-	pthread_mutex_unlock(&kvm->importers_lock);
+	kvm_tdp_export_root_changed(kvm, new);
 	vtd_change_publish(NULL);
 	if (old) {
 		vtd_change_verify(&vc);
@@ -1735,54 +1682,55 @@ bool kvm_model_translate(struct kvm *kvm, u64 gpa, u64 *hpa, bool *writable)
 	return present;
 }
 
-/* ---- the exporter (KVM's side of include/linux/kvm_tdp_export.h) ---- */
+/*
+ * ---- the arch side of the exporter (kvm_arch_tdp_export_*()) ----
+ *
+ * What KVM's TDP MMU does for the product's exporter
+ * (virt/iommufd/kvm_tdp_export.c), as tdp_export.c does it on x86.
+ */
 
-int kvm_tdp_export_register(struct kvm *kvm, struct kvm_tdp_importer *imp,
-			    struct kvm_tdp_export *exp)
+/* The first importer: the root vCPUs use, made if there is none yet. */
+int kvm_arch_tdp_export_get_root(struct kvm *kvm)
 {
 	int ret;
 
+	lockdep_assert_held(&kvm->tdp_export.lock);
 	if (kt_should_fail("kvm_tdp_export_register"))
 		return -ENOMEM;
 	pthread_rwlock_wrlock(&kvm->mmu_lock);
 	ret = ensure_root(kvm);
-	if (!ret) {
-		exp->root = kvm->root;
-		kspte_format(&kvm->cfg, &exp->fmt);
-		pthread_mutex_lock(&kvm->importers_lock);
-		list_add_tail(&imp->node, &kvm->importers);
-		pthread_mutex_unlock(&kvm->importers_lock);
-	}
 	pthread_rwlock_unlock(&kvm->mmu_lock);
 	return ret;
 }
 
-void kvm_tdp_export_unregister(struct kvm *kvm, struct kvm_tdp_importer *imp)
+void kvm_arch_tdp_export_describe(struct kvm *kvm, struct kvm_tdp_export *exp)
 {
-	pthread_rwlock_wrlock(&kvm->mmu_lock);
-	pthread_mutex_lock(&kvm->importers_lock);
-	list_del(&imp->node);
-	pthread_mutex_unlock(&kvm->importers_lock);
-	pthread_rwlock_unlock(&kvm->mmu_lock);
+	exp->root = __atomic_load_n(&kvm->root, __ATOMIC_ACQUIRE);
+	kspte_format(&kvm->cfg, &exp->fmt);
 }
 
 /*
- * As tdp_export.c's: the VM's mm only; -ENOENT outside the memslots, -EPERM
- * for a write to a read-only slot or a write-tracked GFN, -EBUSY while the
- * slot logs dirty pages without a bitmap; then a vCPU's fault (which logs
- * the page it makes writable).
+ * The last importer went: KVM drops its reference to the root, which stays
+ * the vCPUs' root; the model keeps its root for the VM's life anyway.
  */
-int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags, u64 *mapped_size)
+void kvm_arch_tdp_export_put_root(struct kvm *kvm)
 {
-	bool write = flags & KVM_TDP_MAP_WRITE;
+	lockdep_assert_held(&kvm->tdp_export.lock);
+}
+
+/*
+ * As tdp_export.c's: -ENOENT outside the memslots, -EPERM for a write to a
+ * read-only slot or a write-tracked GFN, -EBUSY while the slot logs dirty
+ * pages without a bitmap; then a vCPU's fault (which logs the page it makes
+ * writable).
+ */
+int kvm_arch_tdp_export_map(struct kvm *kvm, u64 gpa, bool write, u64 *mapped_size)
+{
 	u64 mapped, gfn = gpa >> PAGE_SHIFT;
 	struct kvm_model_slot *s;
 	int ret = 0;
 
-	if (flags & ~KVM_TDP_MAP_WRITE)
-		return -EINVAL;
-	if (current->mm != &kt_mm)
-		return -EIO;
+	lockdep_assert_held(&kvm->tdp_export.lock);
 	__atomic_add_fetch(write ? &kvm->export_map_writes : &kvm->export_map_reads, 1,
 			   __ATOMIC_RELAXED);
 	pthread_rwlock_rdlock(&kvm->mmu_lock);
@@ -1803,8 +1751,8 @@ int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags, u64 *mapped
 	return ret;
 }
 
-/* As tdp_export.c's kvm_tdp_export_zap(): zap the exported root's leaves of the range, held or not. */
-void kvm_tdp_export_zap(struct kvm *kvm, u64 gfn, u64 npages)
+/* As tdp_export.c's: zap the exported root's leaves of the range, held or not. */
+void kvm_arch_tdp_export_zap(struct kvm *kvm, u64 gfn, u64 npages)
 {
 	pthread_rwlock_wrlock(&kvm->mmu_lock);
 	zap_locked(kvm, gfn, gfn + npages, false);

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A model of KVM's x86 TDP MMU for the host build, and the host stand-in
- * for KVM's side of include/linux/kvm_tdp_export.h.
+ * A model of KVM's x86 TDP MMU for the host build: the arch side of the
+ * exporter (the kvm_arch_tdp_export_*() calls of
+ * include/linux/kvm_tdp_export.h) and the parts of KVM around it, under the
+ * product's arch-neutral exporter (virt/iommufd/kvm_tdp_export.c), which
+ * keeps the importers, the pending invalidation and the memslot listeners.
  *
  * Tables live in emulated physical memory and hold the SPTEs of
  * kvm_spte.c (KVM 6.12's encodings).  Faults install leaves with
@@ -10,19 +13,19 @@
  * 2 MiB region is one aligned contiguous block, dirty logging is off and
  * nothing is mapped there yet.  Every change that removes or downgrades a
  * translation or unlinks a table page takes mmu_lock for write and goes
- * the way KVM's does: record the change (the GFN range it touched, the
- * table pages it unlinked), flush (every importer's ->invalidate() with
- * that range, KVM_TDP_INV_TABLES when table pages were unlinked; a root
- * replacement through ->root_changed()), and only then free the unlinked
- * table pages (call_rcu(), still inside the RCU read side) and let host
- * pages be reused.  The changes: leaf zaps (kvm_model_zap(), memslot
- * delete and move, kvm_model_discard()), write-protection
- * (kvm_model_wrprot(), dirty logging), huge-page splits (a 2 MiB leaf
- * becomes a table of 4 KiB leaves; kvm_model_split(), dirty logging, a
- * write fault on a write-protected huge page while dirty logging),
- * collapses (a table of 4 KiB leaves becomes one 2 MiB leaf;
- * kvm_model_collapse()) and root replacement.  Freed table pages are
- * poisoned.
+ * the way KVM's does: record the change with kvm_tdp_export_record() (the
+ * GFN range it touched, KVM_TDP_INV_TABLES when it unlinked table pages),
+ * flush (kvm_tdp_export_flush(), which calls every importer's
+ * ->invalidate(); a root replacement goes through
+ * kvm_tdp_export_root_changed()), and only then free the unlinked table
+ * pages (call_rcu(), still inside the RCU read side) and let host pages
+ * be reused.  The changes: leaf zaps (kvm_model_zap(), memslot delete and
+ * move, kvm_model_discard()), write-protection (kvm_model_wrprot(), dirty
+ * logging), huge-page splits (a 2 MiB leaf becomes a table of 4 KiB
+ * leaves; kvm_model_split(), dirty logging, a write fault on a
+ * write-protected huge page while dirty logging), collapses (a table of
+ * 4 KiB leaves becomes one 2 MiB leaf; kvm_model_collapse()) and root
+ * replacement.  Freed table pages are poisoned.
  *
  * While a change is flushed it is published to the VT-d model
  * (vtd_change_publish(), vtd_change_verify()), which checks that no IOMMU
@@ -40,11 +43,13 @@
  *
  * Locking, outermost first:
  * - slots_lock (KVM's slots_lock): memslot changes, the listeners;
+ * - tdp_export.lock (the exporter's): registration, kvm_tdp_export_map();
  * - mmu_lock (rwlock, writers preferred): the tables; read for faults,
  *   write for changes; a slot's geometry (used, base_gfn, dirty_log)
  *   changes under it for write and is read under it, or locklessly with
- *   an acquire load of @used first;
- * - importers_lock: the importer list, @skip_invalidate;
+ *   an acquire load of @used first; @skip_record;
+ * - tdp_export.inv_lock (the exporter's): the importers, the pending
+ *   invalidation;
  * - backing_lock (the host mm): every slot's backing[], discarded[] and
  *   pages[].hpa;
  * - the physical memory's lock.
@@ -54,6 +59,7 @@
 #define __KT_KVM_MMU_H
 
 #include "../kvm_iommu_internal.h"
+#include <linux/kvm_tdp_export.h>
 #include "kvm_spte.h"
 #include "phys.h"
 
@@ -93,7 +99,7 @@ struct kvm_model_slot {
 	bool huge;		/* KVM_MODEL_SLOT_HUGE */
 	bool dirty_log;
 	/*
-	 * KVM's dirty bitmap while @dirty_log (none with ring_without_bitmap);
+	 * KVM's dirty bitmap while @dirty_log (none with a ring without bitmap);
 	 * bits set atomically, pointer changed under slots_lock and mmu_lock
 	 */
 	unsigned long *dirty_bitmap;
@@ -119,13 +125,18 @@ struct kvm {
 	u64 root;
 	u64 change_seq;		/* odd during a change and its flush; atomic */
 	struct kvm_model_slot slots[KVM_MODEL_SLOTS];
-	pthread_mutex_t importers_lock;	/* protects importers */
-	struct list_head importers;
-	/* KVM's slots_lock: serialises memslot changes; protects listeners */
-	pthread_mutex_t slots_lock;
-	struct list_head listeners;
-	/* test knob: the next @skip_invalidate importer calls are dropped */
-	int skip_invalidate;
+	/* the exporter's state, and KVM's fields it uses */
+	struct kvm_tdp_export_state tdp_export;
+	struct mutex slots_lock;	/* serialises memslot changes */
+	struct list_head memslot_listeners;	/* under slots_lock */
+	struct mm_struct *mm;		/* the VMM's: &kt_mm */
+	bool vm_dead;
+	/*
+	 * test knob: the model's TDP MMU forgets to record its next
+	 * @skip_record changes (they are made, but kvm_tdp_export_record() is
+	 * not called, so no importer hears of them)
+	 */
+	int skip_record;
 	/*
 	 * test hook: called while a memslot create is between the listeners'
 	 * prepare and commit (another VMM thread acting in that window)
@@ -136,7 +147,10 @@ struct kvm {
 #define KVM_MODEL_TRACKED	8
 	u64 tracked[KVM_MODEL_TRACKED];
 	unsigned int ntracked;
-	/* counters, under mmu_lock (write), but for the atomic ones */
+	/*
+	 * counters, under mmu_lock (write), but for the atomic ones; flushes
+	 * of a change, and the importers registered at each
+	 */
 	u64 flushes, importer_calls, root_replacements;
 	u64 changes, splits, collapses;
 	u64 tables_freed;	/* by RCU callbacks; atomic */
@@ -150,8 +164,9 @@ struct kvm {
 	bool *destroyed;	/* set true when the VM is destroyed */
 	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 (without INITIALLY_SET) */
 	bool manual_protect;
-	/* a dirty ring without KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP: no bitmaps */
-	bool ring_without_bitmap;
+	/* KVM's dirty ring (entries, 0: none), with or without bitmaps */
+	u32 dirty_ring_size;
+	bool dirty_ring_with_bitmap;
 	/* harvests, and those that scanned D bits for an importer; slots_lock */
 	u64 dirty_harvests, dirty_scans;
 };

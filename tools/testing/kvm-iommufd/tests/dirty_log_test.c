@@ -410,7 +410,7 @@ TEST(dirty_log_ring_without_bitmap_refuses_devices)
 
 	if (!setup(&t, DL_NPT, VTDM_QEMU_ECAP_SM, false))
 		return false;
-	t.kvm->ring_without_bitmap = true;
+	t.kvm->dirty_ring_size = 4096;	/* without its bitmap */
 	for (i = 0; i < 3; i++) {
 		static const enum kvm_iommu_policy pol[3] = {
 			KVM_IOMMU_POLICY_AUTO, KVM_IOMMU_POLICY_SHARE_REQUIRED,
@@ -427,7 +427,7 @@ TEST(dirty_log_ring_without_bitmap_refuses_devices)
 	ASSERT_EQ(st.pinned_pages, 0);
 	ASSERT_EQ(kt_iopt_npinned(&t.iopt), 0);
 	ASSERT_EQ(kvm_model_pinned(t.kvm), 0);
-	t.kvm->ring_without_bitmap = false;
+	t.kvm->dirty_ring_size = 0;
 	return teardown(&t);
 }
 

@@ -374,8 +374,8 @@ TEST(mixed_modes_attach_fail_nth_sweep)
 		ASSERT_EQ(kvm_model_pinned(m.kvm), 0);
 		ASSERT_EQ(kt_mm.locked_vm, 0);
 		ASSERT_EQ(kt_user.locked_vm, 0);
-		ASSERT_TRUE(list_empty(&m.kvm->importers));
-		ASSERT_TRUE(list_empty(&m.kvm->listeners));
+		ASSERT_TRUE(list_empty(&m.kvm->tdp_export.importers));
+		ASSERT_TRUE(list_empty(&m.kvm->memslot_listeners));
 		ASSERT_EQ(kt_intel_ss_pointer(m.iommu[0], SID_A), 0);
 		ASSERT_EQ(kt_intel_ss_pointer(m.iommu[1], SID_B), 0);
 		m.kio = kvm_iommu_ioas_alloc(m.kvm->fd, &m.ictx, &m.iopt);

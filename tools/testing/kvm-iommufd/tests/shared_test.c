@@ -34,7 +34,7 @@ struct kt_shared {
 	struct kvm_iommu_ioas *kio;
 	struct iommu_domain *domain;
 	bool attached;
-	bool skips_flushes;	/* drops KVM's importer calls on purpose */
+	bool skips_flushes;	/* KVM forgets to record changes on purpose */
 };
 
 static struct kspte_cfg npt_cfg(void)
@@ -215,8 +215,9 @@ TEST(shared_dma_outside_memslot_is_blocked)
 /*
  * The VMM discards a guest page (MADV_DONTNEED): after the discard
  * returns, a DMA write to that GPA must not reach the old page, which stays
- * observable through the "second mapping".  @skip drops KVM's importer
- * calls (a broken importer): then the stale IOTLB entry lets the write land
+ * observable through the "second mapping".  @skip has KVM's TDP MMU forget
+ * to record that many changes for the exporter (a broken KVM), so no
+ * importer is invalidated: then the stale IOTLB entry lets the write land
  * in the old page, and the function reports it.
  */
 static bool discard_scenario(int skip, bool *landed_in_old_page)
@@ -235,7 +236,7 @@ static bool discard_scenario(int skip, bool *landed_in_old_page)
 	ASSERT_EQ(dma_read(&s.dma, x, dev, sizeof(dev)), 0);	/* IOTLB now holds x */
 	ASSERT_EQ(dev[0], 0xaa);
 
-	s.kvm->skip_invalidate = skip;
+	s.kvm->skip_record = skip;
 	s.skips_flushes = skip;
 	kvm_model_discard(s.kvm, x, PAGE_SIZE);
 	old_hpa = kvm_model_discarded(s.kvm, x);
@@ -268,7 +269,7 @@ TEST(shared_after_discard_dma_never_reaches_the_old_page)
 	return true;
 }
 
-/* Negative control: the same scenario catches an importer that skips one call. */
+/* Negative control: the same scenario catches a change KVM did not record. */
 TEST(shared_skipped_invalidation_is_caught)
 {
 	bool landed = false;
@@ -295,7 +296,7 @@ static bool table_free_scenario(int skip, u64 *freed_reads)
 	ASSERT_EQ(dma_read(&s.dma, 0x400000, b, sizeof(b)), 0);
 	ASSERT_GT(vtd_psc_count(s.hw), 0);
 
-	s.kvm->skip_invalidate = skip;
+	s.kvm->skip_record = skip;
 	s.skips_flushes = skip;
 	kvm_model_zap(s.kvm, 0x400000 >> 12, 0x600000 >> 12, true);
 	rcu_barrier();				/* the unlinked L1 table is freed now */
@@ -305,7 +306,7 @@ static bool table_free_scenario(int skip, u64 *freed_reads)
 		ASSERT_GT(vtd_stats(s.hw).stale_psc, 0);
 	/*
 	 * A page of that 2 MiB region that is not in the IOTLB needs a walk:
-	 * blocked; with the importer call skipped, the stale paging-structure
+	 * blocked; with the change not recorded, the stale paging-structure
 	 * cache sends the walk into the freed (poisoned) table instead.
 	 */
 	ret = dma_read(&s.dma, 0x403000, b, sizeof(b));
@@ -322,7 +323,7 @@ TEST(shared_unlinked_tables_leave_walk_caches_before_free)
 
 	ASSERT_TRUE(table_free_scenario(0, &freed));
 	ASSERT_EQ(freed, 0);
-	ASSERT_TRUE(table_free_scenario(1, &freed));	/* broken importer */
+	ASSERT_TRUE(table_free_scenario(1, &freed));	/* change not recorded */
 	ASSERT_GT(freed, 0);
 	return true;
 }
@@ -417,7 +418,7 @@ TEST(shared_refused_with_reasons_and_nothing_left_behind)
 		kvm_iommu_get_stats(s.kio, &st);
 		ASSERT_EQ(st.shared_domains, 0);
 		/* the importer went away with the failed attempt */
-		ASSERT_TRUE(list_empty(&s.kvm->importers));
+		ASSERT_TRUE(list_empty(&s.kvm->tdp_export.importers));
 		ASSERT_EQ(kt_intel_ss_pointer(s.iommu, KT_SID), 0);
 		ASSERT_TRUE(teardown(&s));
 	}
@@ -519,7 +520,7 @@ TEST(shared_attach_fail_nth_sweep)
 			s.domain->ops->free(s.domain);
 			s.domain = NULL;
 		}
-		ASSERT_TRUE(list_empty(&s.kvm->importers));
+		ASSERT_TRUE(list_empty(&s.kvm->tdp_export.importers));
 		ASSERT_EQ(kt_intel_ss_pointer(s.iommu, KT_SID), 0);
 		kvm_iommu_ioas_free(s.kio);
 		s.kio = NULL;
@@ -605,7 +606,7 @@ TEST(shared_memlock_limit_refuses_and_leaves_nothing)
 	ASSERT_EQ(kvm_model_pinned(s.kvm), 0);
 	ASSERT_EQ(kt_mm.locked_vm, 0);
 	ASSERT_EQ(kt_user.locked_vm, 0);
-	ASSERT_TRUE(list_empty(&s.kvm->importers));
+	ASSERT_TRUE(list_empty(&s.kvm->tdp_export.importers));
 	ASSERT_EQ(kt_intel_ss_pointer(s.iommu, KT_SID), 0);
 	ASSERT_TRUE(teardown(&s));
 	return true;
@@ -901,9 +902,9 @@ TEST(shared_refused_for_a_device_that_cannot_fault_where_kvm_zaps_on_its_own)
 	ASSERT_EQ(reasons, IOMMU_KVM_SHARE_KVM_ZAPS);
 	ASSERT_EQ(kvm_model_pinned(s.kvm), 0);
 	registered = 0;
-	pthread_mutex_lock(&s.kvm->importers_lock);
-	registered = !list_empty(&s.kvm->importers);
-	pthread_mutex_unlock(&s.kvm->importers_lock);
+	spin_lock(&s.kvm->tdp_export.inv_lock);
+	registered = !list_empty(&s.kvm->tdp_export.importers);
+	spin_unlock(&s.kvm->tdp_export.inv_lock);
 	ASSERT_EQ(registered, 0);
 	ASSERT_EQ(kvm_iommu_share_query(s.kio, &s.dev, &info), 0);
 	ASSERT_EQ(info.reasons, IOMMU_KVM_SHARE_KVM_ZAPS);

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The arch-neutral exporter (virt/iommufd/kvm_tdp_export.c) on its own,
+ * over the KVM model, with importers and memslot listeners that only
+ * record what they are told: the order of prepare, commit and abort when
+ * a listener refuses a change, kvm_tdp_export_listen() undoing what it
+ * reported when a listener refuses an existing slot, and the pending
+ * invalidation reaching every importer once.
+ */
+#include "../harness/test.h"
+#include "../platform/kvm_mmu.h"
+#include <linux/kvm_tdp_export.h>
+
+#define TE_MAX_CALLS	16
+
+struct te_call {
+	char what;		/* 'p'repare, 'c'ommit, 'a'bort */
+	enum kvm_tdp_memslot_change change;
+	u64 gpa;
+};
+
+struct te_listener {
+	struct kvm_tdp_memslot_listener l;
+	int refuse;		/* prepare fails with this */
+	u64 refuse_gpa;		/* ... for a slot at this GPA */
+	unsigned int ncalls;
+	struct te_call calls[TE_MAX_CALLS];
+};
+
+static void te_note(struct kvm_tdp_memslot_listener *l, char what,
+		    const struct kvm_tdp_memslot *old,
+		    const struct kvm_tdp_memslot *new,
+		    enum kvm_tdp_memslot_change change)
+{
+	struct te_listener *t = container_of(l, struct te_listener, l);
+
+	if (t->ncalls < TE_MAX_CALLS)
+		t->calls[t->ncalls++] = (struct te_call){
+			.what = what, .change = change,
+			.gpa = new ? new->gpa : old->gpa,
+		};
+}
+
+static int te_prepare(struct kvm_tdp_memslot_listener *l,
+		      const struct kvm_tdp_memslot *old,
+		      const struct kvm_tdp_memslot *new,
+		      enum kvm_tdp_memslot_change change)
+{
+	struct te_listener *t = container_of(l, struct te_listener, l);
+
+	te_note(l, 'p', old, new, change);
+	return new && new->gpa == t->refuse_gpa ? t->refuse : 0;
+}
+
+static void te_commit(struct kvm_tdp_memslot_listener *l,
+		      const struct kvm_tdp_memslot *old,
+		      const struct kvm_tdp_memslot *new,
+		      enum kvm_tdp_memslot_change change)
+{
+	te_note(l, 'c', old, new, change);
+}
+
+static void te_abort(struct kvm_tdp_memslot_listener *l,
+		     const struct kvm_tdp_memslot *old,
+		     const struct kvm_tdp_memslot *new,
+		     enum kvm_tdp_memslot_change change)
+{
+	te_note(l, 'a', old, new, change);
+}
+
+static const struct kvm_tdp_memslot_ops te_ops = {
+	.prepare = te_prepare,
+	.commit = te_commit,
+	.abort = te_abort,
+};
+
+static bool te_calls_are(const struct te_listener *t, const char *whats)
+{
+	unsigned int i;
+
+	for (i = 0; whats[i]; i++)
+		if (i >= t->ncalls || t->calls[i].what != whats[i])
+			return false;
+	return i == t->ncalls;
+}
+
+static struct kvm *te_vm(struct phys **pm, bool *destroyed)
+{
+	struct kspte_cfg c = {
+		.present_bit = 59, .phys_bits = 40, .nx_huge_pages = true,
+		.root_level = 4, .max_leaf_level = 3,
+	};
+
+	*pm = phys_create(1ULL << 28);
+	return *pm ? kvm_model_create(*pm, &c, destroyed) : NULL;
+}
+
+static bool te_done(struct kvm *kvm, struct phys *pm, bool *destroyed)
+{
+	kvm_model_close(kvm);
+	ASSERT_TRUE(*destroyed);
+	ASSERT_EQ(phys_allocated(pm), 0);
+	phys_destroy(pm);
+	return true;
+}
+
+/*
+ * Two listeners; the second refuses a new slot: the first, which prepared,
+ * is aborted, the second is not (its prepare failed), nobody commits, and
+ * KVM fails the change with the second's error.
+ */
+TEST(tdp_export_refused_change_aborts_the_listeners_that_prepared)
+{
+	struct te_listener a = { .l.ops = &te_ops }, b = { .l.ops = &te_ops };
+	bool destroyed;
+	struct phys *pm;
+	struct kvm *kvm = te_vm(&pm, &destroyed);
+
+	ASSERT_TRUE(kvm);
+	ASSERT_EQ(kvm_tdp_export_listen(kvm, &a.l), 0);
+	ASSERT_EQ(kvm_tdp_export_listen(kvm, &b.l), 0);
+	b.refuse = -ENOSPC;
+	b.refuse_gpa = 0x100000;
+	ASSERT_EQ(kvm_model_set_slot(kvm, 1, 0x100000, 0x10000, false), -ENOSPC);
+	ASSERT_TRUE(te_calls_are(&a, "pa"));
+	ASSERT_EQ(a.calls[1].change, KVM_TDP_SLOT_CREATE);
+	ASSERT_TRUE(te_calls_are(&b, "p"));
+
+	/* an accepted change: both prepare, then both commit */
+	a.ncalls = b.ncalls = 0;
+	ASSERT_EQ(kvm_model_set_slot(kvm, 1, 0x200000, 0x10000, false), 0);
+	ASSERT_TRUE(te_calls_are(&a, "pc"));
+	ASSERT_TRUE(te_calls_are(&b, "pc"));
+	a.ncalls = b.ncalls = 0;
+	ASSERT_EQ(kvm_model_delete_slot(kvm, 1), 0);
+	ASSERT_TRUE(te_calls_are(&a, "pc"));
+	ASSERT_EQ(a.calls[1].change, KVM_TDP_SLOT_DELETE);
+	ASSERT_EQ(a.calls[1].gpa, 0x200000);
+
+	kvm_tdp_export_unlisten(kvm, &b.l);
+	kvm_tdp_export_unlisten(kvm, &a.l);
+	ASSERT_TRUE(list_empty(&kvm->memslot_listeners));
+	return te_done(kvm, pm, &destroyed);
+}
+
+/*
+ * kvm_tdp_export_listen() reports the existing slots as creates; when the
+ * listener refuses one, the ones reported before it are reported deleted
+ * and the listener is not added.
+ */
+TEST(tdp_export_listen_undoes_the_slots_before_a_refusal)
+{
+	struct te_listener a = { .l.ops = &te_ops };
+	bool destroyed;
+	struct phys *pm;
+	struct kvm *kvm = te_vm(&pm, &destroyed);
+
+	ASSERT_TRUE(kvm);
+	ASSERT_EQ(kvm_model_set_slot(kvm, 0, 0, 0x10000, false), 0);
+	ASSERT_EQ(kvm_model_set_slot(kvm, 1, 0x100000, 0x10000, false), 0);
+	ASSERT_EQ(kvm_model_set_slot(kvm, 2, 0x200000, 0x10000, false), 0);
+	a.refuse = -EFAULT;
+	a.refuse_gpa = 0x200000;
+	ASSERT_EQ(kvm_tdp_export_listen(kvm, &a.l), -EFAULT);
+	/* created 0 and 1, refused 2, deleted 0 and 1 */
+	ASSERT_TRUE(te_calls_are(&a, "pcpcpcc"));
+	ASSERT_EQ(a.calls[4].gpa, 0x200000);
+	ASSERT_EQ(a.calls[5].change, KVM_TDP_SLOT_DELETE);
+	ASSERT_EQ(a.calls[5].gpa, 0);
+	ASSERT_EQ(a.calls[6].change, KVM_TDP_SLOT_DELETE);
+	ASSERT_EQ(a.calls[6].gpa, 0x100000);
+	ASSERT_TRUE(list_empty(&kvm->memslot_listeners));
+
+	a.ncalls = 0;
+	a.refuse = 0;
+	ASSERT_EQ(kvm_tdp_export_listen(kvm, &a.l), 0);
+	ASSERT_TRUE(te_calls_are(&a, "pcpcpc"));
+	kvm_tdp_export_unlisten(kvm, &a.l);
+	return te_done(kvm, pm, &destroyed);
+}
+
+struct te_importer {
+	struct kvm_tdp_importer imp;
+	unsigned int invalidations, released;
+	u64 start, end;
+};
+
+static void te_invalidate(struct kvm_tdp_importer *imp, u64 start, u64 end,
+			  unsigned int flags)
+{
+	struct te_importer *t = container_of(imp, struct te_importer, imp);
+
+	t->invalidations++;
+	t->start = start;
+	t->end = end;
+}
+
+static void te_root_changed(struct kvm_tdp_importer *imp, u64 new_root)
+{
+}
+
+static void te_release(struct kvm_tdp_importer *imp)
+{
+	container_of(imp, struct te_importer, imp)->released++;
+}
+
+static const struct kvm_tdp_importer_ops te_imp_ops = {
+	.invalidate = te_invalidate,
+	.root_changed = te_root_changed,
+	.release = te_release,
+};
+
+/*
+ * A recorded change reaches every registered importer once, at the flush;
+ * an unregistered importer hears nothing more; VM destruction releases the
+ * ones left.
+ */
+TEST(tdp_export_flush_reaches_each_importer_once)
+{
+	struct te_importer a = { .imp.ops = &te_imp_ops }, b = { .imp.ops = &te_imp_ops };
+	struct kvm_tdp_export exp;
+	bool destroyed;
+	struct phys *pm;
+	struct kvm *kvm = te_vm(&pm, &destroyed);
+	u64 mapped;
+	u8 x = 1;
+
+	ASSERT_TRUE(kvm);
+	ASSERT_EQ(kvm_model_set_slot(kvm, 0, 0, 0x100000, false), 0);
+	/* nothing exported: no fault from VM context either */
+	ASSERT_EQ(kvm_tdp_export_map(kvm, 0x6000, 0, &mapped), -EINVAL);
+	ASSERT_EQ(kvm_tdp_export_register(kvm, &a.imp, &exp), 0);
+	ASSERT_NE(exp.root, 0);
+	ASSERT_EQ(kvm_tdp_export_register(kvm, &b.imp, &exp), 0);
+	ASSERT_EQ(kvm_model_guest_write(kvm, 0x5000, &x, 1), 0);
+	kvm_model_zap(kvm, 5, 6, false);
+	ASSERT_EQ(a.invalidations, 1);
+	ASSERT_EQ(b.invalidations, 1);
+	ASSERT_LE(a.start, 5);
+	ASSERT_GE(a.end, 6);
+	/* nothing changed: nothing pending, no call */
+	kvm_tdp_export_flush(kvm);
+	ASSERT_EQ(a.invalidations, 1);
+
+	kvm_tdp_export_unregister(kvm, &a.imp);
+	ASSERT_EQ(kvm_model_guest_write(kvm, 0x5000, &x, 1), 0);
+	kvm_model_zap(kvm, 5, 6, false);
+	ASSERT_EQ(a.invalidations, 1);
+	ASSERT_EQ(b.invalidations, 2);
+	kvm_model_close(kvm);
+	ASSERT_TRUE(destroyed);
+	ASSERT_EQ(a.released, 0);
+	ASSERT_EQ(b.released, 1);
+	ASSERT_EQ(phys_allocated(pm), 0);
+	phys_destroy(pm);
+	return true;
+}
