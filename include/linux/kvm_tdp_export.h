@@ -11,8 +11,11 @@
  *
  * - The exported root is the address-space-0 root (not SMM, not guest
  *   mode) with the role a vCPU of the VM uses, so vCPUs and the IOMMU
- *   share it.  Its level and entry format are described by
- *   struct kvm_tdp_format: every bit KVM may set in each kind of entry.
+ *   share it.  Its geometry (granule, levels, address widths, leaf
+ *   sizes) and entry format are described by struct kvm_tdp_format: every
+ *   bit KVM may set in each kind of entry.  GFNs, in every call both ways,
+ *   count the CPU's pages (PAGE_SIZE); an importer that assumes the
+ *   table's granule is that page checks struct kvm_tdp_format.granule_shift.
  * - Every flush KVM performs on that root calls ->invalidate()
  *   synchronously, with the GFN range when KVM knows it: leaf zaps,
  *   permission downgrades, huge-page splits and collapses, and table pages
@@ -148,6 +151,7 @@
 #ifndef __LINUX_KVM_TDP_EXPORT_H
 #define __LINUX_KVM_TDP_EXPORT_H
 
+#include <linux/bitops.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
@@ -159,19 +163,36 @@ struct kvm;
  * enum kvm_tdp_fmt_type - page-table format of an exported root
  * @KVM_TDP_FMT_EPT: Intel EPT entries (R/W/X in bits 0-2, memory type 5:3)
  * @KVM_TDP_FMT_NPT: AMD NPT entries (x86-64 long-mode paging format)
+ * @KVM_TDP_FMT_ARM64_S2: Arm VMSAv8-64 stage-2 descriptors (arm64 KVM's
+ *	stage-2 table); no exporter produces it yet
  */
 enum kvm_tdp_fmt_type {
 	KVM_TDP_FMT_EPT = 1,
 	KVM_TDP_FMT_NPT = 2,
+	KVM_TDP_FMT_ARM64_S2 = 3,
 };
 
 /**
  * struct kvm_tdp_format - what KVM writes into the exported table
+ * @size: how much of the structure KVM filled in, sizeof() of its own
+ *	definition.  Fields are only ever added at the end; an importer that
+ *	knows a field past @size must treat it as 0 (absent).
  * @type: entry format
- * @root_level: levels of the table, 4 or 5
- * @max_leaf_level: largest leaf KVM may install: 1 (4 KiB), 2 (2 MiB) or
- *	3 (1 GiB)
- * @phys_bits: width of the physical addresses KVM writes (MAXPHYADDR)
+ * @granule_shift: log2 of the smallest page the table maps (the
+ *	translation granule): 12 on x86; 12, 14 or 16 on arm64.  Each level
+ *	resolves @granule_shift - 3 bits.
+ * @levels: levels of the walk, from the root table to the smallest leaf:
+ *	4 or 5 on x86, 2 to 5 on arm64
+ * @start_level: the root table's level in the format's own numbering: on
+ *	x86 levels count down to 1 at the 4 KiB leaf, so it equals @levels;
+ *	on arm64 they count up to 3 at the smallest leaf, so it is
+ *	4 - @levels (-1 with 52-bit input addresses and 4 KiB granules)
+ * @ias: width of the guest-physical (input) addresses the table translates
+ * @oas: width of the physical (output) addresses KVM writes (x86:
+ *	MAXPHYADDR)
+ * @leaf_sizes: sizes of the leaves KVM may install, one bit per size in
+ *	bytes (bit n: 2^n bytes, as struct iommu_domain.pgsize_bitmap); always
+ *	includes the granule
  * @addr_mask: the physical-address field of an entry
  * @leaf_bits: every bit outside @addr_mask KVM may set in a present leaf
  * @nonleaf_bits: every bit outside @addr_mask KVM may set in a present
@@ -197,10 +218,14 @@ enum kvm_tdp_fmt_type {
  *	when an importer asks (KVM_TDP_DIRTY_SCAN, see DOC: Dirty logging)
  */
 struct kvm_tdp_format {
+	u32 size;
 	enum kvm_tdp_fmt_type type;
-	u8 root_level;
-	u8 max_leaf_level;
-	u8 phys_bits;
+	u8 granule_shift;
+	u8 levels;
+	s8 start_level;
+	u8 ias;
+	u8 oas;
+	u64 leaf_sizes;
 	u64 addr_mask;
 	u64 leaf_bits;
 	u64 nonleaf_bits;
@@ -214,6 +239,25 @@ struct kvm_tdp_format {
 	bool memtype_zaps;
 	bool log_clears_dirty;
 };
+
+/**
+ * kvm_tdp_fmt_leaf_level() - the level of a format's largest leaf
+ * @fmt: the format
+ *
+ * Levels counted from the smallest leaf, which is level 1, whatever the
+ * format's own numbering: on x86, 1 (4 KiB), 2 (2 MiB) or 3 (1 GiB).
+ *
+ * Return: the level, 0 for a format without leaves.
+ */
+static inline unsigned int kvm_tdp_fmt_leaf_level(const struct kvm_tdp_format *fmt)
+{
+	unsigned int bits = fmt->granule_shift - 3;
+	int largest = fls64(fmt->leaf_sizes) - 1;
+
+	if (largest < fmt->granule_shift || !bits)
+		return 0;
+	return (largest - fmt->granule_shift) / bits + 1;
+}
 
 /* ->invalidate() flags */
 #define KVM_TDP_INV_LEAF	0	/* only leaf entries changed */
@@ -231,6 +275,13 @@ struct kvm_tdp_importer;
  *	the VM's MMU is going away).  The importer re-points its hardware and
  *	invalidates before returning; the old root is freed afterwards.
  * @release: the VM is being destroyed; no call follows.
+ * @vmid_changed: optional.  KVM tags the TLB entries of the exported root
+ *	with a new stage-2 identifier, @vmid (arm64: the VMID, after a
+ *	rollover of the VMID space).  An IOMMU that shares the CPU's
+ *	identifiers (an SMMU with broadcast TLB maintenance) re-points its
+ *	context at @vmid before returning; KVM has invalidated the old one.
+ *	Must not sleep; called with KVM's MMU lock held.  x86 never calls it:
+ *	its TDP roots carry no such identifier that an importer sees.
  * @holds: optional.  Whether the importer holds a long-term pin on each page
  *	of PFNs [@pfn, @pfn + @npages) as the VMM's page at GFNs [@gfn,
  *	@gfn + @npages) (a leaf of the exported root), with pin_user_pages()
@@ -246,6 +297,7 @@ struct kvm_tdp_importer_ops {
 			   unsigned int flags);
 	void (*root_changed)(struct kvm_tdp_importer *imp, u64 new_root);
 	void (*release)(struct kvm_tdp_importer *imp);
+	void (*vmid_changed)(struct kvm_tdp_importer *imp, u64 vmid);
 	bool (*holds)(struct kvm_tdp_importer *imp, u64 gfn, u64 npages,
 		      u64 pfn);
 };
@@ -449,6 +501,7 @@ void kvm_tdp_export_flush(struct kvm *kvm);
 bool kvm_tdp_export_importers_hold(struct kvm *kvm, u64 gfn, u64 npages,
 				   u64 pfn);
 void kvm_tdp_export_root_changed(struct kvm *kvm, u64 new_root);
+void kvm_tdp_export_vmid_changed(struct kvm *kvm, u64 vmid);
 unsigned int kvm_tdp_export_log_dirty(struct kvm *kvm, u64 gfn, u64 npages,
 				      unsigned long *bitmap);
 int kvm_tdp_export_slots_prepare(struct kvm *kvm,

@@ -1435,6 +1435,12 @@ struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
 	exp = kio->exp;
 	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
 
+	/* Faults, pins and invalidations here are in the CPU's pages. */
+	if (exp.fmt.granule_shift != PAGE_SHIFT) {
+		*reasons = IOMMU_KVM_SHARE_FORMAT;
+		ret = -EOPNOTSUPP;
+		goto err_unregister;
+	}
 	domain = ops->domain_alloc_kvm_tdp(dev, &exp, reasons);
 	/*
 	 * A device that cannot fault must keep its translations: not where
@@ -1487,7 +1493,7 @@ struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
 	}
 	mutex_unlock(&kio->lock);
 	mode_decided(kio, IOMMU_KVM_MODE_SHARED, 0, exp.fmt.type,
-		     exp.fmt.root_level);
+		     exp.fmt.levels);
 	return domain;
 
 err_remove:
@@ -1665,9 +1671,9 @@ int kvm_iommu_share_query(struct kvm_iommu_ioas *kio, struct device *dev,
 	} else {
 		info->reasons = IOMMU_KVM_SHARE_NO_TRANSLATION;
 		info->kvm_format = exp.fmt.type;
-		info->kvm_levels = exp.fmt.root_level;
-		info->kvm_max_leaf_level = exp.fmt.max_leaf_level;
-		info->kvm_phys_bits = exp.fmt.phys_bits;
+		info->kvm_levels = exp.fmt.levels;
+		info->kvm_max_leaf_level = kvm_tdp_fmt_leaf_level(&exp.fmt);
+		info->kvm_phys_bits = exp.fmt.oas;
 	}
 	if (exp.fmt.memtype_zaps)
 		info->reasons |= IOMMU_KVM_SHARE_KVM_ZAPS;

@@ -170,6 +170,28 @@ void kvm_tdp_export_root_changed(struct kvm *kvm, u64 new_root)
 }
 
 /**
+ * kvm_tdp_export_vmid_changed() - the exported root's TLB tag changed
+ * @kvm: the VM
+ * @vmid: the stage-2 identifier KVM now tags the root's translations with
+ *
+ * Calls every importer's ->vmid_changed(), if it has one.  An arch whose
+ * TLB entries carry no identifier an importer shares (x86) never calls it.
+ *
+ * Context: the arch's MMU, with its MMU lock held; does not sleep.
+ */
+void kvm_tdp_export_vmid_changed(struct kvm *kvm, u64 vmid)
+{
+	struct kvm_tdp_export_state *exp = &kvm->tdp_export;
+	struct kvm_tdp_importer *imp;
+
+	spin_lock(&exp->inv_lock);
+	list_for_each_entry(imp, &exp->importers, node)
+		if (imp->ops->vmid_changed)
+			imp->ops->vmid_changed(imp, vmid);
+	spin_unlock(&exp->inv_lock);
+}
+
+/**
  * kvm_tdp_export_register() - export the VM's TDP root to an importer
  * @kvm: the VM
  * @imp: the importer, with @imp->ops set; @imp->node is KVM's until

@@ -239,7 +239,7 @@ static int kvm_tdp_install(struct intel_kvm_tdp_domain *kdom,
 	struct intel_iommu *iommu = info->iommu;
 	struct kvm_iommu_vtd_ss_cfg cfg = {
 		.root = kvm_tdp_hw_root(kdom->root),
-		.levels = kdom->fmt.root_level,
+		.levels = kdom->fmt.levels,
 		.did = domain_id_iommu(&kdom->dmar, iommu),
 		/* KVM maps guest RAM write-back: snoop whenever possible */
 		.pgsnp = ecap_sc_support(iommu->ecap),
@@ -360,7 +360,7 @@ static int intel_kvm_tdp_flush(struct iommu_domain *domain, u64 start,
 			       u64 end, bool tables)
 {
 	struct intel_kvm_tdp_domain *kdom = to_kvm_tdp_domain(domain);
-	u64 limit = BIT_ULL(kvm_tdp_width(kdom->fmt.root_level));
+	u64 limit = BIT_ULL(kvm_tdp_width(kdom->fmt.levels));
 
 	if (end <= start)
 		return -EINVAL;
@@ -458,7 +458,7 @@ static phys_addr_t intel_kvm_tdp_iova_to_phys(struct iommu_domain *domain,
 					      dma_addr_t iova)
 {
 	struct intel_kvm_tdp_domain *kdom = to_kvm_tdp_domain(domain);
-	int level = kdom->fmt.root_level;
+	int level = kdom->fmt.levels;
 	u64 pfn = iova >> VTD_PAGE_SHIFT;
 	phys_addr_t phys = 0;
 	struct dma_pte pte;
@@ -608,7 +608,7 @@ struct iommu_domain *intel_kvm_tdp_domain_alloc(struct device *dev,
 	xa_init(&dmar->iommu_array);
 	dmar->nid = dev_to_node(dev);
 	/* Second stage, KVM's depth; no pgd: the table is not the driver's */
-	dmar->agaw = exp->fmt.root_level - 2;
+	dmar->agaw = exp->fmt.levels - 2;
 	dmar->gaw = agaw_to_width(dmar->agaw);
 
 	dmar->domain.type = IOMMU_DOMAIN_KVM_TDP;

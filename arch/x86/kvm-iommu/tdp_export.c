@@ -83,13 +83,19 @@ static void kvm_tdp_export_format(struct kvm *kvm, struct kvm_mmu_page *root,
 	const bool ept = !!shadow_x_mask;
 	const bool ad = kvm_ad_enabled();
 	u64 common, leaf, mmio = 0;
+	int level;
 
 	memset(fmt, 0, sizeof(*fmt));
+	fmt->size = sizeof(*fmt);
 	fmt->type = ept ? KVM_TDP_FMT_EPT : KVM_TDP_FMT_NPT;
-	fmt->root_level = root->role.level;
-	fmt->max_leaf_level = kvm_mmu_max_huge_page_level();
-	fmt->phys_bits = boot_cpu_data.x86_phys_bits;
-	fmt->addr_mask = GENMASK_ULL(fmt->phys_bits - 1, PAGE_SHIFT);
+	fmt->granule_shift = PAGE_SHIFT;
+	fmt->levels = root->role.level;
+	fmt->start_level = root->role.level;
+	fmt->ias = PAGE_SHIFT + 9 * root->role.level;
+	fmt->oas = boot_cpu_data.x86_phys_bits;
+	for (level = PG_LEVEL_4K; level <= kvm_mmu_max_huge_page_level(); level++)
+		fmt->leaf_sizes |= KVM_HPAGE_SIZE(level);
+	fmt->addr_mask = GENMASK_ULL(fmt->oas - 1, PAGE_SHIFT);
 
 	/* make_nonleaf_spte(); the exported root is never guest-mode. */
 	common = SPTE_TDP_MMU_PRESENT_MASK | shadow_present_mask |

@@ -83,9 +83,9 @@ u32 kvm_iommu_vtd_share_check(const struct kvm_tdp_format *fmt, u64 cap,
 
 	memset(info, 0, sizeof(*info));
 	info->kvm_format = fmt->type;
-	info->kvm_levels = fmt->root_level;
-	info->kvm_max_leaf_level = fmt->max_leaf_level;
-	info->kvm_phys_bits = fmt->phys_bits;
+	info->kvm_levels = fmt->levels;
+	info->kvm_max_leaf_level = kvm_tdp_fmt_leaf_level(fmt);
+	info->kvm_phys_bits = fmt->oas;
 	/* SAGAW bit n: a table of n + 2 levels */
 	info->iommu_levels = (sagaw << 2) & 0xff;
 	info->iommu_max_leaf_level = (sllps & 2) ? 3 : (sllps & 1) ? 2 : 1;
@@ -99,18 +99,19 @@ u32 kvm_iommu_vtd_share_check(const struct kvm_tdp_format *fmt, u64 cap,
 	 * only if KVM sets them in every present entry.
 	 */
 	if ((fmt->type != KVM_TDP_FMT_EPT && fmt->type != KVM_TDP_FMT_NPT) ||
+	    fmt->granule_shift != 12 ||
 	    !(fmt->read_mask & KVM_IOMMU_VTD_SS_R) ||
 	    (fmt->read_mask & ~KVM_IOMMU_VTD_SS_R & ~fmt->always_bits) ||
 	    !(fmt->write_mask & KVM_IOMMU_VTD_SS_W) ||
 	    (fmt->write_mask & ~KVM_IOMMU_VTD_SS_W & ~fmt->always_bits) ||
 	    (fmt->nonleaf_bits & rw) != rw)
 		r |= IOMMU_KVM_SHARE_FORMAT;
-	if (fmt->root_level < 3 || fmt->root_level > 5 ||
-	    !(info->iommu_levels & BIT(fmt->root_level)))
+	if (fmt->levels < 3 || fmt->levels > 5 ||
+	    !(info->iommu_levels & BIT(fmt->levels)))
 		r |= IOMMU_KVM_SHARE_LEVELS;
-	if (fmt->phys_bits > width)
+	if (fmt->oas > width)
 		r |= IOMMU_KVM_SHARE_ADDR_WIDTH;
-	if (fmt->max_leaf_level > info->iommu_max_leaf_level)
+	if (info->kvm_max_leaf_level > info->iommu_max_leaf_level)
 		r |= IOMMU_KVM_SHARE_PAGE_SIZES;
 
 	nonleaf_rsvd = KVM_IOMMU_VTD_SS_SNP | KVM_IOMMU_VTD_SS_PS;

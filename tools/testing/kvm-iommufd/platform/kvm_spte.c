@@ -204,10 +204,16 @@ void kspte_format(const struct kspte_cfg *c, struct kvm_tdp_format *fmt)
 
 	kspte_masks(c, &m);
 	memset(fmt, 0, sizeof(*fmt));
+	fmt->size = sizeof(*fmt);
 	fmt->type = c->ept ? KVM_TDP_FMT_EPT : KVM_TDP_FMT_NPT;
-	fmt->root_level = c->root_level;
-	fmt->max_leaf_level = c->max_leaf_level;
-	fmt->phys_bits = c->phys_bits;
+	fmt->granule_shift = 12;
+	fmt->levels = c->root_level;
+	fmt->start_level = c->root_level;
+	fmt->ias = 12 + 9 * c->root_level;
+	fmt->oas = c->phys_bits;
+	/* 4 KiB, and 2 MiB and 1 GiB up to max_leaf_level */
+	fmt->leaf_sizes = BIT_ULL(12) | (c->max_leaf_level >= 2 ? BIT_ULL(21) : 0) |
+			  (c->max_leaf_level >= 3 ? BIT_ULL(30) : 0);
 	fmt->addr_mask = MASK(c->phys_bits - 1, 12) & ~c->me_value;
 	fmt->leaf_bits = m.mmu_present | m.ad_disabled | m.present | m.accessed |
 			 m.x | m.nx | m.user | PT_PAGE_SIZE | m.host_writable |

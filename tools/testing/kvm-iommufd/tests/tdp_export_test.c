@@ -255,3 +255,83 @@ TEST(tdp_export_flush_reaches_each_importer_once)
 	phys_destroy(pm);
 	return true;
 }
+
+struct te_vmid {
+	struct kvm_tdp_importer imp;
+	u64 vmid;
+	unsigned int calls;
+};
+
+static void te_vmid_changed(struct kvm_tdp_importer *imp, u64 vmid)
+{
+	struct te_vmid *t = container_of(imp, struct te_vmid, imp);
+
+	t->vmid = vmid;
+	t->calls++;
+}
+
+static const struct kvm_tdp_importer_ops te_vmid_ops = {
+	.invalidate = te_invalidate,
+	.root_changed = te_root_changed,
+	.release = te_release,
+	.vmid_changed = te_vmid_changed,
+};
+
+/*
+ * The format says what the model's x86 table is (4 KiB granule, 4 levels,
+ * 4 KiB to 1 GiB leaves); a new stage-2 identifier reaches the importers
+ * that follow one, and only them.
+ */
+TEST(tdp_export_format_and_vmid_changes)
+{
+	struct te_importer plain = { .imp.ops = &te_imp_ops };
+	struct te_vmid tagged = { .imp.ops = &te_vmid_ops };
+	struct kvm_tdp_export exp;
+	bool destroyed;
+	struct phys *pm;
+	struct kvm *kvm = te_vm(&pm, &destroyed);
+
+	ASSERT_TRUE(kvm);
+	ASSERT_EQ(kvm_tdp_export_register(kvm, &plain.imp, &exp), 0);
+	ASSERT_EQ(kvm_tdp_export_register(kvm, &tagged.imp, &exp), 0);
+	ASSERT_EQ(exp.fmt.size, sizeof(exp.fmt));
+	ASSERT_EQ(exp.fmt.type, KVM_TDP_FMT_NPT);
+	ASSERT_EQ(exp.fmt.granule_shift, 12);
+	ASSERT_EQ(exp.fmt.levels, 4);
+	ASSERT_EQ(exp.fmt.start_level, 4);
+	ASSERT_EQ(exp.fmt.ias, 48);
+	ASSERT_EQ(exp.fmt.oas, 40);
+	ASSERT_EQ(exp.fmt.leaf_sizes, SZ_4K | SZ_2M | SZ_1G);
+	ASSERT_EQ(kvm_tdp_fmt_leaf_level(&exp.fmt), 3);
+
+	kvm_tdp_export_vmid_changed(kvm, 7);
+	ASSERT_EQ(tagged.calls, 1);
+	ASSERT_EQ(tagged.vmid, 7);
+
+	kvm_tdp_export_unregister(kvm, &tagged.imp);
+	kvm_tdp_export_vmid_changed(kvm, 8);
+	ASSERT_EQ(tagged.calls, 1);
+	kvm_tdp_export_unregister(kvm, &plain.imp);
+	return te_done(kvm, pm, &destroyed);
+}
+
+/* The largest leaf's level, counted from the granule, in other granules. */
+TEST(tdp_export_leaf_level_follows_the_granule)
+{
+	struct kvm_tdp_format f = { .granule_shift = 12, .leaf_sizes = SZ_4K };
+
+	ASSERT_EQ(kvm_tdp_fmt_leaf_level(&f), 1);
+	f.leaf_sizes |= SZ_2M;
+	ASSERT_EQ(kvm_tdp_fmt_leaf_level(&f), 2);
+	/* arm64 stage 2 with 64 KiB granules: 64 KiB and 512 MiB leaves */
+	f = (struct kvm_tdp_format){ .type = KVM_TDP_FMT_ARM64_S2, .granule_shift = 16,
+				     .leaf_sizes = (1ULL << 16) | (1ULL << 29) };
+	ASSERT_EQ(kvm_tdp_fmt_leaf_level(&f), 2);
+	/* 16 KiB granules: 16 KiB and 32 MiB */
+	f = (struct kvm_tdp_format){ .type = KVM_TDP_FMT_ARM64_S2, .granule_shift = 14,
+				     .leaf_sizes = (1ULL << 14) | (1ULL << 25) };
+	ASSERT_EQ(kvm_tdp_fmt_leaf_level(&f), 2);
+	f.leaf_sizes = 0;
+	ASSERT_EQ(kvm_tdp_fmt_leaf_level(&f), 0);
+	return true;
+}
