@@ -213,6 +213,9 @@
  *	allows one change at a time)
  * @nr_pinned: pages pinned for SHARED domains; written under @lock with
  *	WRITE_ONCE(), read locklessly by kvm_iommu_get_stats()
+ * @resv: IOVA ranges attached devices reserve (struct kvm_iommu_resv),
+ *	sorted and merged, under @lock; they only grow, and the slots are
+ *	left out of the io_pagetable there
  */
 struct kvm_iommu_ioas {
 	struct file *kvm_file;
@@ -233,12 +236,21 @@ struct kvm_iommu_ioas {
 	struct list_head slots;
 	struct kvm_iommu_slot *pending;
 	unsigned long nr_pinned;
+	struct list_head resv;
+};
+
+/* IOVA [@start, @last] that a device attached to the IOAS reserves */
+struct kvm_iommu_resv {
+	struct list_head node;
+	u64 start;
+	u64 last;
 };
 
 /*
  * One memslot.  @pages is non-NULL while the slot's pages are pinned for
- * the SHARED domains; @mirrored is set while the slot is mapped in the
- * io_pagetable (a move that could not be mapped at its new GPA clears it);
+ * the SHARED domains (NULL entries in reserved IOVA); @mirrored is set
+ * while the slot is mapped in the io_pagetable, as the parts of it outside
+ * kio->resv (a move that could not be mapped at its new GPA clears it);
  * @kept is set once KVM kept a leaf of the slot because we hold its pages
  * (kvm_iommu_holds()).  Slots on kio->slots, their @desc, @pages and @kept
  * are written under both kio->lock and kio->domains_lock, and read under
@@ -416,7 +428,8 @@ static bool kvm_iommu_holds(struct kvm_tdp_importer *imp, u64 gfn, u64 npages,
 		for (i = 0; i < npages; i++) {
 			unsigned long idx = gfn - first + i;
 
-			if (page_to_pfn(s->pages[idx]) != pfn + i)
+			if (!s->pages[idx] ||
+			    page_to_pfn(s->pages[idx]) != pfn + i)
 				break;
 		}
 		held = i == npages;
@@ -452,6 +465,53 @@ static void flush_all_domains(struct kvm_iommu_ioas *kio)
 }
 
 /*
+ * The first part [*@iova, *@iova + *@len) of [*@iova, @end) outside the
+ * reserved IOVA (@kio->resv): how much of a slot the io_pagetable maps.
+ * Return: false when nothing of the range is left.
+ */
+static bool next_piece(struct kvm_iommu_ioas *kio, u64 *iova, u64 end, u64 *len)
+{
+	struct kvm_iommu_resv *r;
+	u64 start = *iova, stop = end;
+
+	lockdep_assert_held(&kio->lock);
+	list_for_each_entry(r, &kio->resv, node) {
+		if (start >= end)
+			return false;
+		if (r->last < start)
+			continue;
+		if (r->start <= start) {
+			if (r->last >= end - 1)
+				return false;
+			start = r->last + 1;
+			continue;
+		}
+		stop = min(end, r->start);
+		break;
+	}
+	if (start >= end)
+		return false;
+	*iova = start;
+	*len = stop - start;
+	return true;
+}
+
+/* Unpin what pin_slot() pinned of @s below GPA @upto; returns the pages. */
+static unsigned long unpin_pieces(struct kvm_iommu_ioas *kio,
+				  struct kvm_iommu_slot *s, u64 upto)
+{
+	u64 iova = s->desc.gpa, len;
+	unsigned long n = 0;
+
+	while (next_piece(kio, &iova, upto, &len)) {
+		iopt_unpin_pages(kio->iopt, iova, len);
+		n += len >> PAGE_SHIFT;
+		iova += len;
+	}
+	return n;
+}
+
+/*
  * Drop the SHARED pins of @s, if it has any.  Leaves KVM kept because of
  * them go first: once unpinned, a page whose VMM mapping reclaim took away
  * could be freed with no MMU-notifier event left to zap KVM's leaf.
@@ -473,7 +533,7 @@ static void unpin_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 	if (kept)
 		kvm_tdp_export_zap(kio->kvm, s->desc.gpa >> PAGE_SHIFT, npages);
 	/* unpinned (dirty if writable) only where no PINNED domain holds them */
-	iopt_unpin_pages(kio->iopt, s->desc.gpa, s->desc.size);
+	npages = unpin_pieces(kio, s, s->desc.gpa + s->desc.size);
 	trace_kvm_iommu_unpin(s->desc.gpa, npages);
 	kio_stat_add(kio, &kio->stats.unpin_calls, 1);
 	WRITE_ONCE(kio->nr_pinned, kio->nr_pinned - npages);
@@ -492,8 +552,10 @@ static int pin_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 {
 	unsigned int rw = s->dma_ro ? IOMMUFD_ACCESS_RW_READ : IOMMUFD_ACCESS_RW_WRITE;
 	unsigned long npages = slot_npages(&s->desc), irqflags;
+	u64 gpa = s->desc.gpa, iova = gpa, len;
+	unsigned long pinned = 0;
 	struct page **pages;
-	int ret;
+	int ret = 0;
 
 	lockdep_assert_held(&kio->lock);
 	if (!s->mirrored)
@@ -501,17 +563,23 @@ static int pin_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 	pages = kvcalloc(npages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return -ENOMEM;
-	ret = iopt_pin_pages(kio->iopt, s->desc.gpa, s->desc.size, pages, rw);
-	if (ret) {
-		kvfree(pages);
-		return ret;
+	while (next_piece(kio, &iova, gpa + s->desc.size, &len)) {
+		ret = iopt_pin_pages(kio->iopt, iova, len,
+				     pages + ((iova - gpa) >> PAGE_SHIFT), rw);
+		if (ret) {
+			unpin_pieces(kio, s, iova);
+			kvfree(pages);
+			return ret;
+		}
+		pinned += len >> PAGE_SHIFT;
+		iova += len;
 	}
-	trace_kvm_iommu_pin(s->desc.gpa, npages);
+	trace_kvm_iommu_pin(s->desc.gpa, pinned);
 	kio_stat_add(kio, &kio->stats.pin_calls, 1);
 	spin_lock_irqsave(&kio->domains_lock, irqflags);
 	s->pages = pages;
 	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
-	WRITE_ONCE(kio->nr_pinned, kio->nr_pinned + npages);
+	WRITE_ONCE(kio->nr_pinned, kio->nr_pinned + pinned);
 	return 0;
 }
 
@@ -602,26 +670,54 @@ static struct kvm_iommu_slot *find_slot(struct kvm_iommu_ioas *kio, u64 gpa)
 	return NULL;
 }
 
-/* Map a slot into the io_pagetable at its GPA (pinned for PINNED domains). */
-static int mirror_map(struct kvm_iommu_ioas *kio,
-		      const struct kvm_tdp_memslot *desc, bool ro)
-{
-	int prot = IOMMU_READ | (ro ? 0 : IOMMU_WRITE);
-	unsigned long iova = desc->gpa;
-
-	return iopt_map_user_pages(kio->ictx, kio->iopt, &iova,
-				   (void __user *)desc->hva, desc->size, prot, 0);
-}
-
 static int mirror_unmap(struct kvm_iommu_ioas *kio,
 			const struct kvm_tdp_memslot *desc)
 {
 	unsigned long unmapped = 0;
 	int ret;
 
+	/* every area of the slot's parts, which lie inside its range */
 	ret = iopt_unmap_iova(kio->iopt, desc->gpa, desc->size, &unmapped);
-	WARN_ON(!ret && unmapped != desc->size);
+	WARN_ON(!ret && unmapped > desc->size);
 	return ret;
+}
+
+/*
+ * Map a slot into the io_pagetable at its GPA (pinned for PINNED domains),
+ * as one area per part outside the reserved IOVA; nothing on failure.
+ */
+static int mirror_map(struct kvm_iommu_ioas *kio,
+		      const struct kvm_tdp_memslot *desc, bool ro)
+{
+	int prot = IOMMU_READ | (ro ? 0 : IOMMU_WRITE);
+	u64 iova = desc->gpa, len;
+	int ret = 0;
+
+	while (next_piece(kio, &iova, desc->gpa + desc->size, &len)) {
+		unsigned long at = iova;
+
+		ret = iopt_map_user_pages(kio->ictx, kio->iopt, &at,
+					  (void __user *)(desc->hva + (iova - desc->gpa)),
+					  len, prot, 0);
+		if (ret) {
+			if (iova != desc->gpa)
+				mirror_unmap(kio, desc);
+			break;
+		}
+		iova += len;
+	}
+	return ret;
+}
+
+/* Does the slot at [@gpa, @gpa + @size) overlap the reserved IOVA? */
+static bool overlaps_resv(struct kvm_iommu_ioas *kio, u64 gpa, u64 size)
+{
+	struct kvm_iommu_resv *r;
+
+	list_for_each_entry(r, &kio->resv, node)
+		if (r->start <= gpa + size - 1 && gpa <= r->last)
+			return true;
+	return false;
 }
 
 /*
@@ -676,18 +772,22 @@ static void set_blocked(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s,
 
 /*
  * Put @s into the io_pagetable at its GPA, unless its memory cannot be
- * pinned; IOVA an attached device reserves (the MSI window) leaves it out,
- * blocked.  Other errors are returned with nothing mapped.
+ * pinned; IOVA an attached device reserves (the MSI window) is left out
+ * (IOMMU_KVM_SLOT_RESERVED), and the whole slot where the io_pagetable
+ * refuses it all the same (outside a domain's aperture).  Other errors are
+ * returned with nothing mapped.
  */
 static int slot_mirror(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 {
+	u32 resv = overlaps_resv(kio, s->desc.gpa, s->desc.size) ?
+		   IOMMU_KVM_SLOT_RESERVED : 0;
 	int ret;
 
-	set_blocked(kio, s, s->blocked & ~IOMMU_KVM_SLOT_RESERVED);
+	set_blocked(kio, s, (s->blocked & ~IOMMU_KVM_SLOT_RESERVED) | resv);
 	if (s->blocked & SLOT_NO_MEMORY)
 		return 0;
 	ret = mirror_map(kio, &s->desc, s->dma_ro);
-	/* iopt_check_iova(): a reserved IOVA range intersects it */
+	/* iopt_check_iova(): reserved IOVA intersects it */
 	if (ret == -EINVAL) {
 		set_blocked(kio, s, s->blocked | IOMMU_KVM_SLOT_RESERVED);
 		return 0;
@@ -1098,7 +1198,13 @@ int kvm_iommu_slots(struct kvm_iommu_ioas *kio, u32 flags,
 /* Forget the slots; the io_pagetable is emptied by its owner. */
 static void free_slots(struct kvm_iommu_ioas *kio)
 {
+	struct kvm_iommu_resv *r, *rtmp;
 	struct kvm_iommu_slot *s, *tmp;
+
+	list_for_each_entry_safe(r, rtmp, &kio->resv, node) {
+		list_del(&r->node);
+		kfree(r);
+	}
 
 	list_for_each_entry_safe(s, tmp, &kio->slots, node) {
 		WARN_ON(s->pages);
@@ -1152,6 +1258,7 @@ struct kvm_iommu_ioas *kvm_iommu_ioas_alloc(int kvm_fd,
 	kio->mm = current->mm;
 	mmgrab(kio->mm);
 	INIT_LIST_HEAD(&kio->slots);
+	INIT_LIST_HEAD(&kio->resv);
 	mutex_init(&kio->lock);
 	spin_lock_init(&kio->domains_lock);
 	INIT_LIST_HEAD(&kio->domains);
@@ -1333,34 +1440,97 @@ static void mode_decided(struct kvm_iommu_ioas *kio, u32 mode, u32 reasons,
 }
 
 /*
- * Attaching @dev to the IOAS reserves the IOVA its IOMMU reserves (the MSI
- * window) in the io_pagetable, which fails where a slot is mapped: take
- * such slots out first, blocked (see DOC: Memslots the devices cannot use).
+ * Record [@start, @last] in @kio->resv, keeping it sorted and merged.
+ * Return: 0 or -ENOMEM.
  */
-static void avoid_reserved(struct kvm_iommu_ioas *kio, struct device *dev)
+static int resv_add(struct kvm_iommu_ioas *kio, u64 start, u64 last)
+{
+	struct kvm_iommu_resv *r, *tmp, *n;
+
+	n = kzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
+	if (!n)
+		return -ENOMEM;
+	n->start = start;
+	n->last = last;
+	list_for_each_entry_safe(r, tmp, &kio->resv, node) {
+		if (r->last + 1 < n->start)
+			continue;
+		if (n->last + 1 < r->start) {
+			list_add_tail(&n->node, &r->node);
+			return 0;
+		}
+		/* overlapping or adjacent: absorb it */
+		n->start = min(n->start, r->start);
+		n->last = max(n->last, r->last);
+		list_del(&r->node);
+		kfree(r);
+	}
+	list_add_tail(&n->node, &kio->resv);
+	return 0;
+}
+
+/*
+ * Attaching @dev to the IOAS reserves the IOVA its IOMMU reserves (the MSI
+ * window) in the io_pagetable, which fails where a slot is mapped: record
+ * the ranges, and map the slots they cut again around them, pinned again
+ * for the SHARED devices that cannot fault (see DOC: Memslots the devices
+ * cannot use).  A slot that cannot be mapped or pinned again is left out,
+ * IOMMU_KVM_SLOT_PIN_FAILED.
+ *
+ * Return: 0, or -ENOMEM when a range cannot be recorded (nothing changed).
+ */
+static int avoid_reserved(struct kvm_iommu_ioas *kio, struct device *dev)
 {
 	struct iommu_resv_region *r;
 	struct kvm_iommu_slot *s;
 	LIST_HEAD(resv);
+	int ret = 0;
 
 	iommu_get_resv_regions(dev, &resv);
 	mutex_lock(&kio->lock);
 	list_for_each_entry(r, &resv, list) {
+		u64 start = ALIGN_DOWN(r->start, PAGE_SIZE);
+		u64 last = ALIGN(r->start + r->length, PAGE_SIZE) - 1;
+		u64 next = start;
+		u64 len;
+
 		if (r->type == IOMMU_RESV_DIRECT_RELAXABLE)
 			continue;
+		/* all of it recorded already */
+		if (!next_piece(kio, &next, last + 1, &len))
+			continue;
+		/* the pins and areas of the slots it cuts go with the old parts */
+		list_for_each_entry(s, &kio->slots, node)
+			if (s->mirrored && s->desc.gpa <= last &&
+			    start <= s->desc.gpa + s->desc.size - 1)
+				slot_unmap(kio, s);
+		ret = resv_add(kio, start, last);
 		list_for_each_entry(s, &kio->slots, node) {
-			if (!s->mirrored || s->desc.gpa > r->start + r->length - 1 ||
-			    s->desc.gpa + s->desc.size - 1 < r->start)
+			int err;
+
+			if (s->mirrored || s->desc.gpa > last ||
+			    s->desc.gpa + s->desc.size - 1 < start ||
+			    (s->blocked & (SLOT_NO_MEMORY | IOMMU_KVM_SLOT_PIN_FAILED)))
 				continue;
-			slot_unmap(kio, s);
-			set_blocked(kio, s, s->blocked | IOMMU_KVM_SLOT_RESERVED);
+			err = slot_mirror(kio, s);
+			if (!err && kio->nr_pinning)
+				err = pin_slot(kio, s);
+			if (!err && s->pages)
+				err = prefault_slot(kio, s);
+			if (err) {
+				slot_unmap(kio, s);
+				set_blocked(kio, s, s->blocked | IOMMU_KVM_SLOT_PIN_FAILED);
+			}
 			trace_kvm_iommu_memslot(KVM_TDP_SLOT_FLAGS, s->desc.gpa,
-						s->desc.size, 0, s->blocked);
+						s->desc.size, err, s->blocked);
 			kio_stat_add(kio, &kio->stats.slot_retries, 1);
 		}
+		if (ret)
+			break;
 	}
 	mutex_unlock(&kio->lock);
 	iommu_put_resv_regions(dev, &resv);
+	return ret;
 }
 
 /**
@@ -1411,7 +1581,8 @@ struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
 		mode_decided(kio, IOMMU_KVM_MODE_NONE, 0, 0, 0);
 		return ERR_PTR(-ENXIO);
 	}
-	avoid_reserved(kio, dev);
+	if (avoid_reserved(kio, dev))
+		return ERR_PTR(-ENOMEM);
 	if (policy == KVM_IOMMU_POLICY_PIN_ONLY)
 		goto pinned;
 	if (!ops->domain_alloc_kvm_tdp) {

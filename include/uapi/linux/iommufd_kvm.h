@@ -88,12 +88,10 @@
  * - Overlapping IOVA the IOMMU reserves for an attached device, such as
  *   the MSI window at 0xfee00000 on x86 (IOMMU_KVM_SLOT_RESERVED): DMA
  *   there is an interrupt or is refused by the IOMMU, never a memory
- *   access; the whole slot is then left out of the io_pagetable
- *   (attaching a device whose reserved IOVA a slot overlaps takes the slot
- *   out, so the attach does not fail), so nothing of it is pinned: PINNED
- *   devices' DMA to it is blocked, and SHARED devices reach it through
- *   KVM's table where KVM maps it, without a pin, as for
- *   IOMMU_KVM_SLOT_UNMAPPED.
+ *   access.  The rest of the slot is RAM to every device: it is mapped and
+ *   pinned around the reserved IOVA (attaching a device whose reserved
+ *   IOVA a slot overlaps maps the slot again around it, so the attach does
+ *   not fail).
  *
  * DOC: Options of a KVM-sourced IOAS
  *
@@ -349,7 +347,8 @@ struct iommu_kvm_share_query {
  * @IOMMU_KVM_SLOT_HVA_READONLY: part of it was mapped without write
  *	permission, and the slot is not KVM_MEM_READONLY: DMA reads only
  * @IOMMU_KVM_SLOT_RESERVED: the slot overlaps IOVA the IOMMU reserves for
- *	an attached device (the MSI window)
+ *	an attached device (the MSI window): that part is not memory to the
+ *	devices, the rest is
  * @IOMMU_KVM_SLOT_PIN_FAILED: mapping or pinning the slot failed after KVM
  *	had made the change (a move, or IOMMU_KVM_SLOTS_RETRY: the memlock
  *	limit, no memory): blocked for PINNED devices and unpinned for SHARED

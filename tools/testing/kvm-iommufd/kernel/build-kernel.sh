@@ -69,6 +69,18 @@ fi
 new_sum=$( (cat "$series_new"; while read -r p; do cat "$top/patches/$p"; done < "$series_new") | sha256sum)
 old_sum=$(cat "$bld/applied.sum" 2>/dev/null || true)
 if [ "$new_sum" != "$old_sum" ]; then
+	# Files whose content the new series leaves as it was keep their
+	# timestamps, so make rebuilds only what a changed patch changed.
+	snap=$bld/snapshot
+	rm -rf "$snap"; mkdir -p "$snap"
+	touched=$(cat "$bld"/applied/*.patch "$series_new" 2>/dev/null |
+		  sed -n 's|^+++ b/||p' | sort -u || true)
+	for f in $touched; do
+		if [ -f "$src/$f" ]; then
+			mkdir -p "$snap/$(dirname "$f")"
+			cp -p "$src/$f" "$snap/$f"
+		fi
+	done
 	if [ -f "$bld/applied/series" ]; then
 		log "reversing the previously applied series"
 		tac "$bld/applied/series" | while read -r p; do
@@ -84,6 +96,12 @@ if [ "$new_sum" != "$old_sum" ]; then
 		echo "$p" >> "$bld/applied/series"
 	done < "$series_new"
 	echo "$new_sum" > "$bld/applied.sum"
+	for f in $touched; do
+		if [ -f "$snap/$f" ] && cmp -s "$snap/$f" "$src/$f"; then
+			touch -r "$snap/$f" "$src/$f"
+		fi
+	done
+	rm -rf "$snap"
 fi
 
 # --- overlay ---------------------------------------------------------------

@@ -696,14 +696,21 @@ TEST(mixed_modes_read_only_mapping_is_served_read_only)
 	return teardown(&m);
 }
 
+/*
+ * The MSI window is reserved IOVA on every unit: a slot over it is mapped
+ * and pinned around it, for both devices, whether it was created before or
+ * after they attached, and IOMMU_KVM_SLOTS says RESERVED.
+ */
 TEST(mixed_modes_slot_over_the_msi_window)
 {
 	const u64 msi = 0xfee00000, ram_pages = RAM >> PAGE_SHIFT;
+	const u64 rest = (SLOT1_SIZE - 0x100000) >> PAGE_SHIFT;	/* outside the 1 MiB window */
 	struct iommu_kvm_slot sl[2];
 	struct kt_mixed m;
+	unsigned int i;
 	u32 n = 2;
 
-	/* created while devices are attached: accepted, left out, reasons said */
+	/* created while devices are attached: accepted, mapped around the window */
 	ASSERT_TRUE(setup(&m));
 	ASSERT_TRUE(attach_both(&m));
 	ASSERT_EQ(kvm_model_set_slot(m.kvm, 1, msi, SLOT1_SIZE, false), 0);
@@ -711,11 +718,16 @@ TEST(mixed_modes_slot_over_the_msi_window)
 	ASSERT_EQ(n, 2);
 	ASSERT_EQ(sl[1].gpa, msi);
 	ASSERT_EQ(sl[1].reasons, IOMMU_KVM_SLOT_RESERVED);
-	ASSERT_EQ(kt_iopt_npinned(&m.iopt), ram_pages);
-	ASSERT_EQ(dma_copy(&m.dma[1], SRC, msi + 0x200000 - 0x2000, LEN), -EFAULT);
+	ASSERT_EQ(kt_iopt_npinned(&m.iopt), ram_pages + rest);
+	ASSERT_EQ(shared_pins(&m), ram_pages + rest);
+	ASSERT_EQ(kvm_model_pinned(m.kvm), (long)(ram_pages + rest));
+	for (i = 0; i < 2; i++)
+		ASSERT_TRUE(dma_reaches(&m, i, msi + 0x200000 - 0x2000 + i * 0x1000));
+	/* the window itself is not memory for the PINNED device */
+	ASSERT_EQ(dma_copy(&m.dma[1], SRC, msi + 0x1000, LEN), -EFAULT);
 	ASSERT_TRUE(teardown(&m));
 
-	/* there before any device: attaching one takes it out instead of failing */
+	/* there before any device: attaching one maps it around the window */
 	ASSERT_TRUE(setup(&m));
 	ASSERT_EQ(kvm_model_set_slot(m.kvm, 1, msi, SLOT1_SIZE, false), 0);
 	ASSERT_EQ(kt_iopt_nr_areas(&m.iopt), 2);
@@ -723,9 +735,14 @@ TEST(mixed_modes_slot_over_the_msi_window)
 	n = 2;
 	ASSERT_EQ(kvm_iommu_slots(m.kio, 0, sl, &n), 0);
 	ASSERT_EQ(sl[1].reasons, IOMMU_KVM_SLOT_RESERVED);
-	ASSERT_EQ(kt_iopt_nr_areas(&m.iopt), 1);
+	ASSERT_EQ(kt_iopt_nr_areas(&m.iopt), 2);
+	ASSERT_EQ(kt_iopt_npinned(&m.iopt), ram_pages + rest);
+	ASSERT_EQ(kvm_model_pinned(m.kvm), (long)(ram_pages + rest));
 	ASSERT_TRUE(dma_reaches(&m, 1, 0x200000));
 	ASSERT_TRUE(dma_reaches(&m, 0, 0x201000));
+	for (i = 0; i < 2; i++)
+		ASSERT_TRUE(dma_reaches(&m, i, msi + 0x180000 + i * 0x1000));
+	ASSERT_EQ(dma_copy(&m.dma[1], SRC, msi + 0x1000, LEN), -EFAULT);
 	/* only the first entries fit; the count is all of them */
 	n = 1;
 	ASSERT_EQ(kvm_iommu_slots(m.kio, 0, sl, &n), 0);
