@@ -809,6 +809,25 @@ static void slot_unmap(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 }
 
 /*
+ * Put @s back into the io_pagetable after its GPA or the reserved IOVA
+ * changed, pinned again for the SHARED devices that cannot fault.  A slot
+ * that cannot be mapped or pinned is left out for every device that needs
+ * it pinned (IOMMU_KVM_SLOT_PIN_FAILED); the error is returned.
+ */
+static int slot_remirror(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
+{
+	int ret = slot_mirror(kio, s);
+
+	if (!ret && kio->nr_pinning)
+		ret = pin_slot(kio, s);
+	if (ret) {
+		slot_unmap(kio, s);
+		set_blocked(kio, s, s->blocked | IOMMU_KVM_SLOT_PIN_FAILED);
+	}
+	return ret;
+}
+
+/*
  * Give the devices @s's memory: look at the VMM's mapping, put the slot
  * into the io_pagetable (PINNED devices) and pin it (SHARED devices that
  * cannot fault), read-only where the mapping is; memory that cannot be
@@ -945,14 +964,7 @@ static void kvm_iommu_slot_commit(struct kvm_tdp_memslot_listener *l,
 		spin_lock_irqsave(&kio->domains_lock, irqflags);
 		s->desc = *new;
 		spin_unlock_irqrestore(&kio->domains_lock, irqflags);
-		ret = slot_mirror(kio, s);
-		if (!ret && kio->nr_pinning)
-			ret = pin_slot(kio, s);
-		/* blocked for every device that needs it pinned */
-		if (ret) {
-			slot_unmap(kio, s);
-			set_blocked(kio, s, s->blocked | IOMMU_KVM_SLOT_PIN_FAILED);
-		}
+		ret = slot_remirror(kio, s);
 		blocked = s->blocked;
 		break;
 	case KVM_TDP_SLOT_FLAGS:
@@ -1512,15 +1524,9 @@ static int avoid_reserved(struct kvm_iommu_ioas *kio, struct device *dev)
 			    s->desc.gpa + s->desc.size - 1 < start ||
 			    (s->blocked & (SLOT_NO_MEMORY | IOMMU_KVM_SLOT_PIN_FAILED)))
 				continue;
-			err = slot_mirror(kio, s);
-			if (!err && kio->nr_pinning)
-				err = pin_slot(kio, s);
+			err = slot_remirror(kio, s);
 			if (!err && s->pages)
 				err = prefault_slot(kio, s);
-			if (err) {
-				slot_unmap(kio, s);
-				set_blocked(kio, s, s->blocked | IOMMU_KVM_SLOT_PIN_FAILED);
-			}
 			trace_kvm_iommu_memslot(KVM_TDP_SLOT_FLAGS, s->desc.gpa,
 						s->desc.size, err, s->blocked);
 			kio_stat_add(kio, &kio->stats.slot_retries, 1);
