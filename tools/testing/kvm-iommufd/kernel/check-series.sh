@@ -2,7 +2,7 @@
 # Check the patch series as a reviewer takes it: one patch at a time.
 #
 # For each patch of patches/series, in order: its size (lines added and
-# removed; over MAX_LINES, default 400, is flagged), whether it applies on
+# removed; more than MAX_LINES added, default 400, is flagged), whether it applies on
 # Linux 6.12 plus the patches before it, and scripts/checkpatch.pl.  With
 # --build, the kernel is also built after each patch (in its own tree under
 # build/series-check, with the overlay files copied in: they are the
@@ -44,7 +44,7 @@ while read -r p; do
 	add=$(grep -c '^+[^+]' "$f" || true)
 	del=$(grep -c '^-[^-]' "$f" || true)
 	size=""
-	[ $((add + del)) -gt "$max" ] && size=" (over $max)"
+	[ "$add" -gt "$max" ] && size=" (over $max added)"
 	if patch -d "$src" -p1 -s -N --no-backup-if-mismatch < "$f" >/dev/null 2>&1; then
 		applies=yes
 	else
