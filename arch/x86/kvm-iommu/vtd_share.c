@@ -78,7 +78,7 @@ u32 kvm_iommu_vtd_share_check(const struct kvm_tdp_format *fmt, u64 cap,
 	unsigned int sllps = FIELD_GET(KVM_IOMMU_VTD_CAP_SLLPS, cap);
 	unsigned int width = FIELD_GET(KVM_IOMMU_VTD_CAP_MGAW, cap) + 1;
 	bool sm = ecap & KVM_IOMMU_VTD_ECAP_SMTS;
-	u64 leaf_rsvd, nonleaf_rsvd;
+	u64 leaf_rsvd, nonleaf_rsvd, leaf_sizes;
 	u32 r = 0;
 
 	memset(info, 0, sizeof(*info));
@@ -111,7 +111,9 @@ u32 kvm_iommu_vtd_share_check(const struct kvm_tdp_format *fmt, u64 cap,
 		r |= IOMMU_KVM_SHARE_LEVELS;
 	if (fmt->oas > width)
 		r |= IOMMU_KVM_SHARE_ADDR_WIDTH;
-	if (info->kvm_max_leaf_level > info->iommu_max_leaf_level)
+	/* SLLPS bit 0: 2 MiB leaves, bit 1: 1 GiB leaves; 4 KiB always */
+	leaf_sizes = SZ_4K | ((sllps & 1) ? SZ_2M : 0) | ((sllps & 2) ? SZ_1G : 0);
+	if (fmt->leaf_sizes & ~leaf_sizes)
 		r |= IOMMU_KVM_SHARE_PAGE_SIZES;
 
 	nonleaf_rsvd = KVM_IOMMU_VTD_SS_SNP | KVM_IOMMU_VTD_SS_PS;
