@@ -6,6 +6,9 @@
 #   make test             host tests (plain, ASan+UBSan, TSan), the spin protocol model
 #                         and the self-test of the perf report tool
 #   make stress           the host stress test, longer (STRESS_SECONDS, default 120, per build)
+#   make bench            the host bench: attach cost, IO page-table memory, pin rate, KVM's
+#                         side and IO page faults, each mode against the conventional IOAS;
+#                         table, CSV and plots in build/bench/
 #   make kernel           Linux 6.12 + patches/ + overlay -> build/kernel/bzImage
 #   make kernel-pristine  the same Linux 6.12 unpatched -> build/kernel-pristine/
 #   make test-kernel      boot them under QEMU (VT-d, edu, nested SVM), run selftests
@@ -15,7 +18,7 @@
 #                         build/perf/fault-latency.png (tools/kvm-iommu-report)
 #   make clean            remove build/ (keeps nothing)
 #
-# demo, test, stress, kernel, kernel-pristine, test-kernel, perf-probes and perf-demo
+# demo, test, stress, bench, kernel, kernel-pristine, test-kernel, perf-probes and perf-demo
 # install the Debian packages they need when run as root (see
 # tools/testing/kvm-iommufd/scripts/deps.sh).
 
@@ -23,7 +26,7 @@ HOST	:= tools/testing/kvm-iommufd
 DEPS	:= $(HOST)/scripts/deps.sh
 DEMO	:= $(CURDIR)/build/host/plain/kvm-iommufd-demo
 
-.PHONY: all demo test stress kernel kernel-pristine test-kernel perf-probes perf-demo \
+.PHONY: all demo test stress bench kernel kernel-pristine test-kernel perf-probes perf-demo \
 	deps-host deps-kernel deps-perf clean help
 all: help
 
@@ -48,6 +51,9 @@ test: deps-host
 
 stress: deps-host
 	@$(MAKE) -s -C $(HOST) stress
+
+bench: deps-host
+	@$(MAKE) -s -C $(HOST) bench
 
 kernel: deps-kernel
 	@$(HOST)/kernel/build-kernel.sh
