@@ -509,8 +509,9 @@ static int size_index(u64 size)
 /* ---- 4: KVM's side ---- */
 
 struct kvm_res {
-	double sec;
-	u64 ops, kvm_flushes, ioas_flushes, domain_flushes, qi_descs, qi_waits;
+	double sec;		/* median round */
+	u64 ops;		/* per round */
+	u64 kvm_flushes, ioas_flushes, domain_flushes, qi_descs, qi_waits;
 };
 
 enum wl_dev { WL_NONE, WL_PINNED, WL_SHARED, WL_FAULT, NWL };
@@ -521,108 +522,147 @@ static const char *const wl_key[NWL] = { "none", "pinned", "shared", "faultq" };
 #define WL_REGION	(64 * MIB)	/* what the vCPU faults in and the VMM discards */
 #define SLOT_GPA	(GPA0 + 64 * GIB)
 #define SLOT_SIZE	(2 * MIB)
+#define WL_MAX_ROUNDS	64
 
-static void kvm_workload(enum wl_dev d, bool memslots, int rounds, struct kvm_res *r)
-{
-	static const enum mode dm[NWL] = { 0, M_PINNED, M_SHARED, M_FAULT };
-	struct kvm_iommu_stats st0 = { 0 }, st1 = { 0 };
-	struct vtdm_stats v0, v1;
+/*
+ * One VM per configuration, side by side on one emulated memory, each
+ * with its own VT-d unit (so each unit's counters are its own) and
+ * device; the configurations take turns round by round, so a change of
+ * the machine's load hits each alike.
+ */
+struct wl_cfg {
+	struct env e;		/* pm and iopfq shared with wl[0]'s */
 	struct attached a;
-	u64 f0, off, i;
-	struct env e;
-	double t0;
-	int k;
+	struct kvm_iommu_stats st0;
+	struct vtdm_stats v0;
+	u64 f0;
+	double t[WL_MAX_ROUNDS];
+};
 
-	env_up(&e, WL_RAM, false);
-	if (d != WL_NONE)
-		attach(&e, &a, dm[d], WL_RAM);
-	/*
-	 * one round first, untimed, so every configuration starts from the
-	 * same state: the region discarded (an attach that pins has just
-	 * populated it), a memslot created and deleted once
-	 */
-	if (!memslots) {
-		for (off = 0; off < WL_REGION; off += PAGE_SIZE)
-			MUST(kvm_model_fault(e.kvm, GPA0 + off, true));
-		for (i = 0; i < WL_REGION; i += HUGE)
-			kvm_model_discard(e.kvm, GPA0 + i, HUGE);
-	} else {
-		MUST(kvm_model_set_slot(e.kvm, 1, SLOT_GPA, SLOT_SIZE, false));
-		MUST(kvm_model_delete_slot(e.kvm, 1));
+static void wl_round(struct wl_cfg *c, bool memslots)
+{
+	struct kvm *kvm = c->e.kvm;
+	u64 off;
+
+	if (memslots) {
+		/* the VMM adds a 2 MiB slot, the vCPU writes it all, the VMM deletes it */
+		MUST(kvm_model_set_slot(kvm, 1, SLOT_GPA, SLOT_SIZE, false));
+		for (off = 0; off < SLOT_SIZE; off += PAGE_SIZE)
+			MUST(kvm_model_fault(kvm, SLOT_GPA + off, true));
+		MUST(kvm_model_delete_slot(kvm, 1));
+		return;
 	}
-	if (d != WL_NONE)
-		kvm_iommu_get_stats(a.kio, &st0);
-	v0 = vtd_stats(e.hw);
-	f0 = e.kvm->flushes;
-	r->ops = 0;
-	t0 = now_s();
-	for (k = 0; k < rounds; k++) {
-		if (memslots) {
-			/* the VMM adds a 2 MiB slot, the vCPU writes it all, the VMM deletes it */
-			MUST(kvm_model_set_slot(e.kvm, 1, SLOT_GPA, SLOT_SIZE, false));
-			for (off = 0; off < SLOT_SIZE; off += PAGE_SIZE)
-				MUST(kvm_model_fault(e.kvm, SLOT_GPA + off, true));
-			MUST(kvm_model_delete_slot(e.kvm, 1));
-			r->ops++;
-			continue;
-		}
-		/* the vCPU faults in the region, the VMM discards it 2 MiB at a time */
-		for (off = 0; off < WL_REGION; off += PAGE_SIZE)
-			MUST(kvm_model_fault(e.kvm, GPA0 + off, true));
-		for (i = 0; i < WL_REGION; i += HUGE)
-			kvm_model_discard(e.kvm, GPA0 + i, HUGE);
-		r->ops += WL_REGION >> PAGE_SHIFT;
-	}
-	r->sec = now_s() - t0;
-	v1 = vtd_stats(e.hw);
-	r->kvm_flushes = e.kvm->flushes - f0;
-	if (d != WL_NONE) {
-		kvm_iommu_get_stats(a.kio, &st1);
-		dma_probe(&e, GPA0 + WL_RAM - 8);
-		detach(&e, &a);
-	}
-	r->ioas_flushes = st1.flushes - st0.flushes;
-	r->domain_flushes = st1.domain_flushes - st0.domain_flushes;
-	r->qi_descs = v1.qi_descs - v0.qi_descs;
-	r->qi_waits = v1.qi_waits - v0.qi_waits;
-	env_down(&e);
+	/* the vCPU faults in the region, the VMM discards it 2 MiB at a time */
+	for (off = 0; off < WL_REGION; off += PAGE_SIZE)
+		MUST(kvm_model_fault(kvm, GPA0 + off, true));
+	for (off = 0; off < WL_REGION; off += HUGE)
+		kvm_model_discard(kvm, GPA0 + off, HUGE);
 }
 
 static void kvm_rows(bool quick)
 {
+	static const enum mode dm[NWL] = { 0, M_PINNED, M_SHARED, M_FAULT };
 	const char *wl[2] = { "fault-in / discard / re-fault", "memslot add / delete" };
 	const char *unit[2] = { "pages/s", "slots/s" };
-	int rounds[2] = { quick ? 3 : 8, quick ? 100 : 400 };
+	int rounds[2] = { quick ? 3 : 9, quick ? 30 : 64 };
+	static struct wl_cfg c[NWL];
 	struct kvm_res r[2][NWL];
-	int w, d, rep;
+	struct kspte_cfg cfg = npt();
+	int w, d, k;
 
-	for (w = 0; w < 2; w++)
-		for (d = 0; d < NWL; d++) {
-			struct kvm_res best = { 0 }, x;
+	/* wl[0]'s env holds the memory for all */
+	env_up(&c[0].e, NWL * WL_RAM + WL_REGION, false);
+	for (d = 1; d < NWL; d++) {
+		struct env *e = &c[d].e;
 
-			/* three runs each, interleaved with nothing: the best */
-			for (rep = 0; rep < 3; rep++) {
-				kvm_workload(d, w == 1, rounds[w], &x);
-				if (!rep || x.sec < best.sec)
-					best = x;
-			}
-			r[w][d] = best;
-			csv_row("kvm,%s,%s,%llu,%.9f,%llu,%llu,%llu,%llu,%llu",
-				w ? "memslots" : "discard", wl_key[d],
-				(unsigned long long)best.ops, best.sec,
-				(unsigned long long)best.kvm_flushes,
-				(unsigned long long)best.ioas_flushes,
-				(unsigned long long)best.domain_flushes,
-				(unsigned long long)best.qi_descs,
-				(unsigned long long)best.qi_waits);
-		}
-	out("\n4. KVM's side: vCPU and VMM workloads with a device attached (%llu MiB guest, 4 KiB\n"
-	    "   backing, best of 3): throughput / no device, and per KVM flush: IOAS flushes\n"
-	    "   (one invalidation batch to every SHARED domain), domain flushes, invalidation\n"
-	    "   descriptors and waits the VT-d unit processed\n", WL_RAM >> 20);
+		memset(e, 0, sizeof(*e));
+		e->pm = c[0].e.pm;
+		e->iopfq = c[0].e.iopfq;
+		e->hw = vtd_create(e->pm, VTDM_QEMU_CAP_AW48, VTDM_ECAP_SM_PRI);
+		MUST_TRUE(e->hw, "vtd_create");
+		e->iommu = kt_intel_iommu_create(e->pm, e->hw, d);
+		MUST_TRUE(e->iommu, "kt_intel_iommu_create");
+		MUST(kt_intel_prq_enable(e->iommu));
+		e->dev.name = wl_key[d];
+		kt_intel_probe_device(&e->dev, e->iommu, SID);
+		dma_dev_init(&e->dma, e->hw, SID);
+		e->kvm = kvm_model_create(e->pm, &cfg, &e->destroyed);
+		MUST_TRUE(e->kvm, "kvm_model_create");
+		MUST(kvm_model_set_slot(e->kvm, 0, GPA0, WL_RAM, false));
+		MUST(kvm_model_fault(e->kvm, GPA0, false));
+		attach(e, &c[d].a, dm[d], WL_RAM);
+	}
+	/* the VM without a device: its slot is WL_RAM too */
+	MUST(kvm_model_delete_slot(c[0].e.kvm, 0));
+	MUST(kvm_model_set_slot(c[0].e.kvm, 0, GPA0, WL_RAM, false));
+
 	for (w = 0; w < 2; w++) {
-		out("\n  %s (%s)\n", wl[w], w ? "2 MiB slot the vCPU writes whole, per round"
-				       : "64 MiB region, 2 MiB discards, after one untimed round");
+		/*
+		 * one round first, untimed, so every configuration starts from
+		 * the same state (an attach that pins has populated the region)
+		 */
+		for (d = 0; d < NWL; d++) {
+			wl_round(&c[d], w == 1);
+			if (d)
+				kvm_iommu_get_stats(c[d].a.kio, &c[d].st0);
+			c[d].v0 = vtd_stats(c[d].e.hw);
+			c[d].f0 = c[d].e.kvm->flushes;
+		}
+		for (k = 0; k < rounds[w]; k++)
+			for (d = 0; d < NWL; d++) {
+				double t0 = now_s();
+
+				wl_round(&c[d], w == 1);
+				c[d].t[k] = now_s() - t0;
+			}
+		for (d = 0; d < NWL; d++) {
+			struct kvm_iommu_stats st1 = { 0 };
+			struct vtdm_stats v1 = vtd_stats(c[d].e.hw);
+			struct kvm_res *x = &r[w][d];
+
+			if (d)
+				kvm_iommu_get_stats(c[d].a.kio, &st1);
+			else
+				memset(&c[d].st0, 0, sizeof(c[d].st0));
+			x->sec = median(c[d].t, rounds[w]);
+			x->ops = w ? 1 : WL_REGION >> PAGE_SHIFT;
+			x->kvm_flushes = c[d].e.kvm->flushes - c[d].f0;
+			x->ioas_flushes = st1.flushes - c[d].st0.flushes;
+			x->domain_flushes = st1.domain_flushes - c[d].st0.domain_flushes;
+			x->qi_descs = d ? v1.qi_descs - c[d].v0.qi_descs : 0;
+			x->qi_waits = d ? v1.qi_waits - c[d].v0.qi_waits : 0;
+			csv_row("kvm,%s,%s,%d,%llu,%.9f,%llu,%llu,%llu,%llu,%llu",
+				w ? "memslots" : "discard", wl_key[d], rounds[w],
+				(unsigned long long)x->ops, x->sec,
+				(unsigned long long)x->kvm_flushes,
+				(unsigned long long)x->ioas_flushes,
+				(unsigned long long)x->domain_flushes,
+				(unsigned long long)x->qi_descs,
+				(unsigned long long)x->qi_waits);
+		}
+	}
+	for (d = NWL - 1; d >= 1; d--) {
+		dma_probe(&c[d].e, GPA0 + WL_RAM - 8);
+		detach(&c[d].e, &c[d].a);
+		kvm_model_close(c[d].e.kvm);
+		MUST_TRUE(c[d].e.destroyed, "the VM outlived its fd");
+		if (c[d].e.dma.pri)
+			dma_dev_disable_pri(&c[d].e.dma);
+		kt_intel_prq_disable(c[d].e.iommu);
+		kt_intel_iommu_destroy(c[d].e.iommu);
+		vtd_destroy(c[d].e.hw);
+	}
+	env_down(&c[0].e);
+
+	out("\n4. KVM's side: vCPU and VMM workloads with a device attached (%llu MiB guests, 4 KiB\n"
+	    "   backing, one VM per configuration taking turns, median round): throughput / no\n"
+	    "   device, and per KVM flush: IOAS flushes (one invalidation batch to every SHARED\n"
+	    "   domain), domain flushes, invalidation descriptors and waits the VT-d unit\n"
+	    "   processed\n", WL_RAM >> 20);
+	for (w = 0; w < 2; w++) {
+		out("\n  %s (%s, %d rounds)\n", wl[w],
+		    w ? "2 MiB slot the vCPU writes whole, per round"
+		      : "64 MiB region, 2 MiB discards", rounds[w]);
 		out("  %-14s %12s %8s %10s %10s %10s %10s %10s\n", "device", unit[w], "/ none",
 		    "KVM flush", "batch/fl", "dom/fl", "desc/fl", "wait/fl");
 		for (d = 0; d < NWL; d++) {
