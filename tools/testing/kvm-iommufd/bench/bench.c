@@ -17,7 +17,8 @@
  * and the .dat files the plots are drawn from (scripts/bench.sh).
  * BENCH_MAX_PIN_MIB caps the guest size of the modes that pin (their
  * memory is real: see the README's Performance section); BENCH_MAX_MIB
- * caps every size.
+ * caps every size, BENCH_MAX_PIN2_MIB the pinning modes' size in the tables
+ * other than fresh 4 KiB memory (default 1024).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -407,10 +408,19 @@ struct attach_table {
 	struct attach_res last[NMODES][MAX_SIZES];
 };
 
-/* Whether mode @m is measured at @size: pinning modes up to max_pin. */
+/*
+ * Whether mode @m is measured at @size: the modes that pin up to max_pin
+ * on fresh 4 KiB memory, up to max_pin2 in the other tables (each GiB a
+ * pinning mode attaches costs seconds of zeroing emulated memory).
+ */
+static u64 max_pin2 = GIB;
+static const char *table_backing;
+
 static bool runs(int m, u64 size, bool populated)
 {
-	if (size > max_all || (m != M_FAULT && size > max_pin))
+	u64 lim = populated || strcmp(table_backing, "4k") ? max_pin2 : max_pin;
+
+	if (size > max_all || (m != M_FAULT && size > lim))
 		return false;
 	return !(populated && m == M_FAULT);	/* it touches nothing: as fresh */
 }
@@ -422,6 +432,7 @@ static void attach_rows(const char *backing, bool huge, bool populated,
 	char name[64];
 	FILE *f;
 
+	table_backing = backing;
 	for (s = 0; s < nsizes; s++) {
 		/* the modes take turns, so a change of load hits each alike */
 		double v[NMODES][8];
@@ -814,10 +825,15 @@ int main(int argc, char **argv)
 	}
 	if ((s = getenv("BENCH_MAX_PIN_MIB")))
 		max_pin = strtoull(s, NULL, 0) * MIB;
+	if ((s = getenv("BENCH_MAX_PIN2_MIB")))
+		max_pin2 = strtoull(s, NULL, 0) * MIB;
 	if ((s = getenv("BENCH_MAX_MIB")))
 		max_all = strtoull(s, NULL, 0) * MIB;
+	if (max_pin2 > max_pin)
+		max_pin2 = max_pin;
 	if (quick) {
 		max_pin = max_pin < 256 * MIB ? max_pin : 256 * MIB;
+		max_pin2 = max_pin;
 		max_all = max_all < GIB ? max_all : GIB;
 	}
 	for (nsizes = 0; (64 * MIB << (2 * nsizes)) <= 16 * GIB; nsizes++)
@@ -837,9 +853,11 @@ int main(int argc, char **argv)
 	out("platform: VT-d model (QEMU 7.2 scalable mode, aw-bits=48, with page requests),\n"
 	    "          KVM TDP MMU model with NPT tables, one device 00:03.0; guest RAM one\n"
 	    "          memslot at GPA 4 GiB\n");
-	out("parameters: sizes 64 MiB..%llu MiB (modes that pin: up to %llu MiB), %s\n",
+	out("parameters: sizes 64 MiB..%llu MiB; modes that pin: up to %llu MiB on fresh 4 KiB\n"
+	    "            memory, %llu MiB otherwise; %s; repetitions: 5 up to 64 MiB, 3 up to\n"
+	    "            1 GiB, 1 above (medians)\n",
 	    (unsigned long long)(max_all >> 20), (unsigned long long)(max_pin >> 20),
-	    quick ? "quick set" : "full set");
+	    (unsigned long long)(max_pin2 >> 20), quick ? "quick set" : "full set");
 
 	if (!strchr(only, '1'))
 		goto kvm;
@@ -858,29 +876,30 @@ int main(int argc, char **argv)
 	    fresh4k.sec[M_FAULT][imax] / fresh4k.sec[M_FAULT][i1],
 	    fresh2m.sec[M_FAULT][imax] / fresh2m.sec[M_FAULT][i1]);
 	if (i4 >= 0 && fresh4k.sec[M_CONV][i4] > 0)
-		out("  conventional / SHARED+faultq at 4 GiB: %.0fx (4 KiB), %.0fx (2 MiB)\n",
-		    fresh4k.sec[M_CONV][i4] / fresh4k.sec[M_FAULT][i4],
-		    fresh2m.sec[M_CONV][i4] / fresh2m.sec[M_FAULT][i4]);
+		out("  conventional / SHARED+faultq at 4 GiB, 4 KiB backing: %.0fx\n",
+		    fresh4k.sec[M_CONV][i4] / fresh4k.sec[M_FAULT][i4]);
 
 	out("\n2. IO page-table memory per GiB of guest RAM (the platform's page counts, at the\n"
 	    "   largest size each mode ran; 4 KiB backing / 2 MiB backing)\n");
 	out("  %-14s %18s %18s %22s %16s\n", "mode", "IO table KiB/GiB", "(2 MiB backing)",
 	    "KVM table added KiB/GiB", "IOMMU structs KiB");
 	for (m = 0; m < NMODES; m++) {
-		int j;
+		int j, k;
 
 		for (j = nsizes - 1; j > 0 && fresh4k.sec[m][j] < 0; j--)
 			;
+		for (k = nsizes - 1; k > 0 && fresh2m.sec[m][k] < 0; k--)
+			;
 		out("  %-14s %18.1f %18.1f %22.1f %16ld\n", mode_name[m],
 		    fresh4k.last[m][j].io_tables * 4.0 / ((double)sizes[j] / GIB),
-		    fresh2m.last[m][j].io_tables * 4.0 / ((double)sizes[j] / GIB),
+		    fresh2m.last[m][k].io_tables * 4.0 / ((double)sizes[k] / GIB),
 		    fresh4k.last[m][j].kvm_tables * 4.0 / ((double)sizes[j] / GIB),
 		    fresh4k.last[m][j].other * 4);
 	}
 
 	/* 3: pin rate against populating the same memory, at 1 GiB (or the largest pinned size) */
 	{
-		u64 psz = i1 >= 0 && GIB <= max_pin ? GIB : max_pin;
+		u64 psz = i1 >= 0 && GIB <= max_pin2 ? GIB : max_pin2;
 		int ip = size_index(psz);
 
 		out("\n3. pin rate against the VMM populating the same fresh memory (MAP_POPULATE), %llu MiB\n",
@@ -890,7 +909,12 @@ int main(int argc, char **argv)
 		for (i = 0; i < 2 && ip >= 0; i++) {
 			struct attach_table *t = i ? &fresh2m : &fresh4k;
 
-			t_pop = measure_populate(psz, i);
+			double v[8];
+			int k, n = reps_for(psz);
+
+			for (k = 0; k < n; k++)
+				v[k] = measure_populate(psz, i);
+			t_pop = median(v, n);
 			out("  %-8s %11.1f ms %11.1f ms %11.1f ms %11.1f ms\n", i ? "2 MiB" : "4 KiB",
 			    t_pop * 1e3, t->sec[M_CONV][ip] * 1e3, t->sec[M_PINNED][ip] * 1e3,
 			    t->sec[M_SHARED][ip] * 1e3);
@@ -908,7 +932,13 @@ kvm:
 	if (strchr(only, '5'))
 		iopf_rows(quick);
 
-	out("\nbench: done in %.0f s\n", now_s() - t_start);
+	{
+		double load[3] = { 0 };
+
+		getloadavg(load, 3);
+		out("\nload average at the end: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
+	}
+	out("bench: done in %.0f s\n", now_s() - t_start);
 	fclose(txt);
 	fclose(csv);
 	rcu_unregister_thread();
