@@ -393,6 +393,8 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+#define FAULT_REPS	9
+
 /* Repetitions at a size: more for small ones, so each figure is a median. */
 static int reps_for(u64 size)
 {
@@ -406,7 +408,11 @@ static int nsizes;
 struct attach_table {
 	double sec[NMODES][MAX_SIZES];	/* < 0: not measured */
 	struct attach_res last[NMODES][MAX_SIZES];
+	double populate;		/* at pin_rate_size, in turn with the modes */
 };
+
+/* The size at which section 3 sets pinning against populating. */
+static u64 pin_rate_size;
 
 /*
  * Whether mode @m is measured at @size: the modes that pin up to max_pin
@@ -435,24 +441,32 @@ static void attach_rows(const char *backing, bool huge, bool populated,
 	table_backing = backing;
 	for (s = 0; s < nsizes; s++) {
 		/* the modes take turns, so a change of load hits each alike */
-		double v[NMODES][8];
-		int n = reps_for(sizes[s]);
+		double v[NMODES][FAULT_REPS], vp[FAULT_REPS];
+		int n = reps_for(sizes[s]), nr;
+		bool pop = !populated && sizes[s] == pin_rate_size;
 
-		for (i = 0; i < n; i++)
+		/* SHARED+faultq costs microseconds: more repetitions for its median */
+		for (i = 0; i < FAULT_REPS; i++) {
 			for (m = 0; m < NMODES; m++) {
-				if (!runs(m, sizes[s], populated))
+				if (!runs(m, sizes[s], populated) || (i >= n && m != M_FAULT))
 					continue;
 				measure_attach(m, sizes[s], huge, populated, &t->last[m][s]);
 				v[m][i] = t->last[m][s].sec;
 			}
+			if (pop && i < n)
+				vp[i] = measure_populate(sizes[s], huge);
+		}
+		if (pop)
+			t->populate = median(vp, n);
 		for (m = 0; m < NMODES; m++) {
 			t->sec[m][s] = -1;
 			if (!runs(m, sizes[s], populated))
 				continue;
-			t->sec[m][s] = median(v[m], n);
+			nr = m == M_FAULT ? FAULT_REPS : n;
+			t->sec[m][s] = median(v[m], nr);
 			csv_row("attach,%s,%s,%s,%llu,%d,%.9f,%ld,%ld,%ld,%ld", mode_key[m],
 				backing, populated ? "populated" : "fresh",
-				(unsigned long long)(sizes[s] >> 20), n, t->sec[m][s],
+				(unsigned long long)(sizes[s] >> 20), nr, t->sec[m][s],
 				t->last[m][s].io_tables, t->last[m][s].kvm_tables,
 				t->last[m][s].other, t->last[m][s].pinned);
 		}
@@ -519,8 +533,19 @@ static int size_index(u64 size)
 
 /* ---- 4: KVM's side ---- */
 
+static double trimmed_mean(double *v, int n)
+{
+	int i, cut = n / 10;
+	double sum = 0;
+
+	median(v, n);		/* sorts */
+	for (i = cut; i < n - cut; i++)
+		sum += v[i];
+	return sum / (n - 2 * cut);
+}
+
 struct kvm_res {
-	double sec;		/* median round */
+	double sec;		/* a round: mean without the slowest and fastest tenth */
 	u64 ops;		/* per round */
 	u64 kvm_flushes, ioas_flushes, domain_flushes, qi_descs, qi_waits;
 };
@@ -533,7 +558,7 @@ static const char *const wl_key[NWL] = { "none", "pinned", "shared", "faultq" };
 #define WL_REGION	(64 * MIB)	/* what the vCPU faults in and the VMM discards */
 #define SLOT_GPA	(GPA0 + 64 * GIB)
 #define SLOT_SIZE	(2 * MIB)
-#define WL_MAX_ROUNDS	64
+#define WL_MAX_ROUNDS	401
 
 /*
  * One VM per configuration, side by side on one emulated memory, each
@@ -575,11 +600,11 @@ static void kvm_rows(bool quick)
 	static const enum mode dm[NWL] = { 0, M_PINNED, M_SHARED, M_FAULT };
 	const char *wl[2] = { "fault-in / discard / re-fault", "memslot add / delete" };
 	const char *unit[2] = { "pages/s", "slots/s" };
-	int rounds[2] = { quick ? 3 : 9, quick ? 30 : 64 };
+	int rounds[2] = { quick ? 5 : 41, quick ? 51 : 401 };
 	static struct wl_cfg c[NWL];
 	struct kvm_res r[2][NWL];
 	struct kspte_cfg cfg = npt();
-	int w, d, k;
+	int w, d, k, i;
 
 	/* wl[0]'s env holds the memory for all */
 	env_up(&c[0].e, NWL * WL_RAM + WL_REGION, false);
@@ -619,10 +644,18 @@ static void kvm_rows(bool quick)
 			c[d].v0 = vtd_stats(c[d].e.hw);
 			c[d].f0 = c[d].e.kvm->flushes;
 		}
+		/*
+		 * the order rotates each round: a configuration's round is
+		 * cheaper right after another's freed memory it reuses (the
+		 * emulated memory's allocator, caches), so each follows each
+		 * other alike
+		 */
 		for (k = 0; k < rounds[w]; k++)
-			for (d = 0; d < NWL; d++) {
-				double t0 = now_s();
+			for (i = 0; i < NWL; i++) {
+				double t0;
 
+				d = (k + i) % NWL;
+				t0 = now_s();
 				wl_round(&c[d], w == 1);
 				c[d].t[k] = now_s() - t0;
 			}
@@ -635,7 +668,7 @@ static void kvm_rows(bool quick)
 				kvm_iommu_get_stats(c[d].a.kio, &st1);
 			else
 				memset(&c[d].st0, 0, sizeof(c[d].st0));
-			x->sec = median(c[d].t, rounds[w]);
+			x->sec = trimmed_mean(c[d].t, rounds[w]);
 			x->ops = w ? 1 : WL_REGION >> PAGE_SHIFT;
 			x->kvm_flushes = c[d].e.kvm->flushes - c[d].f0;
 			x->ioas_flushes = st1.flushes - c[d].st0.flushes;
@@ -666,7 +699,8 @@ static void kvm_rows(bool quick)
 	env_down(&c[0].e);
 
 	out("\n4. KVM's side: vCPU and VMM workloads with a device attached (%llu MiB guests, 4 KiB\n"
-	    "   backing, one VM per configuration taking turns, median round): throughput / no\n"
+	    "   backing, one VM per configuration taking turns in rotating order; a round's time\n"
+	    "   is the mean without the fastest and slowest tenth): throughput / no\n"
 	    "   device, and per KVM flush: IOAS flushes (one invalidation batch to every SHARED\n"
 	    "   domain), domain flushes, invalidation descriptors and waits the VT-d unit\n"
 	    "   processed\n", WL_RAM >> 20);
@@ -855,12 +889,13 @@ int main(int argc, char **argv)
 	    "          memslot at GPA 4 GiB\n");
 	out("parameters: sizes 64 MiB..%llu MiB; modes that pin: up to %llu MiB on fresh 4 KiB\n"
 	    "            memory, %llu MiB otherwise; %s; repetitions: 5 up to 64 MiB, 3 up to\n"
-	    "            1 GiB, 1 above (medians)\n",
+	    "            1 GiB, 1 above, SHARED+faultq 9 (medians)\n",
 	    (unsigned long long)(max_all >> 20), (unsigned long long)(max_pin >> 20),
 	    (unsigned long long)(max_pin2 >> 20), quick ? "quick set" : "full set");
 
 	if (!strchr(only, '1'))
 		goto kvm;
+	pin_rate_size = GIB <= max_pin2 ? GIB : max_pin2;
 	out("\n1. attach cost against guest size (IOAS alloc + HWPT alloc + attach; conventional:\n"
 	    "   + IOMMU_IOAS_MAP of the same memory)\n");
 	attach_rows("4k", false, false, &fresh4k);
@@ -899,22 +934,18 @@ int main(int argc, char **argv)
 
 	/* 3: pin rate against populating the same memory, at 1 GiB (or the largest pinned size) */
 	{
-		u64 psz = i1 >= 0 && GIB <= max_pin2 ? GIB : max_pin2;
+		u64 psz = pin_rate_size;
 		int ip = size_index(psz);
 
-		out("\n3. pin rate against the VMM populating the same fresh memory (MAP_POPULATE), %llu MiB\n",
+		out("\n3. pin rate against the VMM populating the same fresh memory (MAP_POPULATE), %llu MiB,\n"
+		    "   populate measured in turn with the attaches of section 1\n",
 		    (unsigned long long)(psz >> 20));
 		out("  %-8s %14s %14s %14s %14s %14s\n", "backing", "populate", "conventional",
 		    "PINNED", "SHARED", "(rate / populate)");
 		for (i = 0; i < 2 && ip >= 0; i++) {
 			struct attach_table *t = i ? &fresh2m : &fresh4k;
 
-			double v[8];
-			int k, n = reps_for(psz);
-
-			for (k = 0; k < n; k++)
-				v[k] = measure_populate(psz, i);
-			t_pop = median(v, n);
+			t_pop = t->populate;
 			out("  %-8s %11.1f ms %11.1f ms %11.1f ms %11.1f ms\n", i ? "2 MiB" : "4 KiB",
 			    t_pop * 1e3, t->sec[M_CONV][ip] * 1e3, t->sec[M_PINNED][ip] * 1e3,
 			    t->sec[M_SHARED][ip] * 1e3);
