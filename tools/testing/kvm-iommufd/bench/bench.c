@@ -157,11 +157,23 @@ static struct kspte_cfg npt(void)
 
 static u64 max_pin = 4 * GIB, max_all = 16 * GIB;
 
+/* Fault in [@p, @p + @len) without changing its contents. */
+static void resident(void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)(PAGE_SIZE - 1);
+
+	len += (uintptr_t)p - a;
+	if (madvise((void *)a, len, MADV_POPULATE_WRITE))
+		die("madvise(MADV_POPULATE_WRITE) of the emulated memory: %s", strerror(errno));
+}
+
 /*
  * Emulated memory sized for @guest bytes of RAM plus tables.  It is a
  * sparse memfd: the host faults its pages in on first touch, a cost real
  * RAM does not have, so when the guest's memory may all be used (@guest
- * up to max_pin) it is made resident first, outside any measurement.
+ * up to max_pin) it is made resident first, outside any measurement;
+ * above that, its first 256 MiB (where tables and IOMMU structures come
+ * from) and the page map.
  */
 static void env_up(struct env *e, u64 guest, bool huge)
 {
@@ -170,8 +182,10 @@ static void env_up(struct env *e, u64 guest, bool huge)
 	memset(e, 0, sizeof(*e));
 	e->pm = phys_create(guest + guest / 64 + 256 * MIB);
 	MUST_TRUE(e->pm, "phys_create(%llu MiB)", (unsigned long long)(guest >> 20));
-	if (guest <= max_pin && madvise(e->pm->base, e->pm->size, MADV_POPULATE_WRITE))
-		die("madvise(MADV_POPULATE_WRITE) of the emulated memory: %s", strerror(errno));
+	/* above max_pin: what tables and IOMMU structures use, and the page map */
+	resident(e->pm->base, guest <= max_pin ? e->pm->size : 256 * MIB);
+	resident(e->pm->bitmap, (e->pm->npages + 63) / 64 * 8);
+	resident(e->pm->kind, e->pm->npages);
 	e->hw = vtd_create(e->pm, VTDM_QEMU_CAP_AW48, VTDM_ECAP_SM_PRI);
 	MUST_TRUE(e->hw, "vtd_create");
 	e->iommu = kt_intel_iommu_create(e->pm, e->hw, 0);
@@ -273,8 +287,7 @@ static void attach(struct env *e, struct attached *a, enum mode m, u64 size)
 		die("kvm_iommu_ioas_alloc: %s", strerror(-PTR_ERR(a->kio)));
 	if (m == M_FAULT) {
 		kt_fault_init(&a->fault);
-		if (!e->dma.pri)
-			MUST(dma_dev_enable_pri(&e->dma, 1));
+		MUST_TRUE(e->dma.pri, "the device's PRI is off");
 		MUST(kt_kvm_hwpt_attach_fault(&a->hwpt, a->kio, &a->iopt, &e->dev, policy[m],
 					      &a->fault, e->iopfq));
 	} else {
@@ -345,6 +358,9 @@ static void measure_attach(enum mode m, u64 size, bool huge, bool populated,
 	env_up(&e, size, huge);
 	if (populated)
 		populate(&e, size);
+	/* the device turns PRI on when its driver probes it, before any attach */
+	if (m == M_FAULT)
+		MUST(dma_dev_enable_pri(&e.dma, 1));
 	phys0 = phys_allocated(e.pm);
 	kvm0 = e.kvm->table_pages;
 	backed0 = kvm_model_backed(e.kvm);
@@ -622,6 +638,8 @@ static void kvm_rows(bool quick)
 		e->dev.name = wl_key[d];
 		kt_intel_probe_device(&e->dev, e->iommu, SID);
 		dma_dev_init(&e->dma, e->hw, SID);
+		if (dm[d] == M_FAULT)
+			MUST(dma_dev_enable_pri(&e->dma, 1));
 		e->kvm = kvm_model_create(e->pm, &cfg, &e->destroyed);
 		MUST_TRUE(e->kvm, "kvm_model_create");
 		MUST(kvm_model_set_slot(e->kvm, 0, GPA0, WL_RAM, false));
@@ -747,6 +765,7 @@ static void iopf_rows(bool quick)
 	MUST_TRUE(lat, "calloc");
 	/* 4 KiB backing: one page request per page, each timed by the device */
 	env_up(&e, size, false);
+	MUST(dma_dev_enable_pri(&e.dma, 1));
 	attach(&e, &a, M_FAULT, size);
 	req0 = e.dma.page_requests;
 	tw0 = now_s();
@@ -784,6 +803,7 @@ static void iopf_rows(bool quick)
 
 	/* THP backing: every page written, requests counted per 2 MiB */
 	env_up(&e, size, true);
+	MUST(dma_dev_enable_pri(&e.dma, 1));
 	attach(&e, &a, M_FAULT, size);
 	req0 = e.dma.page_requests;
 	huge0 = e.kvm->huge_faults;
