@@ -11,6 +11,15 @@
  *
  *   kvm-iommufd-bench [-q] [-o DIR] [-s SECTIONS]
  *
+ * bench.csv's rows, by their first field:
+ *   attach,MODE,BACKING,fresh|populated,MiB,reps,seconds,io_table_pages,
+ *	kvm_table_pages_added,other_pages,pinned_pages
+ *   populate,BACKING,MiB,seconds
+ *   kvm,discard|memslots,DEVICE,rounds,ops_per_round,seconds_per_round,
+ *	kvm_flushes,ioas_flushes,domain_flushes,qi_descs,qi_waits
+ *   iopf,4k,faults,p50_s,p99_s,max_s,groups,handler_mean_s
+ *   iopf,2m,pages,page_requests,huge_leaves
+ *
  * -q: the quick set of sizes (for a smoke run).  -s: the sections to run,
  * as digits (default 12345; 1 runs 1-3, which share their measurements).  DIR (default .) receives
  * bench.txt (the table, as printed), bench.csv (one row per measurement)

@@ -5,15 +5,9 @@
 #   attach-4k.png, attach-2m.png   attach time against guest size, per mode
 #   attach-ratio.png               each mode / conventional, 4 KiB fresh memory
 #   iopf-latency.png               IO page-fault round trip, cumulative
-# With BENCH_PERF=1 (root, perf), section 5 runs once more under perf record
-# with the sdt_kvm_iommu:* probes on the bench binary, and the report tool
-# summarises the recording (iopf-report.txt, iopf-report.png).  It is off by
-# default: making the probes deletes every sdt_kvm_iommu:* probe on the
-# machine, another binary's included (scripts/perf-probes.sh).
 set -eu
 bin=$1 out=$2
 shift 2
-here=$(cd "$(dirname "$0")" && pwd -P)
 mkdir -p "$out"
 start=$(date +%s)
 "$bin" -o "$out" "$@"
@@ -24,7 +18,7 @@ set terminal pngcairo size 900,560 noenhanced
 set datafile missing "-1"
 set logscale xy 2
 set grid
-set key top left
+set key center right
 set xlabel "guest RAM (MiB)"
 set ylabel "attach time (ms)"
 ms(c) = (column(c) < 0 ? NaN : column(c) * 1000)
@@ -54,17 +48,4 @@ set ylabel "fraction of faults"
 set key bottom right
 plot "iopf-latency.dat" using 2:1 with lines title "cumulative"
 GP
-if [ "${BENCH_PERF:-0}" = 1 ]; then
-	"$here/perf-probes.sh" "$bin" >"$out/perf-probes.log" 2>&1 ||
-		{ cat "$out/perf-probes.log" >&2; exit 1; }
-	mkdir -p "$out/perf-run"
-	perf record -q -e 'sdt_kvm_iommu:*' -o "$out/iopf.data" -- \
-		"$bin" -s 5 -o "$out/perf-run" >"$out/perf-run/bench.txt"
-	"$here/../../../kvm-iommu-report/kvm-iommu-report" -o "$out/iopf-report.png" \
-		"$out/iopf.data" >"$out/iopf-report.txt"
-	echo
-	echo "5. the same IO page faults under perf record, through the report tool"
-	echo "   (tools/kvm-iommu-report; the probes slow the path it measures):"
-	grep -i -E 'latency|p50|p99' "$out/iopf-report.txt" | sed 's/^/  /' | head -8
-fi
 echo "bench: $out/bench.txt, bench.csv, $(ls *.png | tr '\n' ' ')($(( $(date +%s) - start )) s)"
