@@ -15,6 +15,73 @@
 #include "kvm_iommu_internal.h"
 #include <uapi/linux/iommufd_kvm.h>
 
+/**
+ * struct iommufd_hwpt_kvm_req - a paging hwpt asked for on a KVM-sourced IOAS
+ * @policy: the modes the device may get
+ * @fault: the fault object of IOMMU_HWPT_FAULT_ID_VALID, or NULL
+ * @reasons: set by iommufd_hwpt_kvm_domain_alloc() to the enum
+ *	iommu_kvm_share_reason mask of the decision (also when it fails)
+ *
+ * Lives on the stack of iommufd_hwpt_kvm_alloc() for one call of
+ * __iommufd_hwpt_paging_alloc().
+ */
+struct iommufd_hwpt_kvm_req {
+	enum kvm_iommu_policy policy;
+	struct iommufd_fault *fault;
+	u32 reasons;
+};
+
+/**
+ * iommufd_hwpt_kvm_domain_alloc() - the domain of a hwpt on a KVM IOAS
+ * @hwpt_paging: the hwpt __iommufd_hwpt_paging_alloc() is building, with
+ *	its IOAS set and no domain yet
+ * @idev: the device it is for
+ * @req: what iommufd_hwpt_kvm_alloc() asks for
+ *
+ * Has the kvm-iommufd core decide the device's mode under @req's policy.
+ * SHARED: the hwpt gets the core's domain, which translates through KVM's
+ * table, and is marked kvm_shared; the constructor then applies the
+ * coherency step and the attach as for any paging hwpt, and adds no
+ * domain to the io_pagetable.  PINNED: the hwpt is left without a domain,
+ * and the constructor allocates a paging domain of the IOAS's io_pagetable
+ * as it does on any IOAS.
+ *
+ * Context: @hwpt_paging's IOAS mutex is held.
+ * Return: 0, or the core's error (see kvm_iommu_domain_alloc()).
+ */
+int iommufd_hwpt_kvm_domain_alloc(struct iommufd_hwpt_paging *hwpt_paging,
+				  struct iommufd_device *idev,
+				  struct iommufd_hwpt_kvm_req *req)
+{
+	struct iommu_domain *domain;
+
+	lockdep_assert_held(&hwpt_paging->ioas->mutex);
+	domain = kvm_iommu_domain_alloc(hwpt_paging->ioas->kvm, idev->dev,
+					req->policy, req->fault, &req->reasons);
+	if (IS_ERR(domain))
+		return PTR_ERR(domain);
+	if (domain) {
+		hwpt_paging->common.domain = domain;
+		hwpt_paging->kvm_shared = true;
+	}
+	return 0;
+}
+
+/**
+ * iommufd_hwpt_kvm_mode() - the mode of a paging hwpt on a KVM-sourced IOAS
+ * @hwpt_paging: the hwpt
+ *
+ * What IOMMU_HWPT_ALLOC, IOMMU_KVM_SHARE_QUERY and the core's attach
+ * reports say.
+ *
+ * Return: IOMMU_KVM_MODE_SHARED or IOMMU_KVM_MODE_PINNED.
+ */
+u32 iommufd_hwpt_kvm_mode(struct iommufd_hwpt_paging *hwpt_paging)
+{
+	return hwpt_paging->kvm_shared ? IOMMU_KVM_MODE_SHARED :
+					 IOMMU_KVM_MODE_PINNED;
+}
+
 /*
  * IOMMU_HWPT_FAULT_ID_VALID on a KVM-sourced IOAS: the hwpt holds a
  * reference on @fault, as iommufd_hwpt_alloc() gives any other hwpt.  The
@@ -57,8 +124,10 @@ static void iommufd_hwpt_kvm_set_fault(struct iommufd_hwpt_paging *hwpt_paging,
  * SHARED: the domain translates through the VM's own TDP table, so there
  * is no IO page table to fill from the IOAS.  PINNED: an ordinary paging
  * hwpt of the IOAS, whose io_pagetable the kvm-iommufd core keeps equal to
- * the VM's memslots.  Same locking and lifetime rules as
- * iommufd_hwpt_paging_alloc().
+ * the VM's memslots.  Both are built by iommufd's paging hwpt constructor,
+ * __iommufd_hwpt_paging_alloc(), whose domain allocation defers to
+ * iommufd_hwpt_kvm_domain_alloc(); the same locking and lifetime rules as
+ * iommufd_hwpt_paging_alloc() apply.
  *
  * With @fault the device can fault (PRI).  A SHARED domain then pins
  * nothing: the core installs its own IO page fault handler, which resolves
@@ -80,11 +149,11 @@ iommufd_hwpt_kvm_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 {
 	const u32 kvm_flags = IOMMU_HWPT_ALLOC_KVM_SHARE_REQUIRED |
 			      IOMMU_HWPT_ALLOC_KVM_PIN_ONLY;
-	enum kvm_iommu_policy policy = KVM_IOMMU_POLICY_AUTO;
+	struct iommufd_hwpt_kvm_req req = {
+		.policy = KVM_IOMMU_POLICY_AUTO,
+		.fault = fault,
+	};
 	struct iommufd_hwpt_paging *hwpt_paging;
-	struct iommufd_hw_pagetable *hwpt;
-	struct iommu_domain *domain;
-	int rc;
 
 	lockdep_assert_held(&ioas->mutex);
 
@@ -100,57 +169,20 @@ iommufd_hwpt_kvm_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 		    (fault && immediate_attach)))
 		return ERR_PTR(-EINVAL);
 	if (flags & IOMMU_HWPT_ALLOC_KVM_SHARE_REQUIRED)
-		policy = KVM_IOMMU_POLICY_SHARE_REQUIRED;
+		req.policy = KVM_IOMMU_POLICY_SHARE_REQUIRED;
 	else if (flags & IOMMU_HWPT_ALLOC_KVM_PIN_ONLY)
-		policy = KVM_IOMMU_POLICY_PIN_ONLY;
+		req.policy = KVM_IOMMU_POLICY_PIN_ONLY;
 
-	domain = kvm_iommu_domain_alloc(ioas->kvm, idev->dev, policy, fault,
-					reasons);
-	if (IS_ERR(domain))
-		return ERR_CAST(domain);
-	if (!domain) {
-		hwpt_paging = iommufd_hwpt_paging_alloc(ictx, ioas, idev, pasid,
-							0, immediate_attach,
-							NULL);
-		if (IS_ERR(hwpt_paging))
-			return hwpt_paging;
-		if (fault)
-			iommufd_hwpt_kvm_set_fault(hwpt_paging, fault);
-		*mode = IOMMU_KVM_MODE_PINNED;
+	/* iommufd's own constructor, with the domain chosen by the core */
+	hwpt_paging = __iommufd_hwpt_paging_alloc(ictx, ioas, idev, pasid, 0,
+						  immediate_attach, NULL, &req);
+	*reasons = req.reasons;
+	if (IS_ERR(hwpt_paging))
 		return hwpt_paging;
-	}
-
-	hwpt_paging = __iommufd_object_alloc(
-		ictx, hwpt_paging, IOMMUFD_OBJ_HWPT_PAGING, common.obj);
-	if (IS_ERR(hwpt_paging)) {
-		kvm_iommu_domain_free(ioas->kvm, domain);
-		iommu_domain_free(domain);
-		return ERR_CAST(hwpt_paging);
-	}
-	hwpt = &hwpt_paging->common;
-
-	INIT_LIST_HEAD(&hwpt_paging->hwpt_item);
-	/* Pairs with iommufd_hw_pagetable_destroy() */
-	refcount_inc(&ioas->obj.users);
-	hwpt_paging->ioas = ioas;
-	domain->owner = dev_iommu_ops(idev->dev);
-	hwpt->domain = domain;
-	hwpt_paging->kvm_shared = true;
 	if (fault)
 		iommufd_hwpt_kvm_set_fault(hwpt_paging, fault);
-
-	if (immediate_attach) {
-		rc = iommufd_hw_pagetable_attach(hwpt, idev, pasid);
-		if (rc)
-			goto out_abort;
-	}
-	list_add_tail(&hwpt_paging->hwpt_item, &ioas->hwpt_list);
-	*mode = IOMMU_KVM_MODE_SHARED;
+	*mode = iommufd_hwpt_kvm_mode(hwpt_paging);
 	return hwpt_paging;
-
-out_abort:
-	iommufd_object_abort_and_destroy(ictx, &hwpt->obj);
-	return ERR_PTR(rc);
 }
 
 /**
@@ -226,8 +258,7 @@ void iommufd_hwpt_kvm_report(struct iommufd_hw_pagetable *hwpt,
 	hwpt_paging = to_hwpt_paging(hwpt);
 	if (!hwpt_paging->ioas->kvm)
 		return;
-	mode = hwpt_paging->kvm_shared ? IOMMU_KVM_MODE_SHARED :
-					 IOMMU_KVM_MODE_PINNED;
+	mode = iommufd_hwpt_kvm_mode(hwpt_paging);
 	if (attached)
 		kvm_iommu_device_attached(hwpt_paging->ioas->kvm, idev->obj.id,
 					  mode);
@@ -339,9 +370,7 @@ int iommufd_kvm_share_query(struct iommufd_ucmd *ucmd)
 	hwpt = idev->igroup->hwpt;
 	if (hwpt && hwpt_is_paging(hwpt) &&
 	    to_hwpt_paging(hwpt)->ioas == ioas) {
-		cmd->out_mode = to_hwpt_paging(hwpt)->kvm_shared ?
-					IOMMU_KVM_MODE_SHARED :
-					IOMMU_KVM_MODE_PINNED;
+		cmd->out_mode = iommufd_hwpt_kvm_mode(to_hwpt_paging(hwpt));
 		cmd->out_dirty_log = kvm_iommu_dirty_log(ioas->kvm,
 							 hwpt->domain);
 	}

@@ -222,16 +222,17 @@ static int hwpt_paging_enforce_cc(struct iommufd_hwpt_paging *hwpt_paging)
 }
 
 /*
- * iommufd_hwpt_paging_alloc(): the stand-in IOMMU driver has no
- * domain_alloc_user, so flags and driver data are refused and the domain
- * comes from iommu_paging_domain_alloc(), as upstream does for such a
- * driver.
+ * __iommufd_hwpt_paging_alloc(): the stand-in IOMMU driver has no
+ * domain_alloc_user, so flags and driver data are refused and a paging
+ * domain comes from iommu_paging_domain_alloc(), as upstream does for such
+ * a driver.  With @kvm, the series' hook chooses the domain first.
  */
 struct iommufd_hwpt_paging *
-iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
-			  struct iommufd_device *idev, ioasid_t pasid,
-			  u32 flags, bool immediate_attach,
-			  const struct iommu_user_data *user_data)
+__iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
+			    struct iommufd_device *idev, ioasid_t pasid,
+			    u32 flags, bool immediate_attach,
+			    const struct iommu_user_data *user_data,
+			    struct iommufd_hwpt_kvm_req *kvm)
 {
 	struct iommufd_hwpt_paging *hwpt_paging;
 	struct iommufd_hw_pagetable *hwpt;
@@ -252,11 +253,20 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	refcount_inc(&ioas->obj.users);
 	hwpt_paging->ioas = ioas;
 
-	hwpt->domain = iommu_paging_domain_alloc(idev->dev);
-	if (IS_ERR(hwpt->domain)) {
-		rc = PTR_ERR(hwpt->domain);
-		hwpt->domain = NULL;
-		goto out_abort;
+	if (kvm) {
+		rc = iommufd_hwpt_kvm_domain_alloc(hwpt_paging, idev, kvm);
+		if (rc)
+			goto out_abort;
+	}
+	if (hwpt_paging->kvm_shared) {
+		hwpt->domain->owner = dev_iommu_ops(idev->dev);
+	} else {
+		hwpt->domain = iommu_paging_domain_alloc(idev->dev);
+		if (IS_ERR(hwpt->domain)) {
+			rc = PTR_ERR(hwpt->domain);
+			hwpt->domain = NULL;
+			goto out_abort;
+		}
 	}
 	if (idev->enforce_cache_coherency) {
 		rc = hwpt_paging_enforce_cc(hwpt_paging);
@@ -268,7 +278,8 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 		if (rc)
 			goto out_abort;
 	}
-	rc = iopt_table_add_domain(ioas->iopt, hwpt->domain);
+	rc = hwpt_paging->kvm_shared ? 0 :
+	     iopt_table_add_domain(ioas->iopt, hwpt->domain);
 	if (rc)
 		goto out_detach;
 	list_add_tail(&hwpt_paging->hwpt_item, &ioas->hwpt_list);
@@ -280,6 +291,16 @@ out_detach:
 out_abort:
 	iommufd_object_abort_and_destroy(ictx, &hwpt->obj);
 	return ERR_PTR(rc);
+}
+
+struct iommufd_hwpt_paging *
+iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
+			  struct iommufd_device *idev, ioasid_t pasid,
+			  u32 flags, bool immediate_attach,
+			  const struct iommu_user_data *user_data)
+{
+	return __iommufd_hwpt_paging_alloc(ictx, ioas, idev, pasid, flags,
+					   immediate_attach, user_data, NULL);
 }
 
 /* The IOMMU core's detach of @dev from @domain (to its blocking domain). */

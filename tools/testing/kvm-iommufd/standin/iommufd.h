@@ -187,6 +187,13 @@ struct iommufd_device *iommufd_get_device(struct iommufd_ucmd *ucmd, u32 id);
 struct iommufd_fault *iommufd_get_fault(struct iommufd_ucmd *ucmd, u32 id);
 
 /* hw_pagetable.c and device.c */
+struct iommufd_hwpt_kvm_req;
+struct iommufd_hwpt_paging *
+__iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
+			    struct iommufd_device *idev, ioasid_t pasid,
+			    u32 flags, bool immediate_attach,
+			    const struct iommu_user_data *user_data,
+			    struct iommufd_hwpt_kvm_req *kvm);
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 			  struct iommufd_device *idev, ioasid_t pasid,
@@ -210,6 +217,10 @@ iommufd_hwpt_kvm_alloc_user(struct iommufd_ucmd *ucmd,
 			    struct iommufd_ioas *ioas,
 			    struct iommufd_device *idev,
 			    const struct iommu_user_data *user_data);
+int iommufd_hwpt_kvm_domain_alloc(struct iommufd_hwpt_paging *hwpt_paging,
+				  struct iommufd_device *idev,
+				  struct iommufd_hwpt_kvm_req *req);
+u32 iommufd_hwpt_kvm_mode(struct iommufd_hwpt_paging *hwpt_paging);
 void iommufd_hwpt_kvm_report(struct iommufd_hw_pagetable *hwpt,
 			     struct iommufd_device *idev, bool attached);
 int iommufd_kvm_share_query(struct iommufd_ucmd *ucmd);

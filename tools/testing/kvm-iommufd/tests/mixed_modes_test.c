@@ -1004,6 +1004,7 @@ TEST(kvm_hwpt_alloc_and_share_query_ioctls)
 	struct kt_mixed m;
 	struct kt_objs o;
 	long allocs, objs;
+	unsigned int i;
 
 	if (!setup(&m))
 		return false;
@@ -1048,6 +1049,45 @@ TEST(kvm_hwpt_alloc_and_share_query_ioctls)
 	ASSERT_EQ(out.out_kvm_mode, 0xffffffffu);
 	ASSERT_EQ(out.out_kvm_reasons, 0xffffffffu);
 	if (!nothing_left(&m, allocs, objs))
+		return false;
+
+	/* the coherency step applies to a SHARED hwpt as to any paging hwpt */
+	o.idev[0].enforce_cache_coherency = true;
+	hwpt[0] = hwpt_alloc(&m, &o, 0, 0, 0, &out);
+	ASSERT_FALSE(IS_ERR(hwpt[0]));
+	ASSERT_TRUE(hwpt[0]->kvm_shared);
+	ASSERT_TRUE(hwpt[0]->enforce_cache_coherency);
+	iommufd_object_destroy_user(&m.ictx, &hwpt[0]->common.obj);
+	o.idev[0].enforce_cache_coherency = false;
+	if (!nothing_left(&m, -1, objs))
+		return false;
+
+	/* each allocation failure of either constructor path leaves nothing */
+	for (i = 0; i < 2; i++) {
+		int nth, failed = 0;
+
+		for (nth = 1; nth < 200; nth++) {
+			bool injected;
+
+			kt_fail_nth_set(nth);
+			hwpt[i] = hwpt_alloc(&m, &o, i, 0, 0, &out);
+			injected = kt_fault_injected();
+			kt_fail_nth_set(0);
+			if (!injected) {
+				ASSERT_FALSE(IS_ERR(hwpt[i]));
+				iommufd_object_destroy_user(&m.ictx, &hwpt[i]->common.obj);
+				break;
+			}
+			failed++;
+			ASSERT_EQ(PTR_ERR(hwpt[i]), -ENOMEM);
+			if (!nothing_left(&m, -1, objs))
+				return false;
+		}
+		printf("#   %d fault points swept in IOMMU_HWPT_ALLOC, %s\n", failed,
+		       i ? "PINNED" : "SHARED");
+		ASSERT_GE(failed, 2);
+	}
+	if (!nothing_left(&m, -1, objs))
 		return false;
 
 	/* AUTO: B PINNED with its reasons, A SHARED */
