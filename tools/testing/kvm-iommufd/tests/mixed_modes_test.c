@@ -1061,6 +1061,8 @@ TEST(kvm_hwpt_alloc_and_share_query_ioctls)
 	o.idev[0].enforce_cache_coherency = false;
 	if (!nothing_left(&m, -1, objs))
 		return false;
+	/* from here on the io_pagetable keeps its per-page access counts */
+	allocs = kt_alloc_live();
 
 	/* each allocation failure of either constructor path leaves nothing */
 	for (i = 0; i < 2; i++) {
@@ -1080,14 +1082,14 @@ TEST(kvm_hwpt_alloc_and_share_query_ioctls)
 			}
 			failed++;
 			ASSERT_EQ(PTR_ERR(hwpt[i]), -ENOMEM);
-			if (!nothing_left(&m, -1, objs))
+			if (!nothing_left(&m, allocs, objs))
 				return false;
 		}
 		printf("#   %d fault points swept in IOMMU_HWPT_ALLOC, %s\n", failed,
 		       i ? "PINNED" : "SHARED");
 		ASSERT_GE(failed, 2);
 	}
-	if (!nothing_left(&m, -1, objs))
+	if (!nothing_left(&m, allocs, objs))
 		return false;
 
 	/* AUTO: B PINNED with its reasons, A SHARED */
