@@ -1539,6 +1539,47 @@ static int avoid_reserved(struct kvm_iommu_ioas *kio, struct device *dev)
 	return ret;
 }
 
+/*
+ * The one place that decides whether @dev can share KVM's table: fills
+ * @info with both sides of the comparison and returns the reasons it
+ * cannot (0: it can).  kvm_iommu_domain_alloc() acts on the answer and
+ * kvm_iommu_share_query() reports it.  @exp is KVM's current export; NULL
+ * when the device's IOMMU has no KVM-TDP domain (no need to ask KVM).  A
+ * device that cannot fault (!@can_fault) must keep its translations, which
+ * it cannot where KVM zaps its whole table on its own (see DOC: What a
+ * device's DMA survives).  @exp may be NULL only when the IOMMU has no
+ * KVM-TDP domain.
+ */
+static bool has_kvm_tdp_domain(const struct iommu_ops *ops)
+{
+	return ops->domain_alloc_kvm_tdp && ops->kvm_tdp_share_info;
+}
+
+static u32 share_reasons(struct device *dev, const struct kvm_tdp_export *exp,
+			 bool can_fault, struct kvm_iommu_share_info *info)
+{
+	const struct iommu_ops *ops = dev_iommu_ops(dev);
+
+	memset(info, 0, sizeof(*info));
+	if (!has_kvm_tdp_domain(ops)) {
+		info->reasons = IOMMU_KVM_SHARE_NO_TRANSLATION;
+		if (exp) {
+			info->kvm_format = exp->fmt.type;
+			info->kvm_levels = exp->fmt.levels;
+			info->kvm_max_leaf_level = kvm_tdp_fmt_leaf_level(&exp->fmt);
+			info->kvm_phys_bits = exp->fmt.oas;
+		}
+	} else {
+		ops->kvm_tdp_share_info(dev, &exp->fmt, info);
+		/* Faults, pins and invalidations here are in the CPU's pages. */
+		if (exp->fmt.granule_shift != PAGE_SHIFT)
+			info->reasons |= IOMMU_KVM_SHARE_FORMAT;
+	}
+	if (exp && !can_fault && exp->fmt.memtype_zaps)
+		info->reasons |= IOMMU_KVM_SHARE_KVM_ZAPS;
+	return info->reasons;
+}
+
 /**
  * kvm_iommu_domain_alloc() - the domain a device gets on a KVM-sourced IOAS
  * @kio: the IOAS's KVM side
@@ -1575,10 +1616,12 @@ struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
 					    u32 *reasons)
 {
 	const struct iommu_ops *ops = dev_iommu_ops(dev);
+	struct kvm_iommu_share_info info;
 	struct iommu_domain *domain;
 	struct kvm_iommu_shared *s;
 	struct kvm_tdp_export exp;
 	unsigned long irqflags;
+	u32 refused;
 	int ret;
 
 	*reasons = 0;
@@ -1591,8 +1634,9 @@ struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
 		return ERR_PTR(-ENOMEM);
 	if (policy == KVM_IOMMU_POLICY_PIN_ONLY)
 		goto pinned;
-	if (!ops->domain_alloc_kvm_tdp) {
-		*reasons = IOMMU_KVM_SHARE_NO_TRANSLATION;
+	/* No KVM-TDP domain: refused without asking KVM for its table */
+	if (!has_kvm_tdp_domain(ops)) {
+		*reasons = share_reasons(dev, NULL, fault, &info);
 		ret = -EOPNOTSUPP;
 		goto refused;
 	}
@@ -1612,37 +1656,21 @@ struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
 	exp = kio->exp;
 	spin_unlock_irqrestore(&kio->domains_lock, irqflags);
 
-	/* Faults, pins and invalidations here are in the CPU's pages. */
-	if (exp.fmt.granule_shift != PAGE_SHIFT) {
-		*reasons = IOMMU_KVM_SHARE_FORMAT;
+	*reasons = share_reasons(dev, &exp, fault, &info);
+	if (*reasons) {
 		ret = -EOPNOTSUPP;
 		goto err_unregister;
 	}
-	domain = ops->domain_alloc_kvm_tdp(dev, &exp, reasons);
-	/*
-	 * A device that cannot fault must keep its translations: not where
-	 * KVM zaps everything on its own (see DOC: What a device's DMA
-	 * survives).
-	 */
-	if (!fault && exp.fmt.memtype_zaps &&
-	    (!IS_ERR(domain) || PTR_ERR(domain) == -EOPNOTSUPP)) {
-		*reasons |= IOMMU_KVM_SHARE_KVM_ZAPS;
-		if (!IS_ERR(domain))
-			iommu_domain_free(domain);
-		domain = ERR_PTR(-EOPNOTSUPP);
-	}
+	domain = ops->domain_alloc_kvm_tdp(dev, &exp, &refused);
 	if (IS_ERR(domain)) {
+		/* the driver checks what share_reasons() asked it: no more */
+		*reasons |= refused;
 		ret = PTR_ERR(domain);
 		goto err_unregister;
 	}
 	s->domain = domain;
 	s->root = exp.root;
-	if (ops->kvm_tdp_share_info) {
-		struct kvm_iommu_share_info info;
-
-		ops->kvm_tdp_share_info(dev, &exp.fmt, &info);
-		s->sets_dirty = info.sets_dirty;
-	}
+	s->sets_dirty = info.sets_dirty;
 	if (fault) {
 		domain->iopf_handler = kvm_iommu_iopf_handler;
 		domain->fault_data = s;
@@ -1825,7 +1853,6 @@ void kvm_iommu_device_detached(struct kvm_iommu_ioas *kio, u32 dev_id, u32 mode)
 int kvm_iommu_share_query(struct kvm_iommu_ioas *kio, struct device *dev,
 			  struct kvm_iommu_share_info *info)
 {
-	const struct iommu_ops *ops = dev_iommu_ops(dev);
 	struct kvm_tdp_export exp;
 	unsigned long irqflags;
 	int ret = 0;
@@ -1842,18 +1869,8 @@ int kvm_iommu_share_query(struct kvm_iommu_ioas *kio, struct device *dev,
 	if (!kio->nr_domains)
 		kvm_tdp_export_unregister(kio->kvm, &kio->importer);
 
-	memset(info, 0, sizeof(*info));
-	if (ops->kvm_tdp_share_info) {
-		ops->kvm_tdp_share_info(dev, &exp.fmt, info);
-	} else {
-		info->reasons = IOMMU_KVM_SHARE_NO_TRANSLATION;
-		info->kvm_format = exp.fmt.type;
-		info->kvm_levels = exp.fmt.levels;
-		info->kvm_max_leaf_level = kvm_tdp_fmt_leaf_level(&exp.fmt);
-		info->kvm_phys_bits = exp.fmt.oas;
-	}
-	if (exp.fmt.memtype_zaps)
-		info->reasons |= IOMMU_KVM_SHARE_KVM_ZAPS;
+	/* the reasons of a device that cannot fault, the stricter answer */
+	share_reasons(dev, &exp, false, info);
 out_unlock:
 	mutex_unlock(&kio->lock);
 	return ret;

@@ -16,5 +16,8 @@
 #include "include/custom.h"
 /* iommufd's io_pagetable (iommufd_private.h in the kernel) */
 #include "standin/iopt.h"
+/* iommufd's objects, HWPTs and fault queue, around virt/iommufd/kvm_hwpt.c */
+#include "standin/iommufd.h"
+#include "standin/fault.h"
 
 #endif /* __KVM_IOMMU_INTERNAL_H */

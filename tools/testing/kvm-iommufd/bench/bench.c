@@ -44,7 +44,7 @@
 #include "../standin/intel_kvm_domain.h"
 #include "../standin/intel_paging_domain.h"
 #include "../standin/iopf.h"
-#include "../standin/kvm_hwpt.h"
+#include "../harness/hwpt.h"
 #include "../../../../arch/x86/kvm-iommu/vtd.h"
 #include <linux/kvm_iommufd.h>
 #include <uapi/linux/iommufd_kvm.h>

@@ -54,6 +54,7 @@ typedef unsigned long kvm_pfn_t;
 #define min_t(t, a, b)		((t)(a) < (t)(b) ? (t)(a) : (t)(b))
 #define max_t(t, a, b)		((t)(a) > (t)(b) ? (t)(a) : (t)(b))
 #define SZ_4K			0x1000UL
+#define SZ_32K			0x8000UL
 #define SZ_2M			0x200000UL
 #define SZ_1G			0x40000000UL
 
@@ -141,6 +142,21 @@ typedef struct { s64 counter; } atomic64_t;
 #define atomic64_add(v, a)	__atomic_add_fetch(&(a)->counter, v, __ATOMIC_SEQ_CST)
 #define atomic64_sub(v, a)	__atomic_sub_fetch(&(a)->counter, v, __ATOMIC_SEQ_CST)
 typedef struct { long counter; } atomic_long_t;
+/* User memory is the test process's own memory. */
+#define u64_to_user_ptr(x)	((void __user *)(uintptr_t)(x))
+static inline unsigned long copy_to_user(void __user *to, const void *from,
+					 unsigned long n)
+{
+	memcpy(to, from, n);
+	return 0;
+}
+/* <linux/refcount.h>: the subset iommufd's objects use */
+typedef struct { atomic_t refs; } refcount_t;
+#define refcount_set(r, n)	atomic_set(&(r)->refs, n)
+#define refcount_read(r)	atomic_read(&(r)->refs)
+#define refcount_inc(r)		((void)atomic_inc(&(r)->refs))
+#define refcount_dec(r)		((void)atomic_dec(&(r)->refs))
+#define refcount_dec_and_test(r) atomic_dec_and_test(&(r)->refs)
 #define atomic_long_or(v, a)	__atomic_or_fetch(&(a)->counter, v, __ATOMIC_SEQ_CST)
 #ifndef BITS_PER_LONG
 #define BITS_PER_LONG		(8 * (int)sizeof(long))

@@ -6,6 +6,10 @@
 
 void kt_fault_init(struct iommufd_fault *fault)
 {
+	memset(fault, 0, sizeof(*fault));
+	fault->obj.type = IOMMUFD_OBJ_FAULT;
+	refcount_set(&fault->obj.users, 1);
+	INIT_LIST_HEAD(&fault->obj.node);
 	spin_lock_init(&fault->lock);
 	INIT_LIST_HEAD(&fault->deliver);
 	fault->queued = 0;
@@ -57,6 +61,8 @@ void kt_fault_destroy(struct iommufd_fault *fault)
 {
 	struct iopf_group *group, *next;
 
+	/* upstream's IOMMU_DESTROY fails while a HWPT holds it */
+	WARN_ON(refcount_read(&fault->obj.users) != 1);
 	spin_lock(&fault->lock);
 	list_for_each_entry_safe(group, next, &fault->deliver, node) {
 		list_del(&group->node);

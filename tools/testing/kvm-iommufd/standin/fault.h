@@ -11,6 +11,7 @@
 #include "../kvm_iommu_internal.h"
 
 struct iommufd_fault {
+	struct iommufd_object obj;	/* a HWPT holds a reference on it */
 	spinlock_t lock;		/* protects @deliver and @queued */
 	struct list_head deliver;	/* struct iopf_group, by ->node */
 	unsigned long queued;		/* groups ever queued */

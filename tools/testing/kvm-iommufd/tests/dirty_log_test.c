@@ -27,7 +27,7 @@
 #include "../standin/fault.h"
 #include "../standin/intel_kvm_domain.h"
 #include "../standin/iopf.h"
-#include "../standin/kvm_hwpt.h"
+#include "../harness/hwpt.h"
 #include <linux/kvm_iommufd.h>
 #include <linux/tracepoint.h>
 #include "fixture.h"

@@ -15,7 +15,7 @@
 #include "../harness/test.h"
 #include "../platform/kvm_mmu.h"
 #include "../standin/intel_kvm_domain.h"
-#include "../standin/kvm_hwpt.h"
+#include "../harness/hwpt.h"
 #include <linux/kvm_iommufd.h>
 #include <linux/tracepoint.h>
 #include "fixture.h"
@@ -890,4 +890,252 @@ TEST(mixed_modes_one_pin_per_page_within_rlimit)
 		}
 	}
 	return true;
+}
+
+/*
+ * The ioctl side of virt/iommufd/kvm_hwpt.c over iommufd's object table:
+ * IOMMU_HWPT_ALLOC on the KVM-sourced IOAS (refused with its reasons
+ * reported, refused for bad flags with nothing reported, PINNED and
+ * SHARED), and IOMMU_KVM_SHARE_QUERY before and after each attach.
+ * Every refusal leaves no object, allocation, pin or domain behind.
+ */
+struct kt_objs {
+	struct iommufd_ioas ioas;
+	struct iommufd_group igroup[2];
+	struct iommufd_device idev[2];
+};
+
+static void objs_init(struct kt_mixed *m, struct kt_objs *o)
+{
+	unsigned int i;
+
+	memset(o, 0, sizeof(*o));
+	o->ioas.iopt = &m->iopt;
+	o->ioas.kvm = m->kio;
+	mutex_init(&o->ioas.mutex);
+	INIT_LIST_HEAD(&o->ioas.hwpt_list);
+	kt_iommufd_object_add(&o->ioas.obj, IOMMUFD_OBJ_IOAS);
+	for (i = 0; i < 2; i++) {
+		mutex_init(&o->igroup[i].lock);
+		INIT_LIST_HEAD(&o->igroup[i].device_list);
+		o->idev[i].ictx = &m->ictx;
+		o->idev[i].igroup = &o->igroup[i];
+		o->idev[i].dev = &m->dev[i];
+		kt_iommufd_object_add(&o->idev[i].obj, IOMMUFD_OBJ_DEVICE);
+	}
+}
+
+static void objs_fini(struct kt_objs *o)
+{
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		kt_iommufd_object_del(&o->idev[i].obj);
+		mutex_destroy(&o->igroup[i].lock);
+	}
+	kt_iommufd_object_del(&o->ioas.obj);
+	mutex_destroy(&o->ioas.mutex);
+}
+
+/* IOMMU_HWPT_ALLOC for device @i with @flags; *@out is what userspace reads. */
+static struct iommufd_hwpt_paging *hwpt_alloc(struct kt_mixed *m, struct kt_objs *o,
+					      unsigned int i, u32 flags, u32 reserved2,
+					      struct iommu_hwpt_alloc *out)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .flags = flags, .dev_id = o->idev[i].obj.id,
+		.pt_id = o->ioas.obj.id, .__reserved2 = reserved2,
+	};
+	struct iommufd_ucmd ucmd = {
+		.ictx = &m->ictx, .ubuffer = out, .user_size = sizeof(*out), .cmd = &cmd,
+	};
+	struct iommufd_hwpt_paging *hwpt;
+
+	mutex_lock(&o->ioas.mutex);
+	hwpt = iommufd_hwpt_kvm_alloc_user(&ucmd, &o->ioas, &o->idev[i], NULL);
+	if (!IS_ERR(hwpt)) {
+		/* the rest of iommufd_hwpt_alloc(): respond, finalize */
+		cmd.out_hwpt_id = hwpt->common.obj.id;
+		WARN_ON(iommufd_ucmd_respond(&ucmd, sizeof(cmd)));
+		iommufd_object_finalize(&m->ictx, &hwpt->common.obj);
+	}
+	mutex_unlock(&o->ioas.mutex);
+	return hwpt;
+}
+
+static int share_query(struct kt_mixed *m, struct kt_objs *o, unsigned int i,
+		       struct iommu_kvm_share_query *out)
+{
+	struct iommu_kvm_share_query cmd = {
+		.size = sizeof(cmd), .dev_id = o->idev[i].obj.id,
+		.ioas_id = o->ioas.obj.id,
+	};
+	struct iommufd_ucmd ucmd = {
+		.ictx = &m->ictx, .ubuffer = out, .user_size = sizeof(*out), .cmd = &cmd,
+	};
+
+	memset(out, 0xff, sizeof(*out));
+	return iommufd_kvm_share_query(&ucmd);
+}
+
+/* No object, domain, pin or attach left; no allocation unless @allocs < 0. */
+static bool nothing_left(struct kt_mixed *m, long allocs, long objs)
+{
+	struct kvm_iommu_stats st;
+
+	rcu_barrier();		/* what the core frees after a grace period */
+	kvm_iommu_get_stats(m->kio, &st);
+	if (allocs >= 0)
+		ASSERT_EQ(kt_alloc_live(), allocs);
+	ASSERT_EQ(kt_iommufd_objects_live(), objs);
+	ASSERT_EQ(st.shared_domains, 0);
+	ASSERT_EQ(st.pinned_pages, 0);
+	ASSERT_EQ(st.attached, 0);
+	ASSERT_EQ(kt_iopt_npinned(&m->iopt), 0);
+	return true;
+}
+
+TEST(kvm_hwpt_alloc_and_share_query_ioctls)
+{
+	const u32 b_reasons = IOMMU_KVM_SHARE_LEVELS | IOMMU_KVM_SHARE_ADDR_WIDTH;
+	struct iommufd_hwpt_paging *hwpt[2];
+	struct iommu_kvm_share_query q;
+	struct iommu_hwpt_alloc out;
+	struct kt_mixed m;
+	struct kt_objs o;
+	long allocs, objs;
+	unsigned int i;
+
+	if (!setup(&m))
+		return false;
+	objs_init(&m, &o);
+	objs = kt_iommufd_objects_live();
+	/*
+	 * A first refusal: the core keeps the device's reserved IOVA recorded
+	 * for the IOAS's life (see avoid_reserved()), so count from there.
+	 */
+	ASSERT_EQ(PTR_ERR(hwpt_alloc(&m, &o, 1, IOMMU_HWPT_ALLOC_KVM_SHARE_REQUIRED, 0,
+				     &out)), -EOPNOTSUPP);
+	ASSERT_EQ(kt_iommufd_objects_live(), objs);
+	rcu_barrier();
+	allocs = kt_alloc_live();
+
+	/* nothing attached: B's reasons, no mode */
+	ASSERT_EQ(share_query(&m, &o, 1, &q), 0);
+	ASSERT_EQ(q.out_mode, IOMMU_KVM_MODE_NONE);
+	ASSERT_EQ(q.out_reasons, b_reasons);
+	ASSERT_EQ(share_query(&m, &o, 0, &q), 0);
+	ASSERT_EQ(q.out_mode, IOMMU_KVM_MODE_NONE);
+	ASSERT_EQ(q.out_reasons, 0);
+
+	/* SHARE_REQUIRED for B: refused, and userspace reads why */
+	memset(&out, 0xff, sizeof(out));
+	hwpt[1] = hwpt_alloc(&m, &o, 1, IOMMU_HWPT_ALLOC_KVM_SHARE_REQUIRED, 0, &out);
+	ASSERT_EQ(PTR_ERR(hwpt[1]), -EOPNOTSUPP);
+	ASSERT_EQ(out.out_kvm_reasons, b_reasons);
+	ASSERT_EQ(out.out_kvm_mode, IOMMU_KVM_MODE_NONE);
+	if (!nothing_left(&m, allocs, objs))
+		return false;
+
+	/* both policies, a non-zero __reserved2, a fault id that is not one */
+	memset(&out, 0xff, sizeof(out));
+	hwpt[1] = hwpt_alloc(&m, &o, 1, IOMMU_HWPT_ALLOC_KVM_SHARE_REQUIRED |
+			     IOMMU_HWPT_ALLOC_KVM_PIN_ONLY, 0, &out);
+	ASSERT_EQ(PTR_ERR(hwpt[1]), -EINVAL);
+	ASSERT_EQ(PTR_ERR(hwpt_alloc(&m, &o, 0, 0, 1, &out)), -EOPNOTSUPP);
+	ASSERT_EQ(PTR_ERR(hwpt_alloc(&m, &o, 0, IOMMU_HWPT_FAULT_ID_VALID, 0, &out)),
+		  -ENOENT);
+	/* nothing was reported for those */
+	ASSERT_EQ(out.out_kvm_mode, 0xffffffffu);
+	ASSERT_EQ(out.out_kvm_reasons, 0xffffffffu);
+	if (!nothing_left(&m, allocs, objs))
+		return false;
+
+	/* the coherency step applies to a SHARED hwpt as to any paging hwpt */
+	o.idev[0].enforce_cache_coherency = true;
+	hwpt[0] = hwpt_alloc(&m, &o, 0, 0, 0, &out);
+	ASSERT_FALSE(IS_ERR(hwpt[0]));
+	ASSERT_TRUE(hwpt[0]->kvm_shared);
+	ASSERT_TRUE(hwpt[0]->enforce_cache_coherency);
+	iommufd_object_destroy_user(&m.ictx, &hwpt[0]->common.obj);
+	o.idev[0].enforce_cache_coherency = false;
+	if (!nothing_left(&m, -1, objs))
+		return false;
+	/* from here on the io_pagetable keeps its per-page access counts */
+	allocs = kt_alloc_live();
+
+	/* each allocation failure of either constructor path leaves nothing */
+	for (i = 0; i < 2; i++) {
+		int nth, failed = 0;
+
+		for (nth = 1; nth < 200; nth++) {
+			bool injected;
+
+			kt_fail_nth_set(nth);
+			hwpt[i] = hwpt_alloc(&m, &o, i, 0, 0, &out);
+			injected = kt_fault_injected();
+			kt_fail_nth_set(0);
+			if (!injected) {
+				ASSERT_FALSE(IS_ERR(hwpt[i]));
+				iommufd_object_destroy_user(&m.ictx, &hwpt[i]->common.obj);
+				break;
+			}
+			failed++;
+			ASSERT_EQ(PTR_ERR(hwpt[i]), -ENOMEM);
+			if (!nothing_left(&m, allocs, objs))
+				return false;
+		}
+		printf("#   %d fault points swept in IOMMU_HWPT_ALLOC, %s\n", failed,
+		       i ? "PINNED" : "SHARED");
+		ASSERT_GE(failed, 2);
+	}
+	if (!nothing_left(&m, allocs, objs))
+		return false;
+
+	/* AUTO: B PINNED with its reasons, A SHARED */
+	hwpt[1] = hwpt_alloc(&m, &o, 1, 0, 0, &out);
+	ASSERT_FALSE(IS_ERR(hwpt[1]));
+	ASSERT_EQ(out.out_kvm_mode, IOMMU_KVM_MODE_PINNED);
+	ASSERT_EQ(out.out_kvm_reasons, b_reasons);
+	ASSERT_EQ(out.out_hwpt_id, hwpt[1]->common.obj.id);
+	hwpt[0] = hwpt_alloc(&m, &o, 0, 0, 0, &out);
+	ASSERT_FALSE(IS_ERR(hwpt[0]));
+	ASSERT_EQ(out.out_kvm_mode, IOMMU_KVM_MODE_SHARED);
+	ASSERT_EQ(out.out_kvm_reasons, 0);
+	ASSERT_TRUE(hwpt[0]->kvm_shared);
+	ASSERT_FALSE(hwpt[1]->kvm_shared);
+	ASSERT_EQ(kt_iommufd_objects_live(), objs + 2);
+
+	/* allocated, not attached: no mode yet */
+	ASSERT_EQ(share_query(&m, &o, 0, &q), 0);
+	ASSERT_EQ(q.out_mode, IOMMU_KVM_MODE_NONE);
+	ASSERT_EQ(iommufd_hw_pagetable_attach(&hwpt[0]->common, &o.idev[0],
+					      IOMMU_NO_PASID), 0);
+	ASSERT_EQ(iommufd_hw_pagetable_attach(&hwpt[1]->common, &o.idev[1],
+					      IOMMU_NO_PASID), 0);
+	ASSERT_EQ(share_query(&m, &o, 0, &q), 0);
+	ASSERT_EQ(q.out_mode, IOMMU_KVM_MODE_SHARED);
+	ASSERT_EQ(q.out_reasons, 0);
+	ASSERT_EQ(share_query(&m, &o, 1, &q), 0);
+	ASSERT_EQ(q.out_mode, IOMMU_KVM_MODE_PINNED);
+	ASSERT_EQ(q.out_reasons, b_reasons);
+	ASSERT_EQ(q.out_dirty_log, IOMMU_KVM_DIRTY_ALL);
+	if (!dma_reaches(&m, 0, 0x200000) || !dma_reaches(&m, 1, 0x300000))
+		return false;
+
+	/* the other device's hwpt is taken: EINVAL, as upstream */
+	ASSERT_EQ(iommufd_hw_pagetable_attach(&hwpt[1]->common, &o.idev[0],
+					      IOMMU_NO_PASID), -EINVAL);
+
+	iommufd_hw_pagetable_detach(&o.idev[1], IOMMU_NO_PASID);
+	iommufd_hw_pagetable_detach(&o.idev[0], IOMMU_NO_PASID);
+	iommufd_object_destroy_user(&m.ictx, &hwpt[1]->common.obj);
+	iommufd_object_destroy_user(&m.ictx, &hwpt[0]->common.obj);
+	/* (the io_pagetable keeps its per-page access counts while the slot lives) */
+	if (!nothing_left(&m, -1, objs))
+		return false;
+	ASSERT_EQ(share_query(&m, &o, 1, &q), 0);
+	ASSERT_EQ(q.out_mode, IOMMU_KVM_MODE_NONE);
+	objs_fini(&o);
+	return teardown(&m);
 }

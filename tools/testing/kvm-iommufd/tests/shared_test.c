@@ -11,7 +11,7 @@
 #include "../platform/kvm_mmu.h"
 #include "../standin/file.h"
 #include "../standin/intel_kvm_domain.h"
-#include "../standin/kvm_hwpt.h"
+#include "../harness/hwpt.h"
 #include <linux/kvm_iommufd.h>
 #include "fixture.h"
 #include <uapi/linux/iommufd_kvm.h>

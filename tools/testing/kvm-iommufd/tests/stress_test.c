@@ -52,7 +52,7 @@
 #include "../harness/test.h"
 #include "../platform/kvm_mmu.h"
 #include "../standin/intel_kvm_domain.h"
-#include "../standin/kvm_hwpt.h"
+#include "../harness/hwpt.h"
 #include <linux/kvm_iommufd.h>
 #include <linux/kvm_tdp_export.h>
 #include "fixture.h"
