@@ -10,6 +10,7 @@
 /* KVM's MMU headers as the exporter's x86 side sees them (include/x86-kvm/) */
 #include "../include/x86-kvm/mmu.h"
 #include "../include/x86-kvm/mmu/spte.h"
+#include "../include/x86-kvm/mmu/tdp_iter.h"
 #include "../include/x86-kvm/mmu/tdp_mmu.h"
 #include "../../../../arch/x86/kvm-iommu/tdp_export.h"
 #include "vtd.h"
@@ -1869,7 +1870,8 @@ bool kvm_slot_can_be_private(const struct kvm_memory_slot *slot)
  * hva_to_pfn() through the VMM's mapping of the slot: the host page (the
  * VMM touches it), writable if the slot and the VMA are; an error when
  * nothing is mapped there, the file behind it ends (SIGBUS), a write
- * meets a read-only VMA, or memory runs out.
+ * meets a read-only VMA, or memory runs out.  Counts the lookups (only
+ * the exporter's kvm_tdp_export_map() makes them) by intent.
  */
 kvm_pfn_t __gfn_to_pfn_memslot(const struct kvm_memory_slot *slot, gfn_t gfn,
 			       bool atomic, bool interruptible, bool *async,
@@ -1880,6 +1882,8 @@ kvm_pfn_t __gfn_to_pfn_memslot(const struct kvm_memory_slot *slot, gfn_t gfn,
 	kvm_pfn_t pfn = KVM_PFN_ERR_FAULT;
 	u64 hpa;
 
+	__atomic_add_fetch(write_fault ? &kvm->export_map_writes : &kvm->export_map_reads, 1,
+			   __ATOMIC_RELAXED);
 	pthread_mutex_lock(&kvm->backing_lock);
 	if (!(s->hva_kind & (KVM_MODEL_SLOT_HVA_UNMAPPED | KVM_MODEL_SLOT_HVA_SIGBUS)) &&
 	    !(write_fault && (s->hva_kind & KVM_MODEL_SLOT_HVA_RO))) {
@@ -1917,6 +1921,71 @@ void kvm_flush_remote_tlbs(struct kvm *kvm)
 void kvm_flush_remote_tlbs_range(struct kvm *kvm, gfn_t gfn, u64 nr_pages)
 {
 	kvm_tdp_export_flush(kvm);
+}
+
+/*
+ * KVM's TDP iterator (tdp_iter.c) over the model's tables: the same order
+ * and fields, the tables read through emulated physical memory.  Inside
+ * the RCU read side, as KVM's walks are.
+ */
+static u64 iter_span(int level)
+{
+	return 1ULL << (9 * (level - 1));
+}
+
+static void iter_read(struct tdp_iter *iter)
+{
+	iter->sptep = iter->pt_path[iter->level] +
+		      ((iter->gfn >> (9 * (iter->level - 1))) & (ENTRIES - 1));
+	iter->old_spte = __atomic_load_n(iter->sptep, __ATOMIC_ACQUIRE);
+}
+
+void tdp_iter_start(struct tdp_iter *iter, struct kvm_mmu_page *root, int min_level,
+		    gfn_t next_last_level_gfn)
+{
+	struct kvm *kvm = container_of(root, struct kvm, root_page);
+
+	memset(iter, 0, sizeof(*iter));
+	iter->kvm = kvm;
+	iter->root_level = root->role.level;
+	iter->min_level = min_level;
+	iter->next_last_level_gfn = next_last_level_gfn;
+	iter->level = iter->root_level;
+	iter->pt_path[iter->level] = root->spt;
+	iter->gfn = ALIGN_DOWN(next_last_level_gfn, iter_span(iter->level));
+	iter->valid = root->spt != NULL;
+	if (iter->valid)
+		iter_read(iter);
+}
+
+void tdp_iter_next(struct tdp_iter *iter)
+{
+	struct kvm *kvm = iter->kvm;
+
+	/* down into the table the entry points to */
+	if (iter->level > iter->min_level && is_present(kvm, iter->old_spte) &&
+	    !is_leaf(kvm, iter->old_spte, iter->level)) {
+		iter->pt_path[iter->level - 1] = phys_va(kvm->pm, iter->old_spte & ADDR_MASK);
+		iter->level--;
+		iter->gfn = ALIGN_DOWN(iter->next_last_level_gfn, iter_span(iter->level));
+		iter_read(iter);
+		return;
+	}
+	/* to the next entry, up as long as a table ends */
+	for (;;) {
+		if (((iter->gfn >> (9 * (iter->level - 1))) & (ENTRIES - 1)) != ENTRIES - 1) {
+			iter->gfn += iter_span(iter->level);
+			iter->next_last_level_gfn = iter->gfn;
+			iter_read(iter);
+			return;
+		}
+		if (iter->level == iter->root_level) {
+			iter->valid = false;
+			return;
+		}
+		iter->level++;
+		iter->gfn = ALIGN_DOWN(iter->gfn, iter_span(iter->level));
+	}
 }
 
 /* The model allocates table pages as it links them: caches only count. */
@@ -1985,32 +2054,6 @@ struct kvm_mmu_page *kvm_tdp_mmu_get_vm_root(struct kvm *kvm, union kvm_mmu_page
 	if (WARN_ON(ensure_root(kvm)))
 		return NULL;
 	return &kvm->root_page;
-}
-
-/*
- * patch 0004: the level of the leaf mapping @gfn in @root, readable (and
- * writable with @write), 0 if none.  mmu_lock held.  Counts the exporter's
- * lookups by intent.
- */
-int kvm_tdp_mmu_mapped_level(struct kvm *kvm, struct kvm_mmu_page *root, gfn_t gfn,
-			     bool write)
-{
-	unsigned int level = 0;
-	bool readable, writable;
-	u64 *e;
-
-	lockdep_assert_held(&kvm->mmu_lock);
-	WARN_ON(root != &kvm->root_page);
-	__atomic_add_fetch(write ? &kvm->export_map_writes : &kvm->export_map_reads, 1,
-			   __ATOMIC_RELAXED);
-	rcu_read_lock();
-	e = leaf_entry(kvm, gfn, &level);
-	if (!e || !kspte_is_present_leaf(&kvm->cfg, __atomic_load_n(e, __ATOMIC_ACQUIRE),
-					 &readable, &writable) ||
-	    !readable || (write && !writable))
-		level = 0;
-	rcu_read_unlock();
-	return level;
 }
 
 /*

@@ -200,7 +200,7 @@ struct kvm {
 	u64 mm_events, migrated, kept_leaves;
 	u64 export_zaps;	/* kvm_tdp_export_zap() calls */
 	u64 huge_faults;	/* 2 MiB leaves installed by faults; atomic */
-	/* kvm_tdp_export_map() calls past the mm check, by intent; atomic */
+	/* kvm_tdp_export_map()'s PFN lookups, by intent; atomic */
 	u64 export_map_reads, export_map_writes;
 	long table_pages;	/* atomic */
 	bool *destroyed;	/* set true when the VM is destroyed */

@@ -55,4 +55,15 @@ bool kvm_model_ad_enabled(struct kvm *kvm);
 
 #define kvm_ad_enabled()	kvm_model_ad_enabled(kvm)
 
+/* What an SPTE is, as KVM tells (the masks of the VM named @kvm) */
+#define SPTE_TDP_AD_MASK	(3ULL << 52)
+#define is_shadow_present_pte(pte) \
+	(!!((pte) & kvm_model_spte_masks(kvm)->mmu_present))
+#define is_large_pte(pte)	(!!((pte) & PT_PAGE_SIZE_MASK))
+#define is_last_spte(pte, level) ((level) == PG_LEVEL_4K || is_large_pte(pte))
+#define is_writable_pte(pte)	(!!((pte) & PT_WRITABLE_MASK))
+#define spte_ad_enabled(spte)	(((spte) & SPTE_TDP_AD_MASK) != SPTE_TDP_AD_DISABLED)
+#define is_access_track_spte(spte) \
+	(!spte_ad_enabled(spte) && !((spte) & shadow_acc_track_mask))
+
 #endif /* KVM_X86_MMU_SPTE_H */

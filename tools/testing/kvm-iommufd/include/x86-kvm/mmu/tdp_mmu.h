@@ -2,14 +2,15 @@
 /*
  * Host build stand-in for arch/x86/kvm/mmu/tdp_mmu.h: the TDP MMU
  * operations tdp_export.c calls.  kvm_tdp_mmu_put_root() is upstream's;
- * the others are the series' (patches 0003, 0004 and 0008), which the KVM
- * model (platform/kvm_mmu.c) implements with the same contracts over its
- * tables.
+ * kvm_tdp_mmu_mapped_level() is the product's tdp_mmu_export.c; the others
+ * are the series' (patches 0003, 0004 and 0008), which the KVM model
+ * (platform/kvm_mmu.c) implements with the same contracts over its tables.
  */
 #ifndef __KVM_X86_MMU_TDP_MMU_H
 #define __KVM_X86_MMU_TDP_MMU_H
 
 #include <linux/kvm_host.h>
+#include "tdp_iter.h"
 
 void kvm_tdp_mmu_put_root(struct kvm *kvm, struct kvm_mmu_page *root);
 
