@@ -1745,6 +1745,7 @@ const struct kt_spte_masks *kvm_model_spte_masks(struct kvm *kvm)
 		.nonpresent_or_rsvd = m.nonpresent_or_rsvd, .gen_low = m.gen_low,
 		.gen_high = m.gen_high, .ad_disabled = m.ad_disabled,
 		.nonpresent = m.nonpresent, .frozen = m.frozen,
+		.mmio_mask = m.mmio_mask,
 	};
 	return &k;
 }

@@ -22,7 +22,7 @@ struct kt_spte_masks {
 	u64 present, user, x, nx, accessed, dirty, memtype, acc_track;
 	u64 host_writable, mmu_writable, mmu_present, me_value;
 	u64 mmio_access, nonpresent_or_rsvd, gen_low, gen_high;
-	u64 ad_disabled, nonpresent, frozen;
+	u64 ad_disabled, nonpresent, frozen, mmio_mask;
 };
 
 const struct kt_spte_masks *kvm_model_spte_masks(struct kvm *kvm);
@@ -65,5 +65,12 @@ bool kvm_model_ad_enabled(struct kvm *kvm);
 #define spte_ad_enabled(spte)	(((spte) & SPTE_TDP_AD_MASK) != SPTE_TDP_AD_DISABLED)
 #define is_access_track_spte(spte) \
 	(!spte_ad_enabled(spte) && !((spte) & shadow_acc_track_mask))
+#define shadow_mmio_mask	(kvm_model_spte_masks(kvm)->mmio_mask)
+#define is_mmio_spte(vm, spte) \
+	(((spte) & shadow_mmio_mask) == (vm)->arch.shadow_mmio_value && \
+	 enable_mmio_caching)
+/* the PFN bits: below bit 52, without the memory encryption bit */
+#define spte_to_pfn(pte) \
+	(((pte) & GENMASK_ULL(51, 12) & ~shadow_me_value) >> PAGE_SHIFT)
 
 #endif /* KVM_X86_MMU_SPTE_H */
