@@ -144,14 +144,18 @@ static unsigned int nr_importers(struct kvm *kvm)
  * table page, runs under mmu_lock held for write (and, when it unlinks
  * table pages, inside the RCU read side, as KVM's do):
  *	change_begin();
- *	... modify entries, change_note() each range, unlink_tree() ...
- *	change_flush();		kvm_tdp_export_record() and _flush() (the
- *				importers), the IOMMU model's checks, call_rcu()
+ *	... modify entries, change_spte() each, unlink_tree() ...
+ *	change_flush();		kvm_tdp_export_flush() (the importers), the
+ *				IOMMU model's checks, call_rcu()
  *	change_end();
+ * change_spte() hands each SPTE change to the product's
+ * kvm_tdp_export_note_change(), as KVM's TDP MMU does where it sets SPTEs
+ * of the exported root (patch 0003), which records what importers must
+ * drop with kvm_tdp_export_record().
  */
 struct change {
 	u64 start, end;		/* GFNs changed; start >= end: nothing */
-	unsigned int flags;	/* KVM_TDP_INV_TABLES once a table is unlinked */
+	bool forget;		/* the @skip_record knob: no SPTE change noted */
 	struct table_free *unlinked;
 };
 
@@ -159,7 +163,7 @@ static void change_begin(struct kvm *kvm, struct change *c)
 {
 	c->start = ~0ULL;
 	c->end = 0;
-	c->flags = KVM_TDP_INV_LEAF;
+	c->forget = kvm->skip_record > 0;
 	c->unlinked = NULL;
 	kvm->changes++;
 	__atomic_add_fetch(&kvm->change_seq, 1, __ATOMIC_SEQ_CST);	/* odd */
@@ -171,15 +175,24 @@ static void change_note(struct change *c, u64 gfn_start, u64 gfn_end)
 	c->end = max(c->end, gfn_end);
 }
 
+/* The SPTE of @gfn at @level went from @old to @new, as part of @c. */
+static void change_spte(struct kvm *kvm, struct change *c, u64 gfn, unsigned int level,
+			u64 old, u64 new)
+{
+	change_note(c, gfn, gfn + span_of(level));
+	if (!c->forget)
+		kvm_tdp_export_note_change(kvm, gfn, level, old, new);
+}
+
 /*
- * Record and flush what @c noted: the requested range [@start, @end)
- * widened to every entry changed (a huge leaf reaching past it), only if
- * something changed, as KVM's TDP MMU records its SPTE changes with
- * kvm_tdp_export_record() and flushes with kvm_tdp_export_flush(); but for
- * the changes the @skip_record knob makes it forget.  The VT-d model checks
- * the caches at each wait descriptor on the way and once the importers
- * return; then the unlinked table pages are handed to call_rcu(), which
- * cannot free them before the caller leaves the RCU read side.
+ * Flush what @c changed (recorded SPTE by SPTE, but for the changes the
+ * @skip_record knob makes it forget), only if something changed, as KVM's
+ * TDP MMU flushes with kvm_tdp_export_flush().  The VT-d model checks the
+ * caches over the requested range [@start, @end) widened to every entry
+ * changed (a huge leaf reaching past it), at each wait descriptor on the
+ * way and once the importers return; then the unlinked table pages are
+ * handed to call_rcu(), which cannot free them before the caller leaves
+ * the RCU read side.
  */
 static void change_flush(struct kvm *kvm, struct change *c, u64 start, u64 end)
 {
@@ -194,10 +207,8 @@ static void change_flush(struct kvm *kvm, struct change *c, u64 start, u64 end)
 			.start = gfn_to_gpa(start),
 			.end = gfn_to_gpa(end),
 		};
-		if (kvm->skip_record > 0)
+		if (c->forget)
 			kvm->skip_record--;
-		else
-			kvm_tdp_export_record(kvm, start, end, c->flags);
 		kvm->flushes++;
 		kvm->importer_calls += nr_importers(kvm);
 		vtd_change_publish(&vc);
@@ -1082,13 +1093,12 @@ static void zap_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
 			}
 			/* a huge leaf goes whole, whatever part of it was asked for */
 			__atomic_store_n(e, kspte_nonpresent(&kvm->cfg), __ATOMIC_RELEASE);
-			change_note(c, gfn, gfn + span);
+			change_spte(kvm, c, gfn, level, old, kspte_nonpresent(&kvm->cfg));
 		} else if (tables && level == 2 && gfn >= gfn_start && gfn + span <= gfn_end) {
 			/* unlink the whole L1 table; freed after the flush */
 			__atomic_store_n(e, kspte_nonpresent(&kvm->cfg), __ATOMIC_RELEASE);
 			unlink_tree(kvm, old & ADDR_MASK, level - 1, &c->unlinked);
-			c->flags |= KVM_TDP_INV_TABLES;
-			change_note(c, gfn, gfn + span);
+			change_spte(kvm, c, gfn, level, old, kspte_nonpresent(&kvm->cfg));
 		} else {
 			zap_range(kvm, old & ADDR_MASK, level - 1, gfn, gfn_start, gfn_end,
 				  tables, keep_held, c);
@@ -1226,7 +1236,7 @@ static void wrprot_range(struct kvm *kvm, u64 table, unsigned int level, u64 bas
 								ADDR_MASK)))) {
 			/* a huge leaf is write-protected whole */
 			__atomic_store_n(e, kspte_wrprot(&kvm->cfg, old), __ATOMIC_RELEASE);
-			change_note(c, gfn, gfn + span);
+			change_spte(kvm, c, gfn, level, old, kspte_wrprot(&kvm->cfg, old));
 		}
 	}
 }
@@ -1313,7 +1323,13 @@ static int split_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
 							    false, true), __ATOMIC_RELAXED);
 		}
 		__atomic_store_n(e, kspte_nonleaf(&kvm->cfg, child), __ATOMIC_RELEASE);
-		change_note(c, gfn, gfn + span);
+		/* the split keeps every translation; then write-protection, if asked */
+		change_spte(kvm, c, gfn, level, old, kspte_nonleaf(&kvm->cfg, child));
+		for (j = 0; j < ENTRIES; j++)
+			if ((old & SPTE_W) && !(ce[j] & SPTE_W))
+				change_spte(kvm, c, gfn + j, 1,
+					    kspte_leaf(&kvm->cfg, pfn + j, 1, true, true, false,
+						       true), ce[j]);
 		n++;
 	}
 	return n;
@@ -1371,15 +1387,16 @@ static void clear_d_range(struct kvm *kvm, u64 gfn_start, u64 gfn_end, struct ch
 {
 	struct kspte_masks m;
 	unsigned int level;
-	u64 gfn, *e;
+	u64 gfn, *e, old;
 
 	kspte_masks(&kvm->cfg, &m);
 	for (gfn = gfn_start; gfn < gfn_end; gfn++) {
 		e = leaf_entry(kvm, gfn, &level);
-		if (!e || level != 1 || !(__atomic_load_n(e, __ATOMIC_ACQUIRE) & m.dirty))
+		old = e && level == 1 ? __atomic_load_n(e, __ATOMIC_ACQUIRE) : 0;
+		if (!(old & m.dirty))
 			continue;
 		__atomic_and_fetch(e, ~m.dirty, __ATOMIC_SEQ_CST);
-		change_note(c, gfn, gfn + 1);
+		change_spte(kvm, c, gfn, 1, old, old & ~m.dirty);
 	}
 }
 
@@ -1440,12 +1457,13 @@ static void rearm(struct kvm *kvm, struct kvm_memory_slot *s, u64 first, unsigne
 			if (!(old & m.dirty))
 				continue;
 			__atomic_and_fetch(e, ~m.dirty, __ATOMIC_SEQ_CST);
+			change_spte(kvm, c, gfn, 1, old, old & ~m.dirty);
 		} else {
 			if (!(old & SPTE_W) || importer_holds(kvm, gfn, 1, old & ADDR_MASK))
 				continue;
 			__atomic_store_n(e, kspte_wrprot(&kvm->cfg, old), __ATOMIC_RELEASE);
+			change_spte(kvm, c, gfn, 1, old, kspte_wrprot(&kvm->cfg, old));
 		}
-		change_note(c, gfn, gfn + 1);
 	}
 }
 
@@ -1564,7 +1582,7 @@ int kvm_model_clear_dirty_log(struct kvm *kvm, unsigned int slot, u64 first, u64
  */
 int kvm_model_collapse(struct kvm *kvm, u64 gfn)
 {
-	u64 g0 = ALIGN_DOWN(gfn, HUGE_PAGES), table, *e, old, l1, blk = 0, *le;
+	u64 g0 = ALIGN_DOWN(gfn, HUGE_PAGES), table, *e, old, l1, blk = 0, *le, huge;
 	struct kvm_memory_slot *s;
 	struct change c;
 	unsigned int level, i;
@@ -1606,11 +1624,10 @@ int kvm_model_collapse(struct kvm *kvm, u64 gfn)
 	}
 	change_begin(kvm, &c);
 	rcu_read_lock();
-	__atomic_store_n(e, kspte_leaf(&kvm->cfg, blk >> PAGE_SHIFT, 2, writable, true,
-				       false, true), __ATOMIC_RELEASE);
+	huge = kspte_leaf(&kvm->cfg, blk >> PAGE_SHIFT, 2, writable, true, false, true);
+	__atomic_store_n(e, huge, __ATOMIC_RELEASE);
 	unlink_tree(kvm, l1, 1, &c.unlinked);
-	c.flags |= KVM_TDP_INV_TABLES;
-	change_note(&c, g0, g0 + HUGE_PAGES);
+	change_spte(kvm, &c, g0, 2, old, huge);
 	change_flush(kvm, &c, g0, g0 + HUGE_PAGES);
 	rcu_read_unlock();
 	change_end(kvm);

@@ -17,9 +17,9 @@
  * 2 MiB region is one aligned contiguous block, dirty logging is off and
  * nothing is mapped there yet.  Every change that removes or downgrades a
  * translation or unlinks a table page takes mmu_lock for write and goes
- * the way KVM's does: record the change with kvm_tdp_export_record() (the
- * GFN range it touched, KVM_TDP_INV_TABLES when it unlinked table pages),
- * flush (kvm_tdp_export_flush(), which calls every importer's
+ * the way KVM's does: hand each SPTE change to the product's
+ * kvm_tdp_export_note_change() (arch/x86/kvm-iommu/tdp_mmu_export.c, which
+ * records what importers must drop with kvm_tdp_export_record()), flush (kvm_tdp_export_flush(), which calls every importer's
  * ->invalidate(); a root replacement goes through
  * kvm_tdp_export_root_changed()), and only then free the unlinked table
  * pages (call_rcu(), still inside the RCU read side) and let host pages
@@ -175,8 +175,8 @@ struct kvm {
 	bool vm_dead;
 	/*
 	 * test knob: the model's TDP MMU forgets to record its next
-	 * @skip_record changes (they are made, but kvm_tdp_export_record() is
-	 * not called, so no importer hears of them)
+	 * @skip_record changes (they are made, but their SPTE changes are not
+	 * handed to kvm_tdp_export_note_change(), so no importer hears of them)
 	 */
 	int skip_record;
 	/*
