@@ -22,6 +22,9 @@ void kvm_tdp_export_nx_huge_pages_changed(struct kvm *kvm);
 void kvm_tdp_export_sync_dirty_log(struct kvm *kvm,
 				   struct kvm_memory_slot *slot);
 
+void kvm_tdp_export_note_change(struct kvm *kvm, gfn_t gfn, int level,
+				u64 old_spte, u64 new_spte);
+
 /* Provided by mmu.c: the largest leaf level the MMU creates. */
 int kvm_mmu_max_huge_page_level(void);
 
@@ -52,6 +55,9 @@ static inline bool kvm_tdp_export_holds(struct kvm *kvm, gfn_t gfn, int level,
 					     KVM_PAGES_PER_HPAGE(level), pfn);
 }
 #else
+static inline void kvm_tdp_export_note_change(struct kvm *kvm, gfn_t gfn,
+					      int level, u64 old_spte,
+					      u64 new_spte) {}
 static inline void kvm_tdp_export_zap_memslot(struct kvm *kvm,
 					      const struct kvm_memory_slot *slot) {}
 static inline void kvm_tdp_export_mmio_gen_wrapped(struct kvm *kvm) {}

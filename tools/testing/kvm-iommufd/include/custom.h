@@ -61,7 +61,10 @@ void kt_warn(const char *cond, const char *file, int line);
 #define WARN_ON_ONCE(cond)	WARN_ON(cond)
 #define BUILD_BUG_ON(cond)	_Static_assert(!(cond), #cond)
 
+/* a product file that defines its own pr_fmt() is built with KT_OWN_PR_FMT */
+#ifndef KT_OWN_PR_FMT
 #define pr_fmt(fmt)		fmt
+#endif
 #define pr_err(fmt, ...)	fprintf(stderr, "# err: " pr_fmt(fmt), ##__VA_ARGS__)
 #define pr_warn(fmt, ...)	fprintf(stderr, "# warn: " pr_fmt(fmt), ##__VA_ARGS__)
 #define pr_info(fmt, ...)	fprintf(stderr, "# " pr_fmt(fmt), ##__VA_ARGS__)
@@ -135,9 +138,38 @@ static inline void __kt_lock_releasing(struct kt_lockinfo *li)
 	do { __atomic_sub_fetch(&(s)->li.readers, 1, __ATOMIC_SEQ_CST);	\
 	     pthread_rwlock_unlock(&(s)->rw); } while (0)
 
+/*
+ * rwlock_t (KVM's mmu_lock): a queued rwlock, where a waiting writer holds
+ * off new readers; so is this one (writer-preferring pthread rwlock).
+ */
+typedef struct {
+	pthread_rwlock_t rw;
+	struct kt_lockinfo li;
+} rwlock_t;
+
+static inline void rwlock_init(rwlock_t *l)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&l->rw, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	l->li.writers = 0;
+	l->li.readers = 0;
+}
+
+#define rwlock_destroy(l)	pthread_rwlock_destroy(&(l)->rw)
+#define write_lock(l)		down_write(l)
+#define write_unlock(l)		up_write(l)
+#define read_lock(l)		down_read(l)
+#define read_unlock(l)		up_read(l)
+
 #define lockdep_assert_held(l)	kt_assert_held(&(l)->li, #l, __FILE__, __LINE__)
 #define lockdep_assert_held_write(l) \
 	kt_assert_held_write(&(l)->li, #l, __FILE__, __LINE__)
+#define lockdep_assert_held_read(l) \
+	kt_assert_held(&(l)->li, #l, __FILE__, __LINE__)
 #define lockdep_assert_not_held(l) \
 	kt_assert_not_held(&(l)->li, #l, __FILE__, __LINE__)
 

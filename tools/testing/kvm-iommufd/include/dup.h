@@ -168,7 +168,16 @@ typedef struct { atomic_t refs; } refcount_t;
 				 1UL << ((nr) % BITS_PER_LONG), __ATOMIC_SEQ_CST))
 #define smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)
+#ifdef __SANITIZE_THREAD__
+/*
+ * TSan has no fences; x86's smp_rmb() is a compiler barrier, and what it
+ * orders in the host build is read with atomic loads (see struct kvm's
+ * mmu_invalidate_seq), which TSan follows.
+ */
+#define smp_rmb()		__asm__ __volatile__("" ::: "memory")
+#else
 #define smp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#endif
 #define smp_store_release(p, v)	__atomic_store_n(p, v, __ATOMIC_RELEASE)
 #define smp_load_acquire(p)	__atomic_load_n(p, __ATOMIC_ACQUIRE)
 #define cmpxchg64(p, o, n)	__sync_val_compare_and_swap(p, o, n)

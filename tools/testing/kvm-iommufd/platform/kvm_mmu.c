@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A model of KVM's x86 TDP MMU, the arch side of the exporter, under the
- * product's arch-neutral exporter: see kvm_mmu.h.
+ * A model of KVM's x86 TDP MMU, under the product's exporter (its
+ * arch-neutral and x86 parts): see kvm_mmu.h.
  */
 #include <linux/kvm_tdp_export.h>
 
 #include "../standin/file.h"
 #include "kvm_mmu.h"
+/* KVM's MMU headers as the exporter's x86 side sees them (include/x86-kvm/) */
+#include "../include/x86-kvm/mmu.h"
+#include "../include/x86-kvm/mmu/spte.h"
+#include "../include/x86-kvm/mmu/tdp_iter.h"
+#include "../include/x86-kvm/mmu/tdp_mmu.h"
+#include "../../../../arch/x86/kvm-iommu/tdp_export.h"
 #include "vtd.h"
 
 #define ENTRIES		512
@@ -138,14 +144,18 @@ static unsigned int nr_importers(struct kvm *kvm)
  * table page, runs under mmu_lock held for write (and, when it unlinks
  * table pages, inside the RCU read side, as KVM's do):
  *	change_begin();
- *	... modify entries, change_note() each range, unlink_tree() ...
- *	change_flush();		kvm_tdp_export_record() and _flush() (the
- *				importers), the IOMMU model's checks, call_rcu()
+ *	... modify entries, change_spte() each, unlink_tree() ...
+ *	change_flush();		kvm_tdp_export_flush() (the importers), the
+ *				IOMMU model's checks, call_rcu()
  *	change_end();
+ * change_spte() hands each SPTE change to the product's
+ * kvm_tdp_export_note_change(), as KVM's TDP MMU does where it sets SPTEs
+ * of the exported root (patch 0003), which records what importers must
+ * drop with kvm_tdp_export_record().
  */
 struct change {
 	u64 start, end;		/* GFNs changed; start >= end: nothing */
-	unsigned int flags;	/* KVM_TDP_INV_TABLES once a table is unlinked */
+	bool forget;		/* the @skip_record knob: no SPTE change noted */
 	struct table_free *unlinked;
 };
 
@@ -153,7 +163,7 @@ static void change_begin(struct kvm *kvm, struct change *c)
 {
 	c->start = ~0ULL;
 	c->end = 0;
-	c->flags = KVM_TDP_INV_LEAF;
+	c->forget = kvm->skip_record > 0;
 	c->unlinked = NULL;
 	kvm->changes++;
 	__atomic_add_fetch(&kvm->change_seq, 1, __ATOMIC_SEQ_CST);	/* odd */
@@ -165,15 +175,24 @@ static void change_note(struct change *c, u64 gfn_start, u64 gfn_end)
 	c->end = max(c->end, gfn_end);
 }
 
+/* The SPTE of @gfn at @level went from @old to @new, as part of @c. */
+static void change_spte(struct kvm *kvm, struct change *c, u64 gfn, unsigned int level,
+			u64 old, u64 new)
+{
+	change_note(c, gfn, gfn + span_of(level));
+	if (!c->forget)
+		kvm_tdp_export_note_change(kvm, gfn, level, old, new);
+}
+
 /*
- * Record and flush what @c noted: the requested range [@start, @end)
- * widened to every entry changed (a huge leaf reaching past it), only if
- * something changed, as KVM's TDP MMU records its SPTE changes with
- * kvm_tdp_export_record() and flushes with kvm_tdp_export_flush(); but for
- * the changes the @skip_record knob makes it forget.  The VT-d model checks
- * the caches at each wait descriptor on the way and once the importers
- * return; then the unlinked table pages are handed to call_rcu(), which
- * cannot free them before the caller leaves the RCU read side.
+ * Flush what @c changed (recorded SPTE by SPTE, but for the changes the
+ * @skip_record knob makes it forget), only if something changed, as KVM's
+ * TDP MMU flushes with kvm_tdp_export_flush().  The VT-d model checks the
+ * caches over the requested range [@start, @end) widened to every entry
+ * changed (a huge leaf reaching past it), at each wait descriptor on the
+ * way and once the importers return; then the unlinked table pages are
+ * handed to call_rcu(), which cannot free them before the caller leaves
+ * the RCU read side.
  */
 static void change_flush(struct kvm *kvm, struct change *c, u64 start, u64 end)
 {
@@ -188,10 +207,8 @@ static void change_flush(struct kvm *kvm, struct change *c, u64 start, u64 end)
 			.start = gfn_to_gpa(start),
 			.end = gfn_to_gpa(end),
 		};
-		if (kvm->skip_record > 0)
+		if (c->forget)
 			kvm->skip_record--;
-		else
-			kvm_tdp_export_record(kvm, start, end, c->flags);
 		kvm->flushes++;
 		kvm->importer_calls += nr_importers(kvm);
 		vtd_change_publish(&vc);
@@ -223,12 +240,12 @@ u64 kvm_model_change_seq(struct kvm *kvm)
 	return __atomic_load_n(&kvm->change_seq, __ATOMIC_SEQ_CST);
 }
 
-static struct kvm_model_slot *find_slot(struct kvm *kvm, u64 gfn)
+static struct kvm_memory_slot *find_slot(struct kvm *kvm, u64 gfn)
 {
 	unsigned int i;
 
 	for (i = 0; i < KVM_MODEL_SLOTS; i++) {
-		struct kvm_model_slot *s = &kvm->slots[i];
+		struct kvm_memory_slot *s = &kvm->slots[i];
 
 		if (__atomic_load_n(&s->used, __ATOMIC_ACQUIRE) && gfn >= s->base_gfn &&
 		    gfn < s->base_gfn + s->npages)
@@ -268,7 +285,8 @@ static void kvm_model_destroy(struct file *file)
 	pthread_mutex_unlock(&kvm_models_lock);
 	if (kvm->destroyed)
 		*kvm->destroyed = true;
-	pthread_rwlock_destroy(&kvm->mmu_lock);
+	rwlock_destroy(&kvm->mmu_lock);
+	pthread_rwlock_destroy(&kvm->srcu.rw);
 	pthread_mutex_destroy(&kvm->backing_lock);
 	mutex_destroy(&kvm->slots_lock);
 	mutex_destroy(&kvm->tdp_export.lock);
@@ -279,7 +297,8 @@ struct kvm *kvm_model_create(struct phys *pm, const struct kspte_cfg *cfg,
 			     bool *destroyed)
 {
 	struct kvm *kvm = calloc(1, sizeof(*kvm));
-	pthread_rwlockattr_t attr;
+	union kvm_mmu_page_role role = { .level = cfg->root_level, .direct = 1 };
+	struct kspte_masks m;
 
 	if (!kvm)
 		return NULL;
@@ -289,10 +308,15 @@ struct kvm *kvm_model_create(struct phys *pm, const struct kspte_cfg *cfg,
 	if (destroyed)
 		*destroyed = false;
 	/* changes must not starve behind a stream of faults */
-	pthread_rwlockattr_init(&attr);
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&kvm->mmu_lock, &attr);
-	pthread_rwlockattr_destroy(&attr);
+	rwlock_init(&kvm->mmu_lock);
+	pthread_rwlock_init(&kvm->srcu.rw, NULL);
+	/* a default VM whose vCPU 0 has loaded its TDP MMU */
+	kspte_masks(cfg, &m);
+	kvm->arch.vm_type = KVM_X86_DEFAULT_VM;
+	kvm->arch.shadow_mmio_value = m.mmio_value;
+	kvm->vcpu0.kvm = kvm;
+	kvm->vcpu0.arch.root_mmu.root_role = role;
+	kvm->root_page.role = role;
 	pthread_mutex_init(&kvm->backing_lock, NULL);
 	/* kvm_create_vm() */
 	mutex_init(&kvm->slots_lock);
@@ -327,7 +351,7 @@ void kvm_model_close(struct kvm *kvm)
 
 /* ---- memslots, and the exporter's memslot notifications ---- */
 
-static void slot_desc(const struct kvm_model_slot *s, struct kvm_tdp_memslot *d)
+static void slot_desc(const struct kvm_memory_slot *s, struct kvm_tdp_memslot *d)
 {
 	d->gpa = s->base_gfn << PAGE_SHIFT;
 	d->size = s->npages << PAGE_SHIFT;
@@ -358,7 +382,7 @@ static bool slot_overlaps(struct kvm *kvm, unsigned int skip, u64 gfn, u64 npage
 	unsigned int i;
 
 	for (i = 0; i < KVM_MODEL_SLOTS; i++) {
-		struct kvm_model_slot *s = &kvm->slots[i];
+		struct kvm_memory_slot *s = &kvm->slots[i];
 
 		if (i != skip && __atomic_load_n(&s->used, __ATOMIC_ACQUIRE) &&
 		    gfn < s->base_gfn + s->npages &&
@@ -396,7 +420,7 @@ int kvm_model_set_slot_flags(struct kvm *kvm, unsigned int slot, u64 gpa, u64 si
 			     unsigned int flags)
 {
 	struct kvm_tdp_memslot_notice n = { .change = KVM_TDP_SLOT_CREATE };
-	struct kvm_model_slot *s;
+	struct kvm_memory_slot *s;
 	int ret;
 
 	if (slot >= KVM_MODEL_SLOTS || !size || (gpa | size) & (PAGE_SIZE - 1))
@@ -416,6 +440,9 @@ int kvm_model_set_slot_flags(struct kvm *kvm, unsigned int slot, u64 gpa, u64 si
 	s->base_gfn = gpa >> PAGE_SHIFT;
 	s->npages = size >> PAGE_SHIFT;
 	s->readonly = flags & KVM_MODEL_SLOT_READONLY;
+	s->flags = s->readonly ? KVM_MEM_READONLY : 0;
+	s->as_id = 0;
+	s->kvm = kvm;
 	s->huge = flags & KVM_MODEL_SLOT_HUGE;
 	s->hva_kind = flags & KVM_MODEL_SLOT_HVA_KINDS;
 	s->dirty_log = false;
@@ -453,7 +480,7 @@ out_unlock:
  * Take slots_lock for a change to an existing slot: the slot, with @desc
  * describing it; NULL (and the lock not held) if there is no such slot.
  */
-static struct kvm_model_slot *lock_used_slot(struct kvm *kvm, unsigned int slot,
+static struct kvm_memory_slot *lock_used_slot(struct kvm *kvm, unsigned int slot,
 					     struct kvm_tdp_memslot *desc)
 {
 	if (slot >= KVM_MODEL_SLOTS)
@@ -470,7 +497,7 @@ static struct kvm_model_slot *lock_used_slot(struct kvm *kvm, unsigned int slot,
 int kvm_model_delete_slot(struct kvm *kvm, unsigned int slot)
 {
 	struct kvm_tdp_memslot_notice n = { .change = KVM_TDP_SLOT_DELETE };
-	struct kvm_model_slot *s;
+	struct kvm_memory_slot *s;
 	int ret;
 	u64 i;
 
@@ -480,11 +507,16 @@ int kvm_model_delete_slot(struct kvm *kvm, unsigned int slot)
 	ret = slots_prepare(kvm, &n);
 	if (ret)
 		goto out_unlock;
-	/* KVM invalidates the slot (no new faults), then zaps and flushes */
-	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	/*
+	 * KVM invalidates the slot (no new faults), waits for the memslot
+	 * readers (synchronize_srcu()), then zaps and flushes
+	 */
+	pthread_rwlock_wrlock(&kvm->srcu.rw);
+	write_lock(&kvm->mmu_lock);
 	__atomic_store_n(&s->used, false, __ATOMIC_RELEASE);
 	zap_locked(kvm, s->base_gfn, s->base_gfn + s->npages, false);
-	pthread_rwlock_unlock(&kvm->mmu_lock);
+	write_unlock(&kvm->mmu_lock);
+	pthread_rwlock_unlock(&kvm->srcu.rw);
 	kvm_tdp_export_slots_end(kvm, &n, true);
 	/* The VMM frees the memory after the ioctl: nothing may pin it now */
 	for (i = 0; i < s->npages; i++) {
@@ -508,7 +540,7 @@ out_unlock:
 int kvm_model_move_slot(struct kvm *kvm, unsigned int slot, u64 new_gpa)
 {
 	struct kvm_tdp_memslot_notice n = { .change = KVM_TDP_SLOT_MOVE };
-	struct kvm_model_slot *s;
+	struct kvm_memory_slot *s;
 	u64 old_gfn;
 	int ret;
 
@@ -526,25 +558,27 @@ int kvm_model_move_slot(struct kvm *kvm, unsigned int slot, u64 new_gpa)
 	if (ret)
 		goto out_unlock;
 	old_gfn = s->base_gfn;
-	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	pthread_rwlock_wrlock(&kvm->srcu.rw);
+	write_lock(&kvm->mmu_lock);
 	__atomic_store_n(&s->used, false, __ATOMIC_RELEASE);
 	zap_locked(kvm, old_gfn, old_gfn + s->npages, false);
 	s->base_gfn = new_gpa >> PAGE_SHIFT;
 	__atomic_store_n(&s->used, true, __ATOMIC_RELEASE);
-	pthread_rwlock_unlock(&kvm->mmu_lock);
+	write_unlock(&kvm->mmu_lock);
+	pthread_rwlock_unlock(&kvm->srcu.rw);
 	kvm_tdp_export_slots_end(kvm, &n, true);
 out_unlock:
 	mutex_unlock(&kvm->slots_lock);
 	return ret;
 }
 
-static void log_start_locked(struct kvm *kvm, struct kvm_model_slot *s);
+static void log_start_locked(struct kvm *kvm, struct kvm_memory_slot *s);
 
 int kvm_model_set_dirty_log(struct kvm *kvm, unsigned int slot, bool on)
 {
 	struct kvm_tdp_memslot_notice n = { .change = KVM_TDP_SLOT_FLAGS };
 	unsigned long *bitmap = NULL;
-	struct kvm_model_slot *s;
+	struct kvm_memory_slot *s;
 	int ret;
 
 	s = lock_used_slot(kvm, slot, &n.old);
@@ -569,8 +603,10 @@ int kvm_model_set_dirty_log(struct kvm *kvm, unsigned int slot, bool on)
 		free(bitmap);
 		goto out_unlock;
 	}
-	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	pthread_rwlock_wrlock(&kvm->srcu.rw);
+	write_lock(&kvm->mmu_lock);
 	s->dirty_log = on;
+	s->flags = (s->flags & ~KVM_MEM_LOG_DIRTY_PAGES) | (on ? KVM_MEM_LOG_DIRTY_PAGES : 0);
 	if (on) {
 		s->dirty_bitmap = bitmap;
 		log_start_locked(kvm, s);
@@ -582,7 +618,8 @@ int kvm_model_set_dirty_log(struct kvm *kvm, unsigned int slot, bool on)
 		bitmap = s->dirty_bitmap;
 		s->dirty_bitmap = NULL;
 	}
-	pthread_rwlock_unlock(&kvm->mmu_lock);
+	write_unlock(&kvm->mmu_lock);
+	pthread_rwlock_unlock(&kvm->srcu.rw);
 	if (!on)
 		free(bitmap);
 	kvm_tdp_export_slots_end(kvm, &n, true);
@@ -618,8 +655,11 @@ int kvm_tdp_export_walk_slots(struct kvm *kvm,
 /* Called with mmu_lock held for write. */
 static int ensure_root(struct kvm *kvm)
 {
-	if (!kvm->root)
+	if (!kvm->root) {
 		__atomic_store_n(&kvm->root, alloc_table(kvm), __ATOMIC_RELEASE);
+		if (kvm->root)
+			kvm->root_page.spt = phys_va(kvm->pm, kvm->root);
+	}
 	return kvm->root ? 0 : -ENOMEM;
 }
 
@@ -630,7 +670,7 @@ static int ensure_root(struct kvm *kvm)
  * or ~0 when the slot is not THP-backed there (not KVM_MODEL_SLOT_HUGE, or
  * the aligned block reaches outside the slot's mapping).
  */
-static u64 host_block(const struct kvm_model_slot *s, u64 idx)
+static u64 host_block(const struct kvm_memory_slot *s, u64 idx)
 {
 	u64 off = ((s->hva >> PAGE_SHIFT) + idx) & (HUGE_PAGES - 1);
 
@@ -645,7 +685,7 @@ static u64 host_block(const struct kvm_model_slot *s, u64 idx)
  * is untouched, else one 4 KiB page.  0 when memory runs out.  Called with
  * backing_lock held.
  */
-static u64 backing_get(struct kvm *kvm, struct kvm_model_slot *s, u64 idx)
+static u64 backing_get(struct kvm *kvm, struct kvm_memory_slot *s, u64 idx)
 {
 	u64 first = host_block(s, idx), blk, i;
 
@@ -670,7 +710,7 @@ static u64 backing_get(struct kvm *kvm, struct kvm_model_slot *s, u64 idx)
  * one aligned contiguous host block, else 0.  Called with backing_lock
  * held.
  */
-static u64 backing_block(const struct kvm_model_slot *s, u64 first)
+static u64 backing_block(const struct kvm_memory_slot *s, u64 first)
 {
 	u64 b0 = s->backing[first], i;
 
@@ -698,7 +738,7 @@ static bool write_tracked(struct kvm *kvm, u64 gfn_start, u64 gfn_end)
 	return false;
 }
 
-static u64 huge_region(struct kvm *kvm, const struct kvm_model_slot *s, u64 gfn)
+static u64 huge_region(struct kvm *kvm, const struct kvm_memory_slot *s, u64 gfn)
 {
 	u64 g0 = ALIGN_DOWN(gfn, HUGE_PAGES);
 
@@ -722,7 +762,7 @@ static u64 huge_region(struct kvm *kvm, const struct kvm_model_slot *s, u64 gfn)
  * place, unless the slot logs dirty pages (then it must be split).
  * *@mapped: the size of the leaf that maps @gfn afterwards.
  */
-static int map_gfn(struct kvm *kvm, const struct kvm_model_slot *s, u64 gfn,
+static int map_gfn(struct kvm *kvm, const struct kvm_memory_slot *s, u64 gfn,
 		   bool write, bool writable, u64 hpa, u64 huge_hpa, u64 *mapped,
 		   bool *made_w)
 {
@@ -811,7 +851,7 @@ static u64 *leaf_entry(struct kvm *kvm, u64 gfn, unsigned int *level)
 }
 
 /* mark_page_dirty_in_slot(): mmu_lock held, or slots_lock */
-static void mark_dirty(struct kvm_model_slot *s, u64 gfn)
+static void mark_dirty(struct kvm_memory_slot *s, u64 gfn)
 {
 	if (s->dirty_bitmap)
 		set_bit_le(gfn - s->base_gfn, s->dirty_bitmap);
@@ -819,12 +859,12 @@ static void mark_dirty(struct kvm_model_slot *s, u64 gfn)
 
 static int fault_once(struct kvm *kvm, u64 gfn, bool write, u64 *mapped)
 {
-	struct kvm_model_slot *s;
+	struct kvm_memory_slot *s;
 	u64 idx, first, hpa, huge_hpa = 0;
 	bool writable, made_w, host_ro;
 	int ret;
 
-	pthread_rwlock_rdlock(&kvm->mmu_lock);
+	read_lock(&kvm->mmu_lock);
 	s = find_slot(kvm, gfn);
 	if (!s) {
 		ret = -ENOENT;
@@ -868,7 +908,7 @@ static int fault_once(struct kvm *kvm, u64 gfn, bool write, u64 *mapped)
 	if (!ret && s->dirty_log && made_w)
 		mark_dirty(s, gfn);
 out:
-	pthread_rwlock_unlock(&kvm->mmu_lock);
+	read_unlock(&kvm->mmu_lock);
 	return ret;
 }
 
@@ -880,17 +920,17 @@ static int fault(struct kvm *kvm, u64 gpa, bool write, u64 *mapped)
 	for (;;) {
 		ret = fault_once(kvm, gfn, write, mapped);
 		if (ret == FAULT_NEED_ROOT) {
-			pthread_rwlock_wrlock(&kvm->mmu_lock);
+			write_lock(&kvm->mmu_lock);
 			ret = ensure_root(kvm);
-			pthread_rwlock_unlock(&kvm->mmu_lock);
+			write_unlock(&kvm->mmu_lock);
 			if (ret)
 				return ret;
 		} else if (ret == FAULT_NEED_SPLIT) {
 			/* KVM's fault path splits the huge page (and flushes) */
-			pthread_rwlock_wrlock(&kvm->mmu_lock);
+			write_lock(&kvm->mmu_lock);
 			ret = split_locked(kvm, ALIGN_DOWN(gfn, HUGE_PAGES),
 					   ALIGN_DOWN(gfn, HUGE_PAGES) + HUGE_PAGES, false);
-			pthread_rwlock_unlock(&kvm->mmu_lock);
+			write_unlock(&kvm->mmu_lock);
 			if (ret < 0)
 				return ret;
 		} else if (ret != FAULT_RETRY) {
@@ -916,11 +956,11 @@ int kvm_model_fault(struct kvm *kvm, u64 gpa, bool write)
 static void log_vcpu_write(struct kvm *kvm, u64 gpa)
 {
 	u64 gfn = gpa >> PAGE_SHIFT, *e;
-	struct kvm_model_slot *s;
+	struct kvm_memory_slot *s;
 	struct kspte_masks m;
 	unsigned int level;
 
-	pthread_rwlock_rdlock(&kvm->mmu_lock);
+	read_lock(&kvm->mmu_lock);
 	s = find_slot(kvm, gfn);
 	if (s && s->dirty_log) {
 		kspte_masks(&kvm->cfg, &m);
@@ -929,7 +969,7 @@ static void log_vcpu_write(struct kvm *kvm, u64 gpa)
 			__atomic_or_fetch(e, m.dirty, __ATOMIC_SEQ_CST);
 		mark_dirty(s, gfn);
 	}
-	pthread_rwlock_unlock(&kvm->mmu_lock);
+	read_unlock(&kvm->mmu_lock);
 }
 
 static int guest_access(struct kvm *kvm, u64 gpa, void *buf, size_t len, bool write)
@@ -969,7 +1009,7 @@ int kvm_model_guest_read(struct kvm *kvm, u64 gpa, void *buf, size_t len)
 /* One of a slot's per-page HPAs for @gpa, read under backing_lock. */
 static u64 slot_page(struct kvm *kvm, u64 gpa, bool discarded)
 {
-	struct kvm_model_slot *s;
+	struct kvm_memory_slot *s;
 	u64 hpa = 0;
 
 	pthread_mutex_lock(&kvm->backing_lock);
@@ -1053,13 +1093,12 @@ static void zap_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
 			}
 			/* a huge leaf goes whole, whatever part of it was asked for */
 			__atomic_store_n(e, kspte_nonpresent(&kvm->cfg), __ATOMIC_RELEASE);
-			change_note(c, gfn, gfn + span);
+			change_spte(kvm, c, gfn, level, old, kspte_nonpresent(&kvm->cfg));
 		} else if (tables && level == 2 && gfn >= gfn_start && gfn + span <= gfn_end) {
 			/* unlink the whole L1 table; freed after the flush */
 			__atomic_store_n(e, kspte_nonpresent(&kvm->cfg), __ATOMIC_RELEASE);
 			unlink_tree(kvm, old & ADDR_MASK, level - 1, &c->unlinked);
-			c->flags |= KVM_TDP_INV_TABLES;
-			change_note(c, gfn, gfn + span);
+			change_spte(kvm, c, gfn, level, old, kspte_nonpresent(&kvm->cfg));
 		} else {
 			zap_range(kvm, old & ADDR_MASK, level - 1, gfn, gfn_start, gfn_end,
 				  tables, keep_held, c);
@@ -1092,9 +1131,9 @@ static void zap_locked(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool tables)
 
 void kvm_model_zap(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool tables)
 {
-	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	write_lock(&kvm->mmu_lock);
 	zap_locked(kvm, gfn_start, gfn_end, tables);
-	pthread_rwlock_unlock(&kvm->mmu_lock);
+	write_unlock(&kvm->mmu_lock);
 }
 
 /*
@@ -1103,7 +1142,7 @@ void kvm_model_zap(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool tables)
  * split up (its other pages stay).  Called with backing_lock held, after
  * the MMU-notifier zap.
  */
-static void migrate_page(struct kvm *kvm, struct kvm_model_slot *s, u64 idx)
+static void migrate_page(struct kvm *kvm, struct kvm_memory_slot *s, u64 idx)
 {
 	u64 old = s->backing[idx], new;
 
@@ -1130,18 +1169,23 @@ void kvm_model_mm_event(struct kvm *kvm, u64 gpa, u64 len, enum mmu_notifier_eve
 		return;
 	}
 	/* invalidate_range_start, then what the mm does to the pages */
-	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	write_lock(&kvm->mmu_lock);
 	zap_keep_locked(kvm, start, end, false, mmu_notifier_event_keeps_pinned(event));
 	kvm->mm_events++;
 	pthread_mutex_lock(&kvm->backing_lock);
 	for (gfn = start; migrate && gfn < end; gfn++) {
-		struct kvm_model_slot *s = find_slot(kvm, gfn);
+		struct kvm_memory_slot *s = find_slot(kvm, gfn);
 
 		if (s)
 			migrate_page(kvm, s, gfn - s->base_gfn);
 	}
 	pthread_mutex_unlock(&kvm->backing_lock);
-	pthread_rwlock_unlock(&kvm->mmu_lock);
+	/*
+	 * invalidate_range_end: a PFN looked up before this, even during the
+	 * change above, is not mapped (mmu_invalidate_retry_gfn())
+	 */
+	kvm->mmu_invalidate_seq++;
+	write_unlock(&kvm->mmu_lock);
 }
 
 void kvm_model_discard(struct kvm *kvm, u64 gpa, u64 len)
@@ -1149,11 +1193,11 @@ void kvm_model_discard(struct kvm *kvm, u64 gpa, u64 len)
 	u64 gfn, start = gpa >> PAGE_SHIFT, end = (gpa + len + PAGE_SIZE - 1) >> PAGE_SHIFT;
 
 	/* invalidate_range_start (MMU_NOTIFY_DISCARD): zap and flush before the pages go */
-	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	write_lock(&kvm->mmu_lock);
 	zap_locked(kvm, start, end, false);
 	pthread_mutex_lock(&kvm->backing_lock);
 	for (gfn = start; gfn < end; gfn++) {
-		struct kvm_model_slot *s = find_slot(kvm, gfn);
+		struct kvm_memory_slot *s = find_slot(kvm, gfn);
 		u64 *page, *old;
 
 		if (!s)
@@ -1166,7 +1210,9 @@ void kvm_model_discard(struct kvm *kvm, u64 gpa, u64 len)
 		/* a pinned page stays the pinner's; the next touch gets a new one */
 	}
 	pthread_mutex_unlock(&kvm->backing_lock);
-	pthread_rwlock_unlock(&kvm->mmu_lock);
+	/* invalidate_range_end, as in kvm_model_mm_event() */
+	kvm->mmu_invalidate_seq++;
+	write_unlock(&kvm->mmu_lock);
 }
 
 static void wrprot_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
@@ -1190,7 +1236,7 @@ static void wrprot_range(struct kvm *kvm, u64 table, unsigned int level, u64 bas
 								ADDR_MASK)))) {
 			/* a huge leaf is write-protected whole */
 			__atomic_store_n(e, kspte_wrprot(&kvm->cfg, old), __ATOMIC_RELEASE);
-			change_note(c, gfn, gfn + span);
+			change_spte(kvm, c, gfn, level, old, kspte_wrprot(&kvm->cfg, old));
 		}
 	}
 }
@@ -1203,9 +1249,9 @@ int kvm_model_write_track(struct kvm *kvm, u64 gpa)
 	u64 gfn = gpa >> PAGE_SHIFT;
 	struct change c;
 
-	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	write_lock(&kvm->mmu_lock);
 	if (kvm->ntracked == KVM_MODEL_TRACKED) {
-		pthread_rwlock_unlock(&kvm->mmu_lock);
+		write_unlock(&kvm->mmu_lock);
 		return -ENOSPC;
 	}
 	kvm->tracked[kvm->ntracked++] = gfn;
@@ -1218,7 +1264,7 @@ int kvm_model_write_track(struct kvm *kvm, u64 gpa)
 		change_flush(kvm, &c, gfn, gfn + 1);
 		change_end(kvm);
 	}
-	pthread_rwlock_unlock(&kvm->mmu_lock);
+	write_unlock(&kvm->mmu_lock);
 	return 0;
 }
 
@@ -1226,14 +1272,14 @@ void kvm_model_wrprot(struct kvm *kvm, u64 gfn_start, u64 gfn_end)
 {
 	struct change c;
 
-	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	write_lock(&kvm->mmu_lock);
 	if (kvm->root) {
 		change_begin(kvm, &c);
 		wrprot_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn_start, gfn_end, false, &c);
 		change_flush(kvm, &c, gfn_start, gfn_end);
 		change_end(kvm);
 	}
-	pthread_rwlock_unlock(&kvm->mmu_lock);
+	write_unlock(&kvm->mmu_lock);
 }
 
 /*
@@ -1277,7 +1323,13 @@ static int split_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
 							    false, true), __ATOMIC_RELAXED);
 		}
 		__atomic_store_n(e, kspte_nonleaf(&kvm->cfg, child), __ATOMIC_RELEASE);
-		change_note(c, gfn, gfn + span);
+		/* the split keeps every translation; then write-protection, if asked */
+		change_spte(kvm, c, gfn, level, old, kspte_nonleaf(&kvm->cfg, child));
+		for (j = 0; j < ENTRIES; j++)
+			if ((old & SPTE_W) && !(ce[j] & SPTE_W))
+				change_spte(kvm, c, gfn + j, 1,
+					    kspte_leaf(&kvm->cfg, pfn + j, 1, true, true, false,
+						       true), ce[j]);
 		n++;
 	}
 	return n;
@@ -1322,9 +1374,9 @@ int kvm_model_split(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool wrprot)
 {
 	int n;
 
-	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	write_lock(&kvm->mmu_lock);
 	n = split_locked(kvm, gfn_start, gfn_end, wrprot);
-	pthread_rwlock_unlock(&kvm->mmu_lock);
+	write_unlock(&kvm->mmu_lock);
 	return n;
 }
 
@@ -1335,15 +1387,16 @@ static void clear_d_range(struct kvm *kvm, u64 gfn_start, u64 gfn_end, struct ch
 {
 	struct kspte_masks m;
 	unsigned int level;
-	u64 gfn, *e;
+	u64 gfn, *e, old;
 
 	kspte_masks(&kvm->cfg, &m);
 	for (gfn = gfn_start; gfn < gfn_end; gfn++) {
 		e = leaf_entry(kvm, gfn, &level);
-		if (!e || level != 1 || !(__atomic_load_n(e, __ATOMIC_ACQUIRE) & m.dirty))
+		old = e && level == 1 ? __atomic_load_n(e, __ATOMIC_ACQUIRE) : 0;
+		if (!(old & m.dirty))
 			continue;
 		__atomic_and_fetch(e, ~m.dirty, __ATOMIC_SEQ_CST);
-		change_note(c, gfn, gfn + 1);
+		change_spte(kvm, c, gfn, 1, old, old & ~m.dirty);
 	}
 }
 
@@ -1354,7 +1407,7 @@ static void clear_d_range(struct kvm *kvm, u64 gfn_start, u64 gfn_end, struct ch
  * the leaves an importer holds writable (patch 0008).  mmu_lock held for
  * write.
  */
-static void log_start_locked(struct kvm *kvm, struct kvm_model_slot *s)
+static void log_start_locked(struct kvm *kvm, struct kvm_memory_slot *s)
 {
 	u64 start = s->base_gfn, end = s->base_gfn + s->npages;
 	struct change c;
@@ -1376,24 +1429,9 @@ static void log_start_locked(struct kvm *kvm, struct kvm_model_slot *s)
  * devices wrote unseen; with PML, when one asks, the leaves marked dirty.
  * slots_lock held.
  */
-static void sync_dirty_log(struct kvm *kvm, struct kvm_model_slot *s)
+static void sync_dirty_log(struct kvm *kvm, struct kvm_memory_slot *s)
 {
-	unsigned int ask, level;
-	struct kspte_masks m;
-	u64 gfn, *e;
-
-	ask = kvm_tdp_export_log_dirty(kvm, s->base_gfn, s->npages, s->dirty_bitmap);
-	if (!(ask & KVM_TDP_DIRTY_SCAN) || !kvm->cfg.pml)
-		return;
-	kspte_masks(&kvm->cfg, &m);
-	pthread_rwlock_rdlock(&kvm->mmu_lock);
-	kvm->dirty_scans++;
-	for (gfn = s->base_gfn; gfn < s->base_gfn + s->npages; gfn++) {
-		e = leaf_entry(kvm, gfn, &level);
-		if (e && (__atomic_load_n(e, __ATOMIC_ACQUIRE) & m.dirty))
-			mark_dirty(s, gfn);
-	}
-	pthread_rwlock_unlock(&kvm->mmu_lock);
+	kvm_tdp_export_sync_dirty_log(kvm, s);
 }
 
 /*
@@ -1401,7 +1439,7 @@ static void sync_dirty_log(struct kvm *kvm, struct kvm_model_slot *s)
  * (4 KiB leaves: clear D with PML, else write-protect but for held leaves).
  * mmu_lock held for write.
  */
-static void rearm(struct kvm *kvm, struct kvm_model_slot *s, u64 first, unsigned long mask,
+static void rearm(struct kvm *kvm, struct kvm_memory_slot *s, u64 first, unsigned long mask,
 		  struct change *c)
 {
 	struct kspte_masks m;
@@ -1419,16 +1457,17 @@ static void rearm(struct kvm *kvm, struct kvm_model_slot *s, u64 first, unsigned
 			if (!(old & m.dirty))
 				continue;
 			__atomic_and_fetch(e, ~m.dirty, __ATOMIC_SEQ_CST);
+			change_spte(kvm, c, gfn, 1, old, old & ~m.dirty);
 		} else {
 			if (!(old & SPTE_W) || importer_holds(kvm, gfn, 1, old & ADDR_MASK))
 				continue;
 			__atomic_store_n(e, kspte_wrprot(&kvm->cfg, old), __ATOMIC_RELEASE);
+			change_spte(kvm, c, gfn, 1, old, kspte_wrprot(&kvm->cfg, old));
 		}
-		change_note(c, gfn, gfn + 1);
 	}
 }
 
-static struct kvm_model_slot *lock_logging_slot(struct kvm *kvm, unsigned int slot)
+static struct kvm_memory_slot *lock_logging_slot(struct kvm *kvm, unsigned int slot)
 {
 	if (slot >= KVM_MODEL_SLOTS)
 		return NULL;
@@ -1454,7 +1493,7 @@ static struct kvm_model_slot *lock_logging_slot(struct kvm *kvm, unsigned int sl
  */
 int kvm_model_get_dirty_log(struct kvm *kvm, unsigned int slot, unsigned long *bitmap)
 {
-	struct kvm_model_slot *s = lock_logging_slot(kvm, slot);
+	struct kvm_memory_slot *s = lock_logging_slot(kvm, slot);
 	u64 w, words;
 	struct change c;
 
@@ -1469,7 +1508,7 @@ int kvm_model_get_dirty_log(struct kvm *kvm, unsigned int slot, unsigned long *b
 		mutex_unlock(&kvm->slots_lock);
 		return 0;
 	}
-	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	write_lock(&kvm->mmu_lock);
 	change_begin(kvm, &c);
 	for (w = 0; w < words; w++) {
 		bitmap[w] = __atomic_exchange_n(&s->dirty_bitmap[w], 0, __ATOMIC_SEQ_CST);
@@ -1478,7 +1517,7 @@ int kvm_model_get_dirty_log(struct kvm *kvm, unsigned int slot, unsigned long *b
 	}
 	change_flush(kvm, &c, s->base_gfn, s->base_gfn + s->npages);
 	change_end(kvm);
-	pthread_rwlock_unlock(&kvm->mmu_lock);
+	write_unlock(&kvm->mmu_lock);
 	mutex_unlock(&kvm->slots_lock);
 	return 0;
 }
@@ -1496,7 +1535,7 @@ int kvm_model_get_dirty_log(struct kvm *kvm, unsigned int slot, unsigned long *b
 int kvm_model_clear_dirty_log(struct kvm *kvm, unsigned int slot, u64 first, u64 npages,
 			      const unsigned long *bitmap)
 {
-	struct kvm_model_slot *s = lock_logging_slot(kvm, slot);
+	struct kvm_memory_slot *s = lock_logging_slot(kvm, slot);
 	unsigned long mask;
 	struct change c;
 	u64 w;
@@ -1509,7 +1548,7 @@ int kvm_model_clear_dirty_log(struct kvm *kvm, unsigned int slot, u64 first, u64
 		return -EINVAL;
 	}
 	sync_dirty_log(kvm, s);
-	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	write_lock(&kvm->mmu_lock);
 	change_begin(kvm, &c);
 	for (w = 0; w < BITS_TO_LONGS(npages); w++) {
 		unsigned long *word = &s->dirty_bitmap[first / BITS_PER_LONG + w];
@@ -1523,7 +1562,7 @@ int kvm_model_clear_dirty_log(struct kvm *kvm, unsigned int slot, u64 first, u64
 	}
 	change_flush(kvm, &c, s->base_gfn, s->base_gfn + s->npages);
 	change_end(kvm);
-	pthread_rwlock_unlock(&kvm->mmu_lock);
+	write_unlock(&kvm->mmu_lock);
 	mutex_unlock(&kvm->slots_lock);
 	return 0;
 }
@@ -1543,14 +1582,14 @@ int kvm_model_clear_dirty_log(struct kvm *kvm, unsigned int slot, u64 first, u64
  */
 int kvm_model_collapse(struct kvm *kvm, u64 gfn)
 {
-	u64 g0 = ALIGN_DOWN(gfn, HUGE_PAGES), table, *e, old, l1, blk = 0, *le;
-	struct kvm_model_slot *s;
+	u64 g0 = ALIGN_DOWN(gfn, HUGE_PAGES), table, *e, old, l1, blk = 0, *le, huge;
+	struct kvm_memory_slot *s;
 	struct change c;
 	unsigned int level, i;
 	bool writable;
 	int ret = -EAGAIN;
 
-	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	write_lock(&kvm->mmu_lock);
 	s = find_slot(kvm, gfn);
 	table = kvm->root;
 	if (!s || !table || huge_region(kvm, s, gfn) == ~0ULL)
@@ -1585,18 +1624,17 @@ int kvm_model_collapse(struct kvm *kvm, u64 gfn)
 	}
 	change_begin(kvm, &c);
 	rcu_read_lock();
-	__atomic_store_n(e, kspte_leaf(&kvm->cfg, blk >> PAGE_SHIFT, 2, writable, true,
-				       false, true), __ATOMIC_RELEASE);
+	huge = kspte_leaf(&kvm->cfg, blk >> PAGE_SHIFT, 2, writable, true, false, true);
+	__atomic_store_n(e, huge, __ATOMIC_RELEASE);
 	unlink_tree(kvm, l1, 1, &c.unlinked);
-	c.flags |= KVM_TDP_INV_TABLES;
-	change_note(&c, g0, g0 + HUGE_PAGES);
+	change_spte(kvm, &c, g0, 2, old, huge);
 	change_flush(kvm, &c, g0, g0 + HUGE_PAGES);
 	rcu_read_unlock();
 	change_end(kvm);
 	kvm->collapses++;
 	ret = 0;
 out:
-	pthread_rwlock_unlock(&kvm->mmu_lock);
+	write_unlock(&kvm->mmu_lock);
 	return ret;
 }
 
@@ -1606,15 +1644,19 @@ int kvm_model_replace_root(struct kvm *kvm)
 	struct change c;
 	u64 old, new;
 
-	pthread_rwlock_wrlock(&kvm->mmu_lock);
+	/* the exported root's description changes too (kvm->root_page) */
+	mutex_lock(&kvm->tdp_export.lock);
+	write_lock(&kvm->mmu_lock);
 	new = alloc_table(kvm);
 	if (!new) {
-		pthread_rwlock_unlock(&kvm->mmu_lock);
+		write_unlock(&kvm->mmu_lock);
+		mutex_unlock(&kvm->tdp_export.lock);
 		return -ENOMEM;
 	}
 	change_begin(kvm, &c);
 	old = kvm->root;
 	__atomic_store_n(&kvm->root, new, __ATOMIC_RELEASE);
+	kvm->root_page.spt = phys_va(kvm->pm, new);
 	kvm->root_replacements++;
 	rcu_read_lock();
 	vc = (struct vtd_table_change){
@@ -1631,7 +1673,8 @@ int kvm_model_replace_root(struct kvm *kvm)
 	change_flush(kvm, &c, 0, 0);
 	rcu_read_unlock();
 	change_end(kvm);
-	pthread_rwlock_unlock(&kvm->mmu_lock);
+	write_unlock(&kvm->mmu_lock);
+	mutex_unlock(&kvm->tdp_export.lock);
 	return 0;
 }
 
@@ -1683,81 +1726,455 @@ bool kvm_model_translate(struct kvm *kvm, u64 gpa, u64 *hpa, bool *writable)
 }
 
 /*
- * ---- the arch side of the exporter (kvm_arch_tdp_export_*()) ----
+ * ---- KVM around the exporter's x86 side ----
  *
- * What KVM's TDP MMU does for the product's exporter
- * (virt/iommufd/kvm_tdp_export.c), as tdp_export.c does it on x86.
+ * The product's arch/x86/kvm-iommu/tdp_export.c implements the
+ * kvm_arch_tdp_export_*() calls of the arch-neutral exporter on KVM's own
+ * interfaces, declared by the shims of "mmu.h", "mmu/spte.h",
+ * "mmu/tdp_mmu.h" (include/x86-kvm/) and <linux/kvm_host.h>.  The model
+ * provides them: upstream KVM's as KVM behaves (memslots under SRCU, the
+ * PFN lookup, the MMU-notifier sequence, memory caches, remote TLB
+ * flushes, the root's reference, the host's settings), and the TDP MMU
+ * operations the series adds to tdp_mmu.c (patches 0003, 0004, 0008),
+ * with their contracts, over the model's tables.
  */
 
-/* The first importer: the root vCPUs use, made if there is none yet. */
-int kvm_arch_tdp_export_get_root(struct kvm *kvm)
+/* module parameters: the TDP MMU is on; MMIO caching is per VM (below) */
+bool tdp_enabled = true;
+bool tdp_mmu_enabled = true;
+bool enable_mmio_caching = true;
+/* KVM's slab of shadow page headers: the model allocates with malloc() */
+struct kmem_cache *mmu_page_header_cache;
+
+/* KVM's host-wide values, for the host the VM's configuration describes */
+const struct kt_spte_masks *kvm_model_spte_masks(struct kvm *kvm)
 {
+	static __thread struct kt_spte_masks k;
+	struct kspte_masks m;
+
+	kspte_masks(&kvm->cfg, &m);
+	k = (struct kt_spte_masks){
+		.present = m.present, .user = m.user, .x = m.x, .nx = m.nx,
+		.accessed = m.accessed, .dirty = m.dirty, .memtype = m.memtype,
+		.acc_track = m.acc_track, .host_writable = m.host_writable,
+		.mmu_writable = m.mmu_writable, .mmu_present = m.mmu_present,
+		.me_value = kvm->cfg.me_value, .mmio_access = m.mmio_access_mask,
+		.nonpresent_or_rsvd = m.nonpresent_or_rsvd, .gen_low = m.gen_low,
+		.gen_high = m.gen_high, .ad_disabled = m.ad_disabled,
+		.nonpresent = m.nonpresent, .frozen = m.frozen,
+		.mmio_mask = m.mmio_mask,
+	};
+	return &k;
+}
+
+/* kvm_ad_enabled(): A/D bits are used when there is an Accessed bit */
+bool kvm_model_ad_enabled(struct kvm *kvm)
+{
+	return !!kvm_model_spte_masks(kvm)->accessed;
+}
+
+/* VMX's PML logs 512 GPAs per vCPU exit; SVM has no such log */
+int kvm_model_cpu_dirty_log_size(struct kvm *kvm)
+{
+	return kvm->cfg.pml ? 512 : 0;
+}
+
+const struct kt_cpuinfo_x86 *kvm_model_cpu_data(struct kvm *kvm)
+{
+	static __thread struct kt_cpuinfo_x86 c;
+
+	c.x86_phys_bits = kvm->cfg.phys_bits;
+	return &c;
+}
+
+const struct kt_kvm_host_values *kvm_model_host_values(struct kvm *kvm)
+{
+	static __thread struct kt_kvm_host_values v;
+
+	v.maxphyaddr = kvm->cfg.phys_bits;
+	return &v;
+}
+
+/*
+ * The largest leaf the MMU creates, a host-wide value in KVM; the model's
+ * comes from the live VMs' configuration, which must agree.
+ */
+int kvm_mmu_max_huge_page_level(void)
+{
+	int level = 0;
+	unsigned int i;
+
+	pthread_mutex_lock(&kvm_models_lock);
+	for (i = 0; i < KVM_MODEL_MAX; i++) {
+		struct kvm *kvm = kvm_models[i];
+
+		if (!kvm)
+			continue;
+		WARN_ON(level && level != (int)kvm->cfg.max_leaf_level);
+		level = kvm->cfg.max_leaf_level;
+	}
+	pthread_mutex_unlock(&kvm_models_lock);
+	return level ? level : PG_LEVEL_4K;
+}
+
+/* VMX ignores the guest's PAT by default (and zaps to re-derive memtypes) */
+bool kvm_mmu_may_ignore_guest_pat(struct kvm *kvm)
+{
+	return kvm->cfg.ept;
+}
+
+/* __pa() of a table page's mapping in emulated physical memory */
+u64 kvm_model_pa(const void *va)
+{
+	u64 pa = ~0ULL;
+	unsigned int i;
+
+	pthread_mutex_lock(&kvm_models_lock);
+	for (i = 0; i < KVM_MODEL_MAX && pa == ~0ULL; i++) {
+		struct phys *pm = kvm_models[i] ? kvm_models[i]->pm : NULL;
+
+		if (pm && (const u8 *)va >= pm->base && (const u8 *)va < pm->base + pm->size)
+			pa = (const u8 *)va - pm->base;
+	}
+	pthread_mutex_unlock(&kvm_models_lock);
+	WARN_ON(pa == ~0ULL);
+	return pa;
+}
+
+int srcu_read_lock(struct srcu_struct *ssp)
+{
+	pthread_rwlock_rdlock(&ssp->rw);
+	return 0;
+}
+
+void srcu_read_unlock(struct srcu_struct *ssp, int idx)
+{
+	pthread_rwlock_unlock(&ssp->rw);
+}
+
+/* vCPU 0 exists from the start, its MMU loaded with the VM's root role */
+struct kvm_vcpu *kvm_get_vcpu(struct kvm *kvm, int i)
+{
+	return i == 0 ? &kvm->vcpu0 : NULL;
+}
+
+bool kvm_arch_has_private_mem(struct kvm *kvm)
+{
+	return false;
+}
+
+/* Under kvm->srcu: the slot stays as found until srcu_read_unlock(). */
+struct kvm_memory_slot *gfn_to_memslot(struct kvm *kvm, gfn_t gfn)
+{
+	return find_slot(kvm, gfn);
+}
+
+bool kvm_is_visible_memslot(struct kvm_memory_slot *slot)
+{
+	return slot;
+}
+
+bool kvm_slot_dirty_track_enabled(const struct kvm_memory_slot *slot)
+{
+	return slot->flags & KVM_MEM_LOG_DIRTY_PAGES;
+}
+
+bool kvm_slot_can_be_private(const struct kvm_memory_slot *slot)
+{
+	return false;
+}
+
+/*
+ * hva_to_pfn() through the VMM's mapping of the slot: the host page (the
+ * VMM touches it), writable if the slot and the VMA are; an error when
+ * nothing is mapped there, the file behind it ends (SIGBUS), a write
+ * meets a read-only VMA, or memory runs out.  Counts the lookups (only
+ * the exporter's kvm_tdp_export_map() makes them) by intent.
+ */
+kvm_pfn_t __gfn_to_pfn_memslot(const struct kvm_memory_slot *slot, gfn_t gfn,
+			       bool atomic, bool interruptible, bool *async,
+			       bool write_fault, bool *writable, unsigned long *hva)
+{
+	struct kvm_memory_slot *s = (struct kvm_memory_slot *)slot;
+	struct kvm *kvm = s->kvm;
+	kvm_pfn_t pfn = KVM_PFN_ERR_FAULT;
+	u64 hpa;
+
+	__atomic_add_fetch(write_fault ? &kvm->export_map_writes : &kvm->export_map_reads, 1,
+			   __ATOMIC_RELAXED);
+	pthread_mutex_lock(&kvm->backing_lock);
+	if (!(s->hva_kind & (KVM_MODEL_SLOT_HVA_UNMAPPED | KVM_MODEL_SLOT_HVA_SIGBUS)) &&
+	    !(write_fault && (s->hva_kind & KVM_MODEL_SLOT_HVA_RO))) {
+		hpa = backing_get(kvm, s, gfn - s->base_gfn);
+		if (hpa)
+			pfn = hpa >> PAGE_SHIFT;
+	}
+	if (writable)
+		*writable = !s->readonly && !(s->hva_kind & KVM_MODEL_SLOT_HVA_RO);
+	pthread_mutex_unlock(&kvm->backing_lock);
+	return pfn;
+}
+
+/*
+ * The model's host pages are not reference-counted: a page the VMM
+ * discards stays allocated until the next discard of its GFN, and the
+ * invalidation sequence makes the lookup retry before then.
+ */
+void kvm_release_pfn_clean(kvm_pfn_t pfn)
+{
+}
+
+bool mmu_invalidate_retry_gfn(struct kvm *kvm, unsigned long mmu_seq, gfn_t gfn)
+{
+	lockdep_assert_held(&kvm->mmu_lock);
+	return kvm->mmu_invalidate_seq != mmu_seq;
+}
+
+/* kvm_arch_flush_remote_tlbs() with patch 0003: the importers too */
+void kvm_flush_remote_tlbs(struct kvm *kvm)
+{
+	kvm_tdp_export_flush(kvm);
+}
+
+void kvm_flush_remote_tlbs_range(struct kvm *kvm, gfn_t gfn, u64 nr_pages)
+{
+	kvm_tdp_export_flush(kvm);
+}
+
+/*
+ * KVM's TDP iterator (tdp_iter.c) over the model's tables: the same order
+ * and fields, the tables read through emulated physical memory.  Inside
+ * the RCU read side, as KVM's walks are.
+ */
+static u64 iter_span(int level)
+{
+	return 1ULL << (9 * (level - 1));
+}
+
+static void iter_read(struct tdp_iter *iter)
+{
+	iter->sptep = iter->pt_path[iter->level] +
+		      ((iter->gfn >> (9 * (iter->level - 1))) & (ENTRIES - 1));
+	iter->old_spte = __atomic_load_n(iter->sptep, __ATOMIC_ACQUIRE);
+}
+
+void tdp_iter_start(struct tdp_iter *iter, struct kvm_mmu_page *root, int min_level,
+		    gfn_t next_last_level_gfn)
+{
+	struct kvm *kvm = container_of(root, struct kvm, root_page);
+
+	memset(iter, 0, sizeof(*iter));
+	iter->kvm = kvm;
+	iter->root_level = root->role.level;
+	iter->min_level = min_level;
+	iter->next_last_level_gfn = next_last_level_gfn;
+	iter->level = iter->root_level;
+	iter->pt_path[iter->level] = root->spt;
+	iter->gfn = ALIGN_DOWN(next_last_level_gfn, iter_span(iter->level));
+	iter->valid = root->spt != NULL;
+	if (iter->valid)
+		iter_read(iter);
+}
+
+void tdp_iter_next(struct tdp_iter *iter)
+{
+	struct kvm *kvm = iter->kvm;
+
+	/* down into the table the entry points to */
+	if (iter->level > iter->min_level && is_present(kvm, iter->old_spte) &&
+	    !is_leaf(kvm, iter->old_spte, iter->level)) {
+		iter->pt_path[iter->level - 1] = phys_va(kvm->pm, iter->old_spte & ADDR_MASK);
+		iter->level--;
+		iter->gfn = ALIGN_DOWN(iter->next_last_level_gfn, iter_span(iter->level));
+		iter_read(iter);
+		return;
+	}
+	/* to the next entry, up as long as a table ends */
+	for (;;) {
+		if (((iter->gfn >> (9 * (iter->level - 1))) & (ENTRIES - 1)) != ENTRIES - 1) {
+			iter->gfn += iter_span(iter->level);
+			iter->next_last_level_gfn = iter->gfn;
+			iter_read(iter);
+			return;
+		}
+		if (iter->level == iter->root_level) {
+			iter->valid = false;
+			return;
+		}
+		iter->level++;
+		iter->gfn = ALIGN_DOWN(iter->gfn, iter_span(iter->level));
+	}
+}
+
+/* The model allocates table pages as it links them: caches only count. */
+int kvm_mmu_topup_memory_cache(struct kvm_mmu_memory_cache *mc, int min)
+{
+	if (mc->nobjs < min)
+		mc->nobjs = min;
+	return 0;
+}
+
+void kvm_mmu_free_memory_cache(struct kvm_mmu_memory_cache *mc)
+{
+	mc->nobjs = 0;
+}
+
+/* The highest level the host maps @gfn's page at: a THP block or 4 KiB. */
+int kvm_mmu_max_mapping_level(struct kvm *kvm, const struct kvm_memory_slot *slot,
+			      gfn_t gfn, int max_level)
+{
+	u64 first = huge_region(kvm, slot, gfn);
+	int level = PG_LEVEL_4K;
+
+	lockdep_assert_held(&kvm->mmu_lock);
+	if (first != ~0ULL) {
+		pthread_mutex_lock(&kvm->backing_lock);
+		if (backing_block(slot, first))
+			level = PG_LEVEL_2M;
+		pthread_mutex_unlock(&kvm->backing_lock);
+	}
+	return min(level, max_level);
+}
+
+/*
+ * The root's references: the model keeps its root for the VM's life (the
+ * exporter's reference never is the last one, as in KVM).
+ */
+void kvm_tdp_mmu_put_root(struct kvm *kvm, struct kvm_mmu_page *root)
+{
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	WARN_ON(root != &kvm->root_page);
+}
+
+/* patch 0004: a shadow page for a root made from VM context */
+struct kvm_mmu_page *kvm_tdp_mmu_alloc_vm_root(void)
+{
+	if (kt_should_fail("kvm_tdp_export_register"))
+		return NULL;
+	return calloc(1, sizeof(struct kvm_mmu_page));
+}
+
+void kvm_tdp_mmu_free_vm_root(struct kvm_mmu_page *sp)
+{
+	free(sp);
+}
+
+/*
+ * patch 0004: the VM's root with @role, referenced for the caller; made if
+ * no vCPU has made it yet (the model's one root, described by
+ * kvm->root_page: *@new is not needed and stays the caller's to free).
+ */
+struct kvm_mmu_page *kvm_tdp_mmu_get_vm_root(struct kvm *kvm, union kvm_mmu_page_role role,
+					     struct kvm_mmu_page **new)
+{
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	WARN_ON(role.word != kvm->vcpu0.arch.root_mmu.root_role.word);
+	if (WARN_ON(ensure_root(kvm)))
+		return NULL;
+	return &kvm->root_page;
+}
+
+/*
+ * patch 0004: map @gfn to @pfn in @root as a vCPU's fault would, with a
+ * leaf of at most @max_level; 0 and the leaf's level, -EAGAIN after a
+ * race, -EPERM for a write KVM keeps write-protected (write tracking).
+ * mmu_lock held for read.  A write to a write-protected huge leaf while
+ * the slot logs dirty pages needs it split: KVM does that in place under
+ * mmu_lock for read; the model's split takes it for write, so it drops
+ * and retakes the lock around it and asks for a retry.
+ */
+int kvm_tdp_mmu_map_no_vcpu(struct kvm *kvm, struct kvm_mmu_page *root,
+			    const struct kvm_memory_slot *slot, gfn_t gfn,
+			    kvm_pfn_t pfn, bool write, bool host_writable,
+			    int max_level,
+			    struct kvm_mmu_memory_cache *header_cache,
+			    struct kvm_mmu_memory_cache *pt_cache, int *level)
+{
+	struct kvm_memory_slot *s = (struct kvm_memory_slot *)slot;
+	u64 hpa = (u64)pfn << PAGE_SHIFT, huge_hpa = 0, mapped;
+	bool writable, made_w;
 	int ret;
 
-	lockdep_assert_held(&kvm->tdp_export.lock);
-	if (kt_should_fail("kvm_tdp_export_register"))
-		return -ENOMEM;
-	pthread_rwlock_wrlock(&kvm->mmu_lock);
-	ret = ensure_root(kvm);
-	pthread_rwlock_unlock(&kvm->mmu_lock);
-	return ret;
-}
-
-void kvm_arch_tdp_export_describe(struct kvm *kvm, struct kvm_tdp_export *exp)
-{
-	exp->root = __atomic_load_n(&kvm->root, __ATOMIC_ACQUIRE);
-	kspte_format(&kvm->cfg, &exp->fmt);
-}
-
-/*
- * The last importer went: KVM drops its reference to the root, which stays
- * the vCPUs' root; the model keeps its root for the VM's life anyway.
- */
-void kvm_arch_tdp_export_put_root(struct kvm *kvm)
-{
-	lockdep_assert_held(&kvm->tdp_export.lock);
-}
-
-/*
- * As tdp_export.c's: -ENOENT outside the memslots, -EPERM for a write to a
- * read-only slot or a write-tracked GFN, -EBUSY while the slot logs dirty
- * pages without a bitmap; then a vCPU's fault (which logs the page it makes
- * writable).
- */
-int kvm_arch_tdp_export_map(struct kvm *kvm, u64 gpa, bool write, u64 *mapped_size)
-{
-	u64 mapped, gfn = gpa >> PAGE_SHIFT;
-	struct kvm_model_slot *s;
-	int ret = 0;
-
-	lockdep_assert_held(&kvm->tdp_export.lock);
-	__atomic_add_fetch(write ? &kvm->export_map_writes : &kvm->export_map_reads, 1,
-			   __ATOMIC_RELAXED);
-	pthread_rwlock_rdlock(&kvm->mmu_lock);
-	s = find_slot(kvm, gfn);
-	if (!s)
-		ret = -ENOENT;
-	else if (write && (s->readonly || write_tracked(kvm, gfn, gfn + 1)))
-		ret = -EPERM;
-	else if (s->dirty_log && !s->dirty_bitmap)
-		ret = -EBUSY;	/* written without a vCPU: only a bitmap logs it */
-	pthread_rwlock_unlock(&kvm->mmu_lock);
+	lockdep_assert_held_read(&kvm->mmu_lock);
+	WARN_ON(root != &kvm->root_page);
+	/* a write to a write-tracked GFN is emulated, never mapped */
+	if (write && write_tracked(kvm, gfn, gfn + 1))
+		return -EPERM;
+	if (max_level >= PG_LEVEL_2M)
+		huge_hpa = hpa & ADDR_MASK_2M;
+	/* while logging, KVM maps writable only on a write, to log it */
+	writable = host_writable && !s->readonly && (write || !s->dirty_log) &&
+		   !write_tracked(kvm, gfn, gfn + 1);
+	ret = map_gfn(kvm, s, gfn, write, writable, hpa, huge_hpa, &mapped, &made_w);
+	if (ret == FAULT_NEED_SPLIT) {
+		read_unlock(&kvm->mmu_lock);
+		write_lock(&kvm->mmu_lock);
+		ret = split_locked(kvm, ALIGN_DOWN(gfn, HUGE_PAGES),
+				   ALIGN_DOWN(gfn, HUGE_PAGES) + HUGE_PAGES, false);
+		write_unlock(&kvm->mmu_lock);
+		read_lock(&kvm->mmu_lock);
+		return ret < 0 ? ret : -EAGAIN;
+	}
+	if (ret == FAULT_RETRY)
+		return -EAGAIN;
 	if (ret)
 		return ret;
-	ret = fault(kvm, gpa, write, &mapped);
-
-	if (!ret && mapped_size)
-		*mapped_size = mapped;
-	return ret;
+	/* make_spte() logs a page it makes writable: mark_page_dirty_in_slot() */
+	if (s->dirty_log && made_w) {
+		WARN_ON(!kvm_arch_allow_write_without_running_vcpu(kvm));
+		mark_dirty(s, gfn);
+	}
+	*level = mapped > PAGE_SIZE ? PG_LEVEL_2M : PG_LEVEL_4K;
+	return 0;
 }
 
-/* As tdp_export.c's: zap the exported root's leaves of the range, held or not. */
-void kvm_arch_tdp_export_zap(struct kvm *kvm, u64 gfn, u64 npages)
+/*
+ * patch 0004: zap the exported root's leaves of [@start, @end), held ones
+ * too.  mmu_lock held for write.  The model records and flushes each
+ * change as it makes it, so nothing is left to flush: false.  Counts
+ * kvm_tdp_export_zap() calls (the only caller in the model).
+ */
+bool kvm_tdp_mmu_zap_exported_leafs(struct kvm *kvm, gfn_t start, gfn_t end, bool flush)
 {
-	pthread_rwlock_wrlock(&kvm->mmu_lock);
-	zap_locked(kvm, gfn, gfn + npages, false);
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	zap_locked(kvm, start, end, false);
 	kvm->export_zaps++;
-	pthread_rwlock_unlock(&kvm->mmu_lock);
+	return false;
+}
+
+/* patch 0004: the model caches no MMIO SPTEs */
+bool kvm_tdp_mmu_zap_exported_mmio_sptes(struct kvm *kvm)
+{
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	return false;
+}
+
+/* patch 0004: the model never toggles the NX huge page mitigation */
+bool kvm_tdp_mmu_exported_nx_huge_pages(struct kvm *kvm)
+{
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	return false;
+}
+
+/*
+ * patch 0008: report the leaves of @slot an IOMMU marked dirty into its
+ * dirty bitmap.  mmu_lock held for read.
+ */
+void kvm_tdp_mmu_exported_dirty(struct kvm *kvm, const struct kvm_memory_slot *slot)
+{
+	struct kvm_memory_slot *s = (struct kvm_memory_slot *)slot;
+	struct kspte_masks m;
+	unsigned int level;
+	u64 gfn, *e;
+
+	lockdep_assert_held(&kvm->mmu_lock);
+	kspte_masks(&kvm->cfg, &m);
+	kvm->dirty_scans++;
+	for (gfn = s->base_gfn; gfn < s->base_gfn + s->npages; gfn++) {
+		e = leaf_entry(kvm, gfn, &level);
+		if (e && (__atomic_load_n(e, __ATOMIC_ACQUIRE) & m.dirty))
+			mark_dirty(s, gfn);
+	}
 }
 
 /* ---- the VMM's view of guest memory, for the pin stand-in ---- */
@@ -1768,12 +2185,12 @@ unsigned long kvm_model_hva(struct kvm *kvm, u64 gpa)
 }
 
 /* The slot the VMM maps at @hva: a moved slot keeps its mapping. */
-static struct kvm_model_slot *find_slot_hva(struct kvm *kvm, unsigned long hva)
+static struct kvm_memory_slot *find_slot_hva(struct kvm *kvm, unsigned long hva)
 {
 	unsigned int i;
 
 	for (i = 0; i < KVM_MODEL_SLOTS; i++) {
-		struct kvm_model_slot *s = &kvm->slots[i];
+		struct kvm_memory_slot *s = &kvm->slots[i];
 
 		/* the VMM's memory exists before KVM installs the slot */
 		if (s->backing && hva >= s->hva && hva < s->hva + (s->npages << PAGE_SHIFT))
@@ -1785,7 +2202,7 @@ static struct kvm_model_slot *find_slot_hva(struct kvm *kvm, unsigned long hva)
 struct page *kvm_model_hva_to_page(unsigned long hva, bool write)
 {
 	u64 off = hva - KVM_MODEL_HVA_BASE, idx, hpa;
-	struct kvm_model_slot *s;
+	struct kvm_memory_slot *s;
 	struct kvm *kvm;
 
 	if (hva < KVM_MODEL_HVA_BASE || (off >> KVM_MODEL_HVA_SHIFT) >= KVM_MODEL_MAX)
@@ -1814,7 +2231,7 @@ static long count_pages(struct kvm *kvm, bool pins)
 
 	pthread_mutex_lock(&kvm->backing_lock);
 	for (i = 0; i < KVM_MODEL_SLOTS; i++) {
-		struct kvm_model_slot *s = &kvm->slots[i];
+		struct kvm_memory_slot *s = &kvm->slots[i];
 
 		for (g = 0; __atomic_load_n(&s->used, __ATOMIC_ACQUIRE) && g < s->npages; g++)
 			n += pins ? __atomic_load_n(&s->pages[g].pins, __ATOMIC_RELAXED) :
@@ -1864,7 +2281,7 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
 			continue;
 		pthread_mutex_lock(&kvm->backing_lock);
 		for (i = 0; i < KVM_MODEL_SLOTS; i++) {
-			struct kvm_model_slot *s = &kvm->slots[i];
+			struct kvm_memory_slot *s = &kvm->slots[i];
 			unsigned long end = s->hva + (s->npages << PAGE_SHIFT);
 
 			if (!s->backing || (s->hva_kind & KVM_MODEL_SLOT_HVA_UNMAPPED) ||

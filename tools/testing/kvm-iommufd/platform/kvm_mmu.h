@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A model of KVM's x86 TDP MMU for the host build: the arch side of the
- * exporter (the kvm_arch_tdp_export_*() calls of
- * include/linux/kvm_tdp_export.h) and the parts of KVM around it, under the
- * product's arch-neutral exporter (virt/iommufd/kvm_tdp_export.c), which
- * keeps the importers, the pending invalidation and the memslot listeners.
+ * A model of KVM's x86 TDP MMU for the host build, under the product's
+ * exporter: the arch-neutral part (virt/iommufd/kvm_tdp_export.c: the
+ * importers, the pending invalidation, the memslot listeners) and the x86
+ * part (arch/x86/kvm-iommu/tdp_export.c: the kvm_arch_tdp_export_*() calls,
+ * the format, kvm_tdp_export_map() faults, the dirty-log sync).  The model
+ * provides the KVM interfaces tdp_export.c calls (declared by the shims in
+ * include/x86-kvm/ and include/linux/kvm_host.h): upstream KVM's memslots
+ * under SRCU, PFN lookup, MMU-notifier sequence, remote TLB flushes, and
+ * the TDP MMU operations the series adds, with their contracts.
  *
  * Tables live in emulated physical memory and hold the SPTEs of
  * kvm_spte.c (KVM 6.12's encodings).  Faults install leaves with
@@ -13,9 +17,9 @@
  * 2 MiB region is one aligned contiguous block, dirty logging is off and
  * nothing is mapped there yet.  Every change that removes or downgrades a
  * translation or unlinks a table page takes mmu_lock for write and goes
- * the way KVM's does: record the change with kvm_tdp_export_record() (the
- * GFN range it touched, KVM_TDP_INV_TABLES when it unlinked table pages),
- * flush (kvm_tdp_export_flush(), which calls every importer's
+ * the way KVM's does: hand each SPTE change to the product's
+ * kvm_tdp_export_note_change() (arch/x86/kvm-iommu/tdp_mmu_export.c, which
+ * records what importers must drop with kvm_tdp_export_record()), flush (kvm_tdp_export_flush(), which calls every importer's
  * ->invalidate(); a root replacement goes through
  * kvm_tdp_export_root_changed()), and only then free the unlinked table
  * pages (call_rcu(), still inside the RCU read side) and let host pages
@@ -43,7 +47,10 @@
  *
  * Locking, outermost first:
  * - slots_lock (KVM's slots_lock): memslot changes, the listeners;
- * - tdp_export.lock (the exporter's): registration, kvm_tdp_export_map();
+ * - tdp_export.lock (the exporter's): registration, kvm_tdp_export_map(),
+ *   root replacement (kvm->root_page);
+ * - srcu (KVM's SRCU over the memslots, here a reader-writer lock): read
+ *   by kvm_tdp_export_map(), write around memslot changes;
  * - mmu_lock (rwlock, writers preferred): the tables; read for faults,
  *   write for changes; a slot's geometry (used, base_gfn, dirty_log)
  *   changes under it for write and is read under it, or locklessly with
@@ -60,6 +67,7 @@
 
 #include "../kvm_iommu_internal.h"
 #include <linux/kvm_tdp_export.h>
+#include <asm/kvm_host.h>
 #include "kvm_spte.h"
 #include "phys.h"
 
@@ -93,8 +101,16 @@ struct page {
 					 KVM_MODEL_SLOT_HVA_RO | \
 					 KVM_MODEL_SLOT_HVA_SIGBUS)
 
-struct kvm_model_slot {
+/* KVM's memslot, with the model's view of the VMM's memory behind it */
+struct kvm_memory_slot {
 	bool used;		/* atomic; see Locking */
+	/*
+	 * KVM_MEM_READONLY, KVM_MEM_LOG_DIRTY_PAGES as @readonly and
+	 * @dirty_log say; changed under srcu for write too
+	 */
+	u32 flags;
+	short as_id;		/* always 0: no SMM address space */
+	struct kvm *kvm;	/* the VM, for the PFN lookup */
 	bool readonly;
 	bool huge;		/* KVM_MODEL_SLOT_HUGE */
 	bool dirty_log;
@@ -113,18 +129,44 @@ struct kvm_model_slot {
 	struct page *pages;	/* per GFN, for pins */
 };
 
+/*
+ * kvm->srcu, KVM's SRCU over the memslots: a reader (srcu_read_lock()) sees
+ * the slot it looked up unchanged until it unlocks; the model changes a
+ * slot's geometry, flags and bitmap with it held for write, where KVM
+ * installs new memslots and waits for readers (synchronize_srcu()).
+ */
+struct srcu_struct {
+	pthread_rwlock_t rw;
+};
+
 struct kvm {
 	struct file file;	/* the VM's file: private_data = this */
 	int fd;
 	unsigned int id;	/* index in the model registry, for HVAs */
 	struct phys *pm;
 	struct kspte_cfg cfg;
-	pthread_rwlock_t mmu_lock;	/* see Locking */
+	rwlock_t mmu_lock;	/* see Locking */
+	struct srcu_struct srcu;	/* see struct srcu_struct */
 	pthread_mutex_t backing_lock;	/* the host mm: see Locking */
 	/* current root, 0 until needed; written under mmu_lock (write), atomically */
 	u64 root;
 	u64 change_seq;		/* odd during a change and its flush; atomic */
-	struct kvm_model_slot slots[KVM_MODEL_SLOTS];
+	struct kvm_memory_slot slots[KVM_MODEL_SLOTS];
+	/*
+	 * KVM's x86 fields: the exporter's root (arch.tdp_export, the
+	 * product's), the VM type; vCPU 0, whose root role the exporter
+	 * copies; the shadow page describing the current root (@root_page.spt
+	 * is @root's page, changed with tdp_export.lock and mmu_lock held)
+	 */
+	struct kvm_arch arch;
+	struct kvm_vcpu vcpu0;
+	struct kvm_mmu_page root_page;
+	/*
+	 * KVM's MMU-notifier sequence: bumped, under mmu_lock for write, at
+	 * the end of every invalidation of the VMM's mapping (discard, mm
+	 * events), after the host pages changed
+	 */
+	_Atomic unsigned long mmu_invalidate_seq;
 	/* the exporter's state, and KVM's fields it uses */
 	struct kvm_tdp_export_state tdp_export;
 	struct mutex slots_lock;	/* serialises memslot changes */
@@ -133,8 +175,8 @@ struct kvm {
 	bool vm_dead;
 	/*
 	 * test knob: the model's TDP MMU forgets to record its next
-	 * @skip_record changes (they are made, but kvm_tdp_export_record() is
-	 * not called, so no importer hears of them)
+	 * @skip_record changes (they are made, but their SPTE changes are not
+	 * handed to kvm_tdp_export_note_change(), so no importer hears of them)
 	 */
 	int skip_record;
 	/*
@@ -158,7 +200,7 @@ struct kvm {
 	u64 mm_events, migrated, kept_leaves;
 	u64 export_zaps;	/* kvm_tdp_export_zap() calls */
 	u64 huge_faults;	/* 2 MiB leaves installed by faults; atomic */
-	/* kvm_tdp_export_map() calls past the mm check, by intent; atomic */
+	/* kvm_tdp_export_map()'s PFN lookups, by intent; atomic */
 	u64 export_map_reads, export_map_writes;
 	long table_pages;	/* atomic */
 	bool *destroyed;	/* set true when the VM is destroyed */

@@ -10,6 +10,8 @@
 #include "../harness/test.h"
 #include "../platform/kvm_mmu.h"
 #include <linux/kvm_tdp_export.h>
+/* the TDP MMU's side: kvm_tdp_export_note_change() */
+#include "../../../../arch/x86/kvm-iommu/tdp_export.h"
 
 #define TE_MAX_CALLS	16
 
@@ -334,4 +336,109 @@ TEST(tdp_export_leaf_level_follows_the_granule)
 	f.leaf_sizes = 0;
 	ASSERT_EQ(kvm_tdp_fmt_leaf_level(&f), 0);
 	return true;
+}
+
+struct te_flags {
+	struct kvm_tdp_importer imp;
+	unsigned int calls, flags;
+	u64 start, end;
+};
+
+static void te_flags_invalidate(struct kvm_tdp_importer *imp, u64 start, u64 end,
+				unsigned int flags)
+{
+	struct te_flags *t = container_of(imp, struct te_flags, imp);
+
+	t->calls++;
+	t->start = start;
+	t->end = end;
+	t->flags = flags;
+}
+
+static const struct kvm_tdp_importer_ops te_flags_ops = {
+	.invalidate = te_flags_invalidate,
+	.root_changed = te_root_changed,
+	.release = te_release,
+};
+
+/*
+ * One SPTE change at @gfn, @level, noted as the TDP MMU notes each change to
+ * the exported root, then flushed: how many invalidations the importer got
+ * (0 or 1), with their range and flags in @t.
+ */
+static unsigned int te_change(struct kvm *kvm, struct te_flags *t, u64 gfn, int level,
+			    u64 old_spte, u64 new_spte)
+{
+	unsigned int before = t->calls;
+
+	write_lock(&kvm->mmu_lock);
+	rcu_read_lock();
+	kvm_tdp_export_note_change(kvm, gfn, level, old_spte, new_spte);
+	kvm_tdp_export_flush(kvm);
+	rcu_read_unlock();
+	write_unlock(&kvm->mmu_lock);
+	return t->calls - before;
+}
+
+/*
+ * Which SPTE changes importers hear of (arch/x86/kvm-iommu/tdp_mmu_export.c,
+ * in KVM 6.12's NPT encodings with MMIO caching): a leaf zapped, made
+ * read-only, given another PFN, its Dirty bit cleared, a table unlinked
+ * (with KVM_TDP_INV_TABLES), an MMIO SPTE changed; not a new mapping, an
+ * Accessed bit cleared, a huge page split or a table's A bit.
+ */
+TEST(tdp_export_note_change_records_what_importers_must_drop)
+{
+	struct kspte_cfg c = {
+		.present_bit = 59, .phys_bits = 40, .nx_huge_pages = true,
+		.mmio_caching = true, .root_level = 4, .max_leaf_level = 3,
+	};
+	struct te_flags t = { .imp.ops = &te_flags_ops };
+	u64 leaf, huge, table, none, mmio;
+	struct kvm_tdp_export exp;
+	struct kspte_masks m;
+	bool destroyed;
+	struct phys *pm = phys_create(1ULL << 28);
+	struct kvm *kvm = pm ? kvm_model_create(pm, &c, &destroyed) : NULL;
+
+	ASSERT_TRUE(kvm);
+	ASSERT_EQ(kvm_tdp_export_register(kvm, &t.imp, &exp), 0);
+	kspte_masks(&c, &m);
+	leaf = kspte_leaf(&c, 0x1234, 1, true, true, false, true);
+	huge = kspte_leaf(&c, 0x1400, 2, true, true, false, true);
+	table = kspte_nonleaf(&c, 0x5000);
+	none = kspte_nonpresent(&c);
+	mmio = kspte_mmio(&c, 0x77, 3);
+
+	ASSERT_EQ(te_change(kvm, &t, 0x77, 1, leaf, none), 1);
+	ASSERT_EQ(t.start, 0x77);
+	ASSERT_EQ(t.end, 0x78);
+	ASSERT_EQ(t.flags, KVM_TDP_INV_LEAF);
+	ASSERT_EQ(te_change(kvm, &t, 0x77, 1, leaf, kspte_wrprot(&c, leaf)), 1);
+	ASSERT_EQ(te_change(kvm, &t, 0x77, 1, leaf,
+			  kspte_leaf(&c, 0x4321, 1, true, true, false, true)), 1);
+	ASSERT_EQ(te_change(kvm, &t, 0x77, 1, leaf, leaf & ~m.dirty), 1);
+	ASSERT_EQ(te_change(kvm, &t, 0x77, 1, leaf, leaf & ~m.accessed), 0);
+	ASSERT_EQ(te_change(kvm, &t, 0x77, 1, none, leaf), 0);
+	ASSERT_EQ(te_change(kvm, &t, 0x77, 1, leaf, leaf), 0);
+	/* a 2 MiB leaf: its whole range; split into a table: nothing */
+	ASSERT_EQ(te_change(kvm, &t, 0x400, 2, huge, none), 1);
+	ASSERT_EQ(t.start, 0x400);
+	ASSERT_EQ(t.end, 0x600);
+	ASSERT_EQ(te_change(kvm, &t, 0x400, 2, huge, table), 0);
+	/* a table unlinked, or replaced by a huge leaf (collapse) */
+	ASSERT_EQ(te_change(kvm, &t, 0x400, 2, table, none), 1);
+	ASSERT_EQ(t.flags, KVM_TDP_INV_TABLES);
+	ASSERT_EQ(t.end, 0x600);
+	ASSERT_EQ(te_change(kvm, &t, 0x400, 2, table, huge), 1);
+	ASSERT_EQ(t.flags, KVM_TDP_INV_TABLES);
+	ASSERT_EQ(te_change(kvm, &t, 0x400, 2, table, table & ~m.accessed), 0);
+	/* MMIO SPTEs look present to an IOMMU */
+	ASSERT_EQ(te_change(kvm, &t, 0x77, 1, mmio, none), 1);
+	ASSERT_EQ(t.flags, KVM_TDP_INV_LEAF);
+	ASSERT_EQ(te_change(kvm, &t, 0x77, 1, mmio, mmio), 0);
+	ASSERT_EQ(te_change(kvm, &t, 0x77, 1, none, none), 0);
+
+	kvm_tdp_export_unregister(kvm, &t.imp);
+	return te_done(kvm, pm, &destroyed);
 }
