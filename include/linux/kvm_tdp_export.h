@@ -158,6 +158,7 @@
 #include <linux/types.h>
 
 struct kvm;
+struct kvm_memory_slot;
 
 /**
  * enum kvm_tdp_fmt_type - page-table format of an exported root
@@ -517,17 +518,27 @@ int kvm_arch_tdp_export_map(struct kvm *kvm, u64 gpa, bool write,
 			    u64 *mapped_size);
 void kvm_arch_tdp_export_zap(struct kvm *kvm, u64 gfn, u64 npages);
 
-/* KVM's memslot code, for the exporter (virt/kvm/kvm_main.c) */
-int kvm_tdp_export_walk_slots(struct kvm *kvm,
-			      int (*fn)(const struct kvm_tdp_memslot *slot,
-					void *arg),
-			      void *arg);
+/* For KVM's memslot update (virt/kvm/kvm_main.c); change: kvm_mr_change */
+int kvm_tdp_export_memslot_prepare(struct kvm *kvm,
+				   const struct kvm_memory_slot *old,
+				   const struct kvm_memory_slot *new,
+				   unsigned int change,
+				   struct kvm_tdp_memslot_notice *n);
 #else
 /* kvm_tdp_export_flush() has its stub with the arch's TLB flush hooks. */
 static inline void kvm_tdp_export_init(struct kvm *kvm) {}
 static inline void kvm_tdp_export_release(struct kvm *kvm) {}
 static inline void kvm_tdp_export_record(struct kvm *kvm, u64 start, u64 end,
 					 unsigned int flags) {}
+static inline int
+kvm_tdp_export_memslot_prepare(struct kvm *kvm,
+			       const struct kvm_memory_slot *old,
+			       const struct kvm_memory_slot *new,
+			       unsigned int change,
+			       struct kvm_tdp_memslot_notice *n)
+{
+	return 0;
+}
 static inline void kvm_tdp_export_slots_end(struct kvm *kvm,
 					    struct kvm_tdp_memslot_notice *n,
 					    bool commit) {}

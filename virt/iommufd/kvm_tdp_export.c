@@ -21,10 +21,12 @@
  * pages it unlinked can be freed, so an IOMMU is invalidated no later than
  * the CPUs for the same change.
  *
- * Memslots: KVM's memslot code describes each change of a user memslot of
- * address space 0 (struct kvm_tdp_memslot_notice) and has the listeners
- * prepare (kvm_tdp_export_slots_prepare()) before it changes anything,
- * then commit or abort (kvm_tdp_export_slots_end()).
+ * Memslots: KVM's memslot code hands each change to
+ * kvm_tdp_export_memslot_prepare() before it changes anything; for a user
+ * memslot of address space 0 that describes it (struct
+ * kvm_tdp_memslot_notice) and has the listeners prepare
+ * (kvm_tdp_export_slots_prepare()); KVM then has them commit or abort
+ * (kvm_tdp_export_slots_end()).
  */
 #include <linux/kvm_host.h>
 #include <linux/kvm_tdp_export.h>
@@ -465,6 +467,64 @@ static void kvm_tdp_export_slots_abort(struct kvm *kvm,
 	}
 }
 
+/* Listeners follow guest RAM: the user memslots of address space 0. */
+static bool kvm_tdp_export_slot_listened(const struct kvm_memory_slot *slot)
+{
+	return slot->as_id == 0 && slot->id < KVM_USER_MEM_SLOTS;
+}
+
+static void kvm_tdp_export_slot_describe(const struct kvm_memory_slot *slot,
+					 struct kvm_tdp_memslot *d)
+{
+	d->gpa = (u64)slot->base_gfn << PAGE_SHIFT;
+	d->size = (u64)slot->npages << PAGE_SHIFT;
+	d->hva = slot->userspace_addr;
+	d->readonly = slot->flags & KVM_MEM_READONLY;
+	d->dirty_log = slot->flags & KVM_MEM_LOG_DIRTY_PAGES;
+}
+
+/**
+ * kvm_tdp_export_memslot_prepare() - describe a memslot change and have the
+ *	listeners prepare it
+ * @kvm: the VM
+ * @old: the slot before (NULL for a creation)
+ * @new: the slot after (NULL for a deletion)
+ * @change: KVM's enum kvm_mr_change for it
+ * @n: filled with the description, for kvm_tdp_export_slots_end()
+ *
+ * Slots listeners do not follow (KVM's internal slots, other address
+ * spaces) give an inactive @n.  The description is taken here, before KVM
+ * frees the old slot.
+ *
+ * Context: kvm_set_memslot(), with kvm->slots_lock held, before KVM
+ * changes anything.
+ * Return: 0, or the failing listener's error (the change must fail).
+ */
+int kvm_tdp_export_memslot_prepare(struct kvm *kvm,
+				   const struct kvm_memory_slot *old,
+				   const struct kvm_memory_slot *new,
+				   unsigned int change,
+				   struct kvm_tdp_memslot_notice *n)
+{
+	static const enum kvm_tdp_memslot_change changes[] = {
+		[KVM_MR_CREATE] = KVM_TDP_SLOT_CREATE,
+		[KVM_MR_DELETE] = KVM_TDP_SLOT_DELETE,
+		[KVM_MR_MOVE] = KVM_TDP_SLOT_MOVE,
+		[KVM_MR_FLAGS_ONLY] = KVM_TDP_SLOT_FLAGS,
+	};
+
+	memset(n, 0, sizeof(*n));
+	if (WARN_ON_ONCE(change >= ARRAY_SIZE(changes)) ||
+	    !kvm_tdp_export_slot_listened(old ? old : new))
+		return 0;
+	n->change = changes[change];
+	if (old)
+		kvm_tdp_export_slot_describe(old, &n->old);
+	if (new)
+		kvm_tdp_export_slot_describe(new, &n->new);
+	return kvm_tdp_export_slots_prepare(kvm, n);
+}
+
 /**
  * kvm_tdp_export_slots_prepare() - the listeners prepare a memslot change
  * @kvm: the VM
@@ -526,6 +586,29 @@ void kvm_tdp_export_slots_end(struct kvm *kvm, struct kvm_tdp_memslot_notice *n,
 	}
 	list_for_each_entry(l, &kvm->memslot_listeners, node)
 		l->ops->commit(l, notice_old(n), notice_new(n), n->change);
+}
+
+/* For kvm_tdp_export_listen(): each slot listeners follow, until @fn fails. */
+static int kvm_tdp_export_walk_slots(struct kvm *kvm,
+				     int (*fn)(const struct kvm_tdp_memslot *slot,
+					       void *arg),
+				     void *arg)
+{
+	struct kvm_memory_slot *slot;
+	struct kvm_tdp_memslot d;
+	int bkt, r;
+
+	lockdep_assert_held(&kvm->slots_lock);
+
+	kvm_for_each_memslot(slot, bkt, __kvm_memslots(kvm, 0)) {
+		if (!kvm_tdp_export_slot_listened(slot))
+			continue;
+		kvm_tdp_export_slot_describe(slot, &d);
+		r = fn(&d, arg);
+		if (r)
+			return r;
+	}
+	return 0;
 }
 
 /* kvm_tdp_export_listen(): each existing slot, then undoing that */

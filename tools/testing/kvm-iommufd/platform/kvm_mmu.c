@@ -351,23 +351,17 @@ void kvm_model_close(struct kvm *kvm)
 
 /* ---- memslots, and the exporter's memslot notifications ---- */
 
-static void slot_desc(const struct kvm_memory_slot *s, struct kvm_tdp_memslot *d)
-{
-	d->gpa = s->base_gfn << PAGE_SHIFT;
-	d->size = s->npages << PAGE_SHIFT;
-	d->hva = s->hva;
-	d->readonly = s->readonly;
-	d->dirty_log = s->dirty_log;
-}
-
 /*
- * kvm_set_memslot() with patch 0005: the listeners prepare (the exporter's
- * kvm_tdp_export_slots_prepare()), KVM makes the change, and they commit
- * or abort (kvm_tdp_export_slots_end()).  Called with slots_lock held.
+ * kvm_set_memslot() with patch 0005: KVM hands the change (@old, @new as
+ * KVM's slots before and after) to the exporter's
+ * kvm_tdp_export_memslot_prepare() first, makes the change, and ends it
+ * with kvm_tdp_export_slots_end().  Called with slots_lock held.
  */
-static int slots_prepare(struct kvm *kvm, struct kvm_tdp_memslot_notice *n)
+static int slots_prepare(struct kvm *kvm, const struct kvm_memory_slot *old,
+			 const struct kvm_memory_slot *new, enum kvm_mr_change change,
+			 struct kvm_tdp_memslot_notice *n)
 {
-	int ret = kvm_tdp_export_slots_prepare(kvm, n);
+	int ret = kvm_tdp_export_memslot_prepare(kvm, old, new, change, n);
 
 	/* kvm_prepare_memory_region() fails after the listeners prepared */
 	if (!ret && kt_should_fail("kvm_prepare_memory_region")) {
@@ -419,7 +413,7 @@ int kvm_model_set_slot(struct kvm *kvm, unsigned int slot, u64 gpa, u64 size,
 int kvm_model_set_slot_flags(struct kvm *kvm, unsigned int slot, u64 gpa, u64 size,
 			     unsigned int flags)
 {
-	struct kvm_tdp_memslot_notice n = { .change = KVM_TDP_SLOT_CREATE };
+	struct kvm_tdp_memslot_notice n;
 	struct kvm_memory_slot *s;
 	int ret;
 
@@ -437,6 +431,8 @@ int kvm_model_set_slot_flags(struct kvm *kvm, unsigned int slot, u64 gpa, u64 si
 	if (!s->backing || !s->discarded || !s->pages)
 		goto out_free;
 	s->hva = kvm_model_hva(kvm, gpa);
+	s->userspace_addr = s->hva;
+	s->id = slot;
 	s->base_gfn = gpa >> PAGE_SHIFT;
 	s->npages = size >> PAGE_SHIFT;
 	s->readonly = flags & KVM_MODEL_SLOT_READONLY;
@@ -446,8 +442,7 @@ int kvm_model_set_slot_flags(struct kvm *kvm, unsigned int slot, u64 gpa, u64 si
 	s->huge = flags & KVM_MODEL_SLOT_HUGE;
 	s->hva_kind = flags & KVM_MODEL_SLOT_HVA_KINDS;
 	s->dirty_log = false;
-	slot_desc(s, &n.new);
-	ret = slots_prepare(kvm, &n);
+	ret = slots_prepare(kvm, NULL, s, KVM_MR_CREATE, &n);
 	if (ret) {
 		u64 i;
 
@@ -477,11 +472,10 @@ out_unlock:
 }
 
 /*
- * Take slots_lock for a change to an existing slot: the slot, with @desc
- * describing it; NULL (and the lock not held) if there is no such slot.
+ * Take slots_lock for a change to an existing slot: the slot; NULL (and
+ * the lock not held) if there is no such slot.
  */
-static struct kvm_memory_slot *lock_used_slot(struct kvm *kvm, unsigned int slot,
-					     struct kvm_tdp_memslot *desc)
+static struct kvm_memory_slot *lock_used_slot(struct kvm *kvm, unsigned int slot)
 {
 	if (slot >= KVM_MODEL_SLOTS)
 		return NULL;
@@ -490,21 +484,20 @@ static struct kvm_memory_slot *lock_used_slot(struct kvm *kvm, unsigned int slot
 		mutex_unlock(&kvm->slots_lock);
 		return NULL;
 	}
-	slot_desc(&kvm->slots[slot], desc);
 	return &kvm->slots[slot];
 }
 
 int kvm_model_delete_slot(struct kvm *kvm, unsigned int slot)
 {
-	struct kvm_tdp_memslot_notice n = { .change = KVM_TDP_SLOT_DELETE };
+	struct kvm_tdp_memslot_notice n;
 	struct kvm_memory_slot *s;
 	int ret;
 	u64 i;
 
-	s = lock_used_slot(kvm, slot, &n.old);
+	s = lock_used_slot(kvm, slot);
 	if (!s)
 		return -EINVAL;
-	ret = slots_prepare(kvm, &n);
+	ret = slots_prepare(kvm, s, NULL, KVM_MR_DELETE, &n);
 	if (ret)
 		goto out_unlock;
 	/*
@@ -539,22 +532,23 @@ out_unlock:
 
 int kvm_model_move_slot(struct kvm *kvm, unsigned int slot, u64 new_gpa)
 {
-	struct kvm_tdp_memslot_notice n = { .change = KVM_TDP_SLOT_MOVE };
-	struct kvm_memory_slot *s;
+	struct kvm_tdp_memslot_notice n;
+	struct kvm_memory_slot *s, new;
 	u64 old_gfn;
 	int ret;
 
 	if (new_gpa & (PAGE_SIZE - 1))
 		return -EINVAL;
-	s = lock_used_slot(kvm, slot, &n.old);
+	s = lock_used_slot(kvm, slot);
 	if (!s)
 		return -EINVAL;
 	ret = -EEXIST;
 	if (slot_overlaps(kvm, slot, new_gpa >> PAGE_SHIFT, s->npages))
 		goto out_unlock;
-	n.new = n.old;
-	n.new.gpa = new_gpa;
-	ret = slots_prepare(kvm, &n);
+	/* KVM's new slot: the old one at its new GFN */
+	new = *s;
+	new.base_gfn = new_gpa >> PAGE_SHIFT;
+	ret = slots_prepare(kvm, s, &new, KVM_MR_MOVE, &n);
 	if (ret)
 		goto out_unlock;
 	old_gfn = s->base_gfn;
@@ -576,12 +570,12 @@ static void log_start_locked(struct kvm *kvm, struct kvm_memory_slot *s);
 
 int kvm_model_set_dirty_log(struct kvm *kvm, unsigned int slot, bool on)
 {
-	struct kvm_tdp_memslot_notice n = { .change = KVM_TDP_SLOT_FLAGS };
+	struct kvm_tdp_memslot_notice n;
 	unsigned long *bitmap = NULL;
-	struct kvm_memory_slot *s;
+	struct kvm_memory_slot *s, new;
 	int ret;
 
-	s = lock_used_slot(kvm, slot, &n.old);
+	s = lock_used_slot(kvm, slot);
 	if (!s)
 		return -EINVAL;
 	if (s->dirty_log == on) {
@@ -596,9 +590,10 @@ int kvm_model_set_dirty_log(struct kvm *kvm, unsigned int slot, bool on)
 			goto out_unlock;
 		}
 	}
-	n.new = n.old;
-	n.new.dirty_log = on;
-	ret = slots_prepare(kvm, &n);
+	/* KVM's new slot: the old one with the new flags */
+	new = *s;
+	new.flags = (s->flags & ~KVM_MEM_LOG_DIRTY_PAGES) | (on ? KVM_MEM_LOG_DIRTY_PAGES : 0);
+	ret = slots_prepare(kvm, s, &new, KVM_MR_FLAGS_ONLY, &n);
 	if (ret) {
 		free(bitmap);
 		goto out_unlock;
@@ -606,7 +601,7 @@ int kvm_model_set_dirty_log(struct kvm *kvm, unsigned int slot, bool on)
 	pthread_rwlock_wrlock(&kvm->srcu.rw);
 	write_lock(&kvm->mmu_lock);
 	s->dirty_log = on;
-	s->flags = (s->flags & ~KVM_MEM_LOG_DIRTY_PAGES) | (on ? KVM_MEM_LOG_DIRTY_PAGES : 0);
+	s->flags = new.flags;
 	if (on) {
 		s->dirty_bitmap = bitmap;
 		log_start_locked(kvm, s);
@@ -626,30 +621,6 @@ int kvm_model_set_dirty_log(struct kvm *kvm, unsigned int slot, bool on)
 out_unlock:
 	mutex_unlock(&kvm->slots_lock);
 	return ret;
-}
-
-/*
- * KVM's side of kvm_tdp_export_listen() (patch 0005): describe every slot,
- * in slot order, until @fn fails.  Called with slots_lock held.
- */
-int kvm_tdp_export_walk_slots(struct kvm *kvm,
-			      int (*fn)(const struct kvm_tdp_memslot *slot, void *arg),
-			      void *arg)
-{
-	struct kvm_tdp_memslot desc;
-	unsigned int i;
-	int ret;
-
-	lockdep_assert_held(&kvm->slots_lock);
-	for (i = 0; i < KVM_MODEL_SLOTS; i++) {
-		if (!kvm->slots[i].used)
-			continue;
-		slot_desc(&kvm->slots[i], &desc);
-		ret = fn(&desc, arg);
-		if (ret)
-			return ret;
-	}
-	return 0;
 }
 
 /* Called with mmu_lock held for write. */

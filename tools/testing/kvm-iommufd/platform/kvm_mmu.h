@@ -110,6 +110,7 @@ struct kvm_memory_slot {
 	 */
 	u32 flags;
 	short as_id;		/* always 0: no SMM address space */
+	short id;		/* the slot number */
 	struct kvm *kvm;	/* the VM, for the PFN lookup */
 	bool readonly;
 	bool huge;		/* KVM_MODEL_SLOT_HUGE */
@@ -125,6 +126,7 @@ struct kvm_memory_slot {
 	u64 *backing;		/* host page HPA per GFN, 0 = never touched */
 	u64 *discarded;		/* last page discarded per GFN, kept observable */
 	unsigned long hva;	/* the VMM's mapping of the slot */
+	unsigned long userspace_addr;	/* KVM's name for @hva */
 	unsigned int hva_kind;	/* KVM_MODEL_SLOT_HVA_*, 0: RAM */
 	struct page *pages;	/* per GFN, for pins */
 };

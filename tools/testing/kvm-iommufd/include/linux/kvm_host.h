@@ -21,6 +21,28 @@ struct kvm_vcpu *kvm_get_vcpu(struct kvm *kvm, int i);
 bool kvm_arch_has_private_mem(struct kvm *kvm);
 
 /* memslots of address space 0 */
+#define KVM_USER_MEM_SLOTS	32764	/* x86: ids above are KVM's own */
+
+/* kvm_set_memslot()'s kinds of change */
+enum kvm_mr_change {
+	KVM_MR_CREATE,
+	KVM_MR_DELETE,
+	KVM_MR_MOVE,
+	KVM_MR_FLAGS_ONLY,
+};
+
+/*
+ * An address space's slots, and each slot in use in it (under slots_lock,
+ * or srcu): the model has address space 0 only, an array of slots.
+ */
+static inline struct kvm_memory_slot *__kvm_memslots(struct kvm *kvm, int as_id)
+{
+	return kvm->slots;
+}
+
+#define kvm_for_each_memslot(memslot, bkt, slots)			\
+	for ((bkt) = 0; (bkt) < KVM_MODEL_SLOTS; (bkt)++)		\
+		if (!((memslot) = &(slots)[bkt])->used) {} else
 struct kvm_memory_slot *gfn_to_memslot(struct kvm *kvm, gfn_t gfn);
 bool kvm_is_visible_memslot(struct kvm_memory_slot *slot);
 bool kvm_slot_dirty_track_enabled(const struct kvm_memory_slot *slot);
