@@ -432,7 +432,7 @@ int kvm_model_set_slot_flags(struct kvm *kvm, unsigned int slot, u64 gpa, u64 si
 		goto out_free;
 	s->hva = kvm_model_hva(kvm, gpa);
 	s->userspace_addr = s->hva;
-	s->id = slot;
+	s->id = flags & KVM_MODEL_SLOT_KVM_INTERNAL ? KVM_USER_MEM_SLOTS + slot : slot;
 	s->base_gfn = gpa >> PAGE_SHIFT;
 	s->npages = size >> PAGE_SHIFT;
 	s->readonly = flags & KVM_MODEL_SLOT_READONLY;

@@ -100,6 +100,11 @@ struct page {
 					 KVM_MODEL_SLOT_HVA_PFNMAP | \
 					 KVM_MODEL_SLOT_HVA_RO | \
 					 KVM_MODEL_SLOT_HVA_SIGBUS)
+/*
+ * one of KVM's own memslots (as x86 KVM's APIC access page): its id is
+ * above the user slots', and KVM makes it as it makes the others
+ */
+#define KVM_MODEL_SLOT_KVM_INTERNAL	(1u << 6)
 
 /* KVM's memslot, with the model's view of the VMM's memory behind it */
 struct kvm_memory_slot {

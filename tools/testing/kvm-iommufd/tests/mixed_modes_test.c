@@ -697,6 +697,39 @@ TEST(mixed_modes_read_only_mapping_is_served_read_only)
 }
 
 /*
+ * KVM's own memslots are none of the VMM's guest RAM: listeners never hear
+ * of them, whether they exist before the devices attach or are created,
+ * moved and deleted after; nothing is pinned or reported for them.
+ */
+TEST(mixed_modes_kvm_internal_slots_are_not_followed)
+{
+	const u64 ram_pages = RAM >> PAGE_SHIFT;
+	struct iommu_kvm_slot sl[2];
+	struct kt_mixed m;
+	u32 n = 2;
+
+	ASSERT_TRUE(setup(&m));
+	ASSERT_EQ(kvm_model_set_slot_flags(m.kvm, 2, SLOT1_MOVED, SLOT1_SIZE,
+					   KVM_MODEL_SLOT_KVM_INTERNAL), 0);
+	ASSERT_TRUE(attach_both(&m));
+	ASSERT_EQ(kvm_iommu_slots(m.kio, 0, sl, &n), 0);
+	ASSERT_EQ(n, 1);
+	ASSERT_EQ(kt_iopt_npinned(&m.iopt), ram_pages);
+	ASSERT_EQ(kvm_model_set_slot_flags(m.kvm, 1, SLOT1_GPA, SLOT1_SIZE,
+					   KVM_MODEL_SLOT_KVM_INTERNAL), 0);
+	ASSERT_EQ(kvm_model_move_slot(m.kvm, 1, SLOT1_GPA + SLOT1_SIZE), 0);
+	n = 2;
+	ASSERT_EQ(kvm_iommu_slots(m.kio, 0, sl, &n), 0);
+	ASSERT_EQ(n, 1);
+	ASSERT_EQ(kt_iopt_npinned(&m.iopt), ram_pages);
+	ASSERT_EQ(dma_copy(&m.dma[1], SRC, SLOT1_GPA + SLOT1_SIZE, LEN), -EFAULT);
+	ASSERT_EQ(kvm_model_delete_slot(m.kvm, 1), 0);
+	ASSERT_EQ(kvm_model_delete_slot(m.kvm, 2), 0);
+	ASSERT_EQ(kt_iopt_npinned(&m.iopt), ram_pages);
+	return teardown(&m);
+}
+
+/*
  * The MSI window is reserved IOVA on every unit: a slot over it is mapped
  * and pinned around it, for both devices, whether it was created before or
  * after they attached, and IOMMU_KVM_SLOTS says RESERVED.
