@@ -2157,24 +2157,28 @@ bool kvm_tdp_mmu_exported_nx_huge_pages(struct kvm *kvm)
 }
 
 /*
- * patch 0008: report the leaves of @slot an IOMMU marked dirty into its
- * dirty bitmap.  mmu_lock held for read.
+ * tdp_mmu.c's tdp_mmu_iter_cond_resched() (made visible by patch 0008):
+ * yield mmu_lock when the scheduler or a waiter on the lock asks for it.
+ * Neither ever does here: a host thread has no need_resched(), and
+ * rwlock_needbreak() is false without CONFIG_PREEMPTION.  So, as upstream
+ * in that case, it never yields and returns false.
  */
-void kvm_tdp_mmu_exported_dirty(struct kvm *kvm, const struct kvm_memory_slot *slot)
+bool tdp_mmu_iter_cond_resched(struct kvm *kvm, struct tdp_iter *iter, bool flush,
+			       bool shared)
 {
-	struct kvm_memory_slot *s = (struct kvm_memory_slot *)slot;
-	struct kspte_masks m;
-	unsigned int level;
-	u64 gfn, *e;
+	return false;
+}
 
-	lockdep_assert_held(&kvm->mmu_lock);
-	kspte_masks(&kvm->cfg, &m);
+/*
+ * The product's kvm_tdp_mmu_exported_dirty() (tdp_mmu_export.c), called
+ * through the linker's --wrap: the model counts the scans KVM makes.
+ */
+void __real_kvm_tdp_mmu_exported_dirty(struct kvm *kvm, const struct kvm_memory_slot *slot);
+void __wrap_kvm_tdp_mmu_exported_dirty(struct kvm *kvm, const struct kvm_memory_slot *slot);
+void __wrap_kvm_tdp_mmu_exported_dirty(struct kvm *kvm, const struct kvm_memory_slot *slot)
+{
 	kvm->dirty_scans++;
-	for (gfn = s->base_gfn; gfn < s->base_gfn + s->npages; gfn++) {
-		e = leaf_entry(kvm, gfn, &level);
-		if (e && (__atomic_load_n(e, __ATOMIC_ACQUIRE) & m.dirty))
-			mark_dirty(s, gfn);
-	}
+	__real_kvm_tdp_mmu_exported_dirty(kvm, slot);
 }
 
 /* ---- the VMM's view of guest memory, for the pin stand-in ---- */
