@@ -3,7 +3,8 @@
  * TDP MMU operations on the root exported to IOMMU importers (see
  * tdp_export.c) that need only the TDP MMU's interfaces: which SPTE changes
  * the importers must hear of, and walks of the exported root with its
- * iterator.  Built into KVM next to tdp_export.o, with KVM's include path.
+ * iterator (which may yield mmu_lock with tdp_mmu_iter_cond_resched()).
+ * Built into KVM next to tdp_export.o, with KVM's include path.
  * The operations that change the root stay in tdp_mmu.c, which owns the
  * helpers that set SPTEs and calls kvm_tdp_export_note_change() for each
  * change it makes to the exported root.
@@ -128,4 +129,51 @@ int kvm_tdp_mmu_mapped_level(struct kvm *kvm, struct kvm_mmu_page *root,
 	rcu_read_unlock();
 
 	return level;
+}
+
+/**
+ * kvm_tdp_mmu_exported_dirty() - report the exported root's dirty leaves
+ * @kvm: the VM
+ * @slot: a memslot of address space 0 with a dirty bitmap
+ *
+ * Sets in @slot's dirty bitmap every GFN of the slot whose leaf in the
+ * exported root has the Dirty bit set, by a vCPU or by an IOMMU walking the
+ * root.  Meant for dirty logging that clears Dirty bits (PML): KVM clears
+ * them again for the GFNs it reports when the harvest re-arms them.  Does
+ * nothing without an exported root or without Dirty bits.
+ *
+ * Context: mmu_lock held for read; may yield it.
+ */
+void kvm_tdp_mmu_exported_dirty(struct kvm *kvm,
+				const struct kvm_memory_slot *slot)
+{
+	struct kvm_mmu_page *root = kvm_tdp_export_root(kvm);
+	gfn_t end = slot->base_gfn + slot->npages;
+	struct tdp_iter iter;
+	gfn_t gfn, last;
+
+	lockdep_assert_held_read(&kvm->mmu_lock);
+
+	if (!root || !shadow_dirty_mask)
+		return;
+
+	rcu_read_lock();
+
+	for_each_tdp_pte(iter, root, slot->base_gfn, end) {
+		if (tdp_mmu_iter_cond_resched(kvm, &iter, false, true))
+			continue;
+
+		if (!is_shadow_present_pte(iter.old_spte) ||
+		    !is_last_spte(iter.old_spte, iter.level) ||
+		    !(iter.old_spte & shadow_dirty_mask))
+			continue;
+
+		/* A huge leaf may start before the slot or end after it. */
+		gfn = max(iter.gfn, slot->base_gfn);
+		last = min(iter.gfn + KVM_PAGES_PER_HPAGE(iter.level), end);
+		for (; gfn < last; gfn++)
+			set_bit_le(gfn - slot->base_gfn, slot->dirty_bitmap);
+	}
+
+	rcu_read_unlock();
 }

@@ -1936,9 +1936,11 @@ void tdp_iter_start(struct tdp_iter *iter, struct kvm_mmu_page *root, int min_le
 
 	memset(iter, 0, sizeof(*iter));
 	iter->kvm = kvm;
+	iter->root = root;
 	iter->root_level = root->role.level;
 	iter->min_level = min_level;
 	iter->next_last_level_gfn = next_last_level_gfn;
+	iter->yielded_gfn = next_last_level_gfn;
 	iter->level = iter->root_level;
 	iter->pt_path[iter->level] = root->spt;
 	iter->gfn = ALIGN_DOWN(next_last_level_gfn, iter_span(iter->level));
@@ -1950,6 +1952,13 @@ void tdp_iter_start(struct tdp_iter *iter, struct kvm_mmu_page *root, int min_le
 void tdp_iter_next(struct tdp_iter *iter)
 {
 	struct kvm *kvm = iter->kvm;
+
+	/* after a yield: again from the root, toward where the walk was */
+	if (iter->yielded) {
+		tdp_iter_start(iter, iter->root, iter->min_level,
+			       iter->next_last_level_gfn);
+		return;
+	}
 
 	/* down into the table the entry points to */
 	if (iter->level > iter->min_level && is_present(kvm, iter->old_spte) &&
@@ -2128,24 +2137,54 @@ bool kvm_tdp_mmu_exported_nx_huge_pages(struct kvm *kvm)
 }
 
 /*
- * patch 0008: report the leaves of @slot an IOMMU marked dirty into its
- * dirty bitmap.  mmu_lock held for read.
+ * tdp_mmu.c's tdp_mmu_iter_cond_resched() (made visible by patch 0008):
+ * when the scheduler asks for the CPU, and the walk made progress since it
+ * last (re)started, flush what the walk changed (KVM's TLBs with @flush,
+ * else the importers, as patch 0003 has it), drop mmu_lock and
+ * RCU, take them again and mark the iterator, whose next step restarts the
+ * walk from the root.  Here the scheduler asks at every 32nd call, so
+ * that walks yield under the tests.  Returns whether it yielded.
  */
-void kvm_tdp_mmu_exported_dirty(struct kvm *kvm, const struct kvm_memory_slot *slot)
+bool tdp_mmu_iter_cond_resched(struct kvm *kvm, struct tdp_iter *iter, bool flush,
+			       bool shared)
 {
-	struct kvm_memory_slot *s = (struct kvm_memory_slot *)slot;
-	struct kspte_masks m;
-	unsigned int level;
-	u64 gfn, *e;
+	static unsigned long ticks;
 
-	lockdep_assert_held(&kvm->mmu_lock);
-	kspte_masks(&kvm->cfg, &m);
-	kvm->dirty_scans++;
-	for (gfn = s->base_gfn; gfn < s->base_gfn + s->npages; gfn++) {
-		e = leaf_entry(kvm, gfn, &level);
-		if (e && (__atomic_load_n(e, __ATOMIC_ACQUIRE) & m.dirty))
-			mark_dirty(s, gfn);
+	WARN_ON_ONCE(iter->yielded);
+	if (iter->next_last_level_gfn == iter->yielded_gfn)
+		return false;
+	if (__atomic_add_fetch(&ticks, 1, __ATOMIC_RELAXED) % 32)
+		return false;
+
+	if (flush)
+		kvm_flush_remote_tlbs(kvm);
+	else
+		kvm_tdp_export_flush(kvm);
+	rcu_read_unlock();
+	if (shared) {
+		read_unlock(&kvm->mmu_lock);
+		sched_yield();
+		read_lock(&kvm->mmu_lock);
+	} else {
+		write_unlock(&kvm->mmu_lock);
+		sched_yield();
+		write_lock(&kvm->mmu_lock);
 	}
+	rcu_read_lock();
+	iter->yielded = true;
+	return true;
+}
+
+/*
+ * The product's kvm_tdp_mmu_exported_dirty() (tdp_mmu_export.c), called
+ * through the linker's --wrap: the model counts the scans KVM makes.
+ */
+void __real_kvm_tdp_mmu_exported_dirty(struct kvm *kvm, const struct kvm_memory_slot *slot);
+void __wrap_kvm_tdp_mmu_exported_dirty(struct kvm *kvm, const struct kvm_memory_slot *slot);
+void __wrap_kvm_tdp_mmu_exported_dirty(struct kvm *kvm, const struct kvm_memory_slot *slot)
+{
+	kvm->dirty_scans++;
+	__real_kvm_tdp_mmu_exported_dirty(kvm, slot);
 }
 
 /* ---- the VMM's view of guest memory, for the pin stand-in ---- */

@@ -25,8 +25,13 @@ struct tdp_iter {
 	u64 old_spte;
 	/* false once the walk left the root */
 	bool valid;
+	/* set when the walk yielded mmu_lock: the next step restarts it */
+	bool yielded;
+	/* where the walk last (re)started; it yields only past it */
+	gfn_t yielded_gfn;
 	/* the model's: the VM, and the table at each level of the walk */
 	struct kvm *kvm;
+	struct kvm_mmu_page *root;
 	u64 *pt_path[PT64_ROOT_MAX_LEVEL + 1];
 };
 

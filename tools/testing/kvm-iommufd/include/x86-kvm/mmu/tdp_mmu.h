@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Host build stand-in for arch/x86/kvm/mmu/tdp_mmu.h: the TDP MMU
- * operations tdp_export.c calls.  kvm_tdp_mmu_put_root() is upstream's;
- * kvm_tdp_mmu_mapped_level() is the product's tdp_mmu_export.c; the others
- * are the series' (patches 0003, 0004 and 0008), which the KVM model
- * (platform/kvm_mmu.c) implements with the same contracts over its tables.
+ * operations tdp_export.c and tdp_mmu_export.c call.  kvm_tdp_mmu_put_root()
+ * and tdp_mmu_iter_cond_resched() are upstream's (the latter made visible by
+ * patch 0008), which the KVM model (platform/kvm_mmu.c) implements;
+ * kvm_tdp_mmu_mapped_level() and kvm_tdp_mmu_exported_dirty() are the
+ * product's tdp_mmu_export.c; the others are the series' (patches 0003 and
+ * 0004), which the model implements with the same contracts over its
+ * tables.
  */
 #ifndef __KVM_X86_MMU_TDP_MMU_H
 #define __KVM_X86_MMU_TDP_MMU_H
@@ -33,5 +36,7 @@ bool kvm_tdp_mmu_zap_exported_mmio_sptes(struct kvm *kvm);
 bool kvm_tdp_mmu_exported_nx_huge_pages(struct kvm *kvm);
 void kvm_tdp_mmu_exported_dirty(struct kvm *kvm,
 				const struct kvm_memory_slot *slot);
+bool tdp_mmu_iter_cond_resched(struct kvm *kvm, struct tdp_iter *iter,
+			       bool flush, bool shared);
 
 #endif /* __KVM_X86_MMU_TDP_MMU_H */
