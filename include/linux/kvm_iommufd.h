@@ -189,9 +189,10 @@ int kvm_iommu_slots(struct kvm_iommu_ioas *kio, u32 flags,
 		    struct iommu_kvm_slot *slots, u32 *nr_slots);
 
 /*
- * Provided by iommufd's fault queue (drivers/iommu/iommufd/fault.c with the
- * series): queue @group, which the caller has already answered, as an event
- * userspace reads from the fault object; the queue frees the group.
+ * Provided by iommufd (virt/iommufd/kvm_hwpt.c, on the fault queue of
+ * drivers/iommu/iommufd/fault.c with the series): queue @group, which the
+ * caller has already answered, as an event userspace reads from the fault
+ * object; the queue frees the group.
  */
 void iommufd_fault_report_answered(struct iommufd_fault *fault,
 				   struct iopf_group *group);

@@ -6,7 +6,8 @@
  * these from its HWPT allocation, attach and ioctl paths.  The hwpt
  * objects are iommufd's own (struct iommufd_hwpt_paging): this file
  * chooses their domain with the kvm-iommufd core (kvm_ioas.c) and reports
- * what the core knows about them.
+ * what the core knows about them, and queues on their fault object the IO
+ * page fault groups the core has answered itself.
  *
  * Locking: as iommufd's.  An allocation runs under the IOAS's mutex until
  * the object is finalized or aborted; the mode of a device's hwpt is read
@@ -391,4 +392,37 @@ out_put_ioas:
 out_put_idev:
 	iommufd_put_object(ucmd->ictx, &idev->obj);
 	return rc;
+}
+
+/**
+ * iommufd_fault_report_answered() - Report a page fault group already answered
+ * @fault: The fault object of the hwpt whose domain received @group
+ * @group: A group the domain's own IO page fault handler has already
+ *         responded to with iopf_group_response()
+ *
+ * For an IO page fault handler other than iommufd's that resolves page
+ * requests itself (the kvm-iommufd core's SHARED domains) and lets
+ * userspace see the ones it could not resolve.  @group is queued on @fault
+ * like a fault for userspace to answer, but read() delivers its records
+ * with IOMMU_PGFAULT_FLAGS_ANSWERED and cookie 0, and no response is
+ * expected or accepted for it.  @fault owns @group from now on: it frees
+ * the group once read, or when the device is detached from the hwpt or
+ * @fault is destroyed, without responding again.
+ *
+ * Context: process context, in the IO page fault work of @group's device.
+ * The device's attach handle must still be installed: the IOMMU driver
+ * flushes that work when the device is detached, before iommufd purges the
+ * device's groups from @fault.  Takes @fault->lock, which guards
+ * @fault->deliver, as iommufd's own handler does.
+ */
+void iommufd_fault_report_answered(struct iommufd_fault *fault,
+				   struct iopf_group *group)
+{
+	group->cookie = IOMMUFD_FAULT_COOKIE_ANSWERED;
+
+	spin_lock(&fault->lock);
+	list_add_tail(&group->node, &fault->deliver);
+	spin_unlock(&fault->lock);
+
+	wake_up_interruptible(&fault->wait_queue);
 }

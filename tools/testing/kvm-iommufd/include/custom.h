@@ -270,6 +270,21 @@ void wake_up_var(void *var);
 		pthread_mutex_unlock(&kt_var_lock);			\
 	} while (0)
 
+/*
+ * ---- wait queues (wake_up_interruptible()) ----
+ * Nothing sleeps on one: the test polls what the queue's owner guards, as
+ * poll(2) of its file would (standin/fault.c).  A queue counts its
+ * wake-ups, which is what the test's poll compares.
+ */
+struct wait_queue_head {
+	unsigned long wakeups;	/* __atomic builtins */
+};
+typedef struct wait_queue_head wait_queue_head_t;
+#define init_waitqueue_head(wq)						\
+	__atomic_store_n(&(wq)->wakeups, 0, __ATOMIC_RELAXED)
+#define wake_up_interruptible(wq)					\
+	((void)__atomic_add_fetch(&(wq)->wakeups, 1, __ATOMIC_RELEASE))
+
 /* ---- time ---- */
 #include <time.h>
 static inline u64 ktime_get_ns(void)

@@ -12,38 +12,50 @@ void kt_fault_init(struct iommufd_fault *fault)
 	INIT_LIST_HEAD(&fault->obj.node);
 	spin_lock_init(&fault->lock);
 	INIT_LIST_HEAD(&fault->deliver);
-	fault->queued = 0;
+	mutex_init(&fault->mutex);
+	init_waitqueue_head(&fault->wait_queue);
 }
 
-/* The product's hook: queue an answered group; the queue now owns it. */
-void iommufd_fault_report_answered(struct iommufd_fault *fault,
-				   struct iopf_group *group)
-{
-	spin_lock(&fault->lock);
-	list_add_tail(&group->node, &fault->deliver);
-	fault->queued++;
-	spin_unlock(&fault->lock);
-}
-
+/*
+ * read(2): under the mutex, take each whole group off the deliver list
+ * under the lock, as upstream's iommufd_fault_deliver_fetch() does, and put
+ * it back at the head if it does not fit.  An answered group's records
+ * carry IOMMU_PGFAULT_FLAGS_ANSWERED and the group is freed once read.
+ * There is no response ioctl here: another group is freed as well.
+ */
 unsigned int kt_fault_read(struct iommufd_fault *fault, struct kt_pgfault *out,
 			   unsigned int max)
 {
 	unsigned int n = 0;
 
-	spin_lock(&fault->lock);
-	while (!list_empty(&fault->deliver)) {
-		struct iopf_group *group = list_first_entry(&fault->deliver,
-							    struct iopf_group, node);
+	mutex_lock(&fault->mutex);
+	for (;;) {
+		struct iopf_group *group = NULL;
 		struct iopf_fault *iopf;
+		bool answered;
 
-		if (group->fault_count > max - n)
+		spin_lock(&fault->lock);
+		if (!list_empty(&fault->deliver)) {
+			group = list_first_entry(&fault->deliver,
+						 struct iopf_group, node);
+			list_del(&group->node);
+		}
+		spin_unlock(&fault->lock);
+		if (!group)
 			break;
-		list_del(&group->node);
+		if (group->fault_count > max - n) {
+			spin_lock(&fault->lock);
+			list_add(&group->node, &fault->deliver);
+			spin_unlock(&fault->lock);
+			break;
+		}
+		answered = iommufd_fault_group_answered(group);
 		list_for_each_entry(iopf, &group->faults, list) {
 			const struct iommu_fault_page_request *prm = &iopf->fault.prm;
 
 			out[n++] = (struct kt_pgfault) {
-				.flags = prm->flags,
+				.flags = prm->flags |
+					 (answered ? IOMMU_PGFAULT_FLAGS_ANSWERED : 0),
 				.dev_sid = group->fault_param->dev->sid,
 				.pasid = prm->pasid,
 				.grpid = prm->grpid,
@@ -53,34 +65,42 @@ unsigned int kt_fault_read(struct iommufd_fault *fault, struct kt_pgfault *out,
 		}
 		iopf_free_group(group);
 	}
-	spin_unlock(&fault->lock);
+	mutex_unlock(&fault->mutex);
 	return n;
 }
 
+/*
+ * The object's destroy: what nobody read is freed; a group nobody answered
+ * yet is answered with Invalid Request first, as upstream does.
+ */
 void kt_fault_destroy(struct iommufd_fault *fault)
 {
 	struct iopf_group *group, *next;
 
 	/* upstream's IOMMU_DESTROY fails while a HWPT holds it */
 	WARN_ON(refcount_read(&fault->obj.users) != 1);
-	spin_lock(&fault->lock);
 	list_for_each_entry_safe(group, next, &fault->deliver, node) {
 		list_del(&group->node);
+		if (!iommufd_fault_group_answered(group))
+			iopf_group_response(group, IOMMU_PAGE_RESP_INVALID);
 		iopf_free_group(group);
 	}
-	spin_unlock(&fault->lock);
+	mutex_destroy(&fault->mutex);
+}
+
+unsigned long kt_fault_queued(struct iommufd_fault *fault)
+{
+	return __atomic_load_n(&fault->wait_queue.wakeups, __ATOMIC_ACQUIRE);
 }
 
 bool kt_fault_wait(struct iommufd_fault *fault, unsigned long n,
 		   unsigned int timeout_ms)
 {
 	unsigned int waited_us = 0;
-	bool done;
 
 	for (;;) {
-		spin_lock(&fault->lock);
-		done = fault->queued >= n;
-		spin_unlock(&fault->lock);
+		bool done = kt_fault_queued(fault) >= n;
+
 		if (done || waited_us >= timeout_ms * 1000)
 			return done;
 		usleep(100);

@@ -1,25 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Stand-in for iommufd's fault queue object (drivers/iommu/iommufd/fault.c
- * with the series): the page request groups the kvm-iommufd core answered
- * with a failure, queued for the VMM to read.  Reading one frees it; the
- * group was answered already, so there is nothing to respond.
+ * with the series): the page request groups queued for the VMM to read.
+ * The kvm-iommufd core answers those it cannot resolve itself and queues
+ * them with the product's iommufd_fault_report_answered()
+ * (virt/iommufd/kvm_hwpt.c); reading one of those frees it, there being
+ * nothing to respond.
  */
 #ifndef __KT_STANDIN_FAULT_H
 #define __KT_STANDIN_FAULT_H
 
 #include "../kvm_iommu_internal.h"
 
+/* The fields of upstream's struct iommufd_fault that are used here. */
 struct iommufd_fault {
 	struct iommufd_object obj;	/* a HWPT holds a reference on it */
-	spinlock_t lock;		/* protects @deliver and @queued */
+	spinlock_t lock;		/* protects the deliver list */
 	struct list_head deliver;	/* struct iopf_group, by ->node */
-	unsigned long queued;		/* groups ever queued */
+	struct mutex mutex;		/* serializes response flows */
+	struct wait_queue_head wait_queue;	/* woken once a group */
 };
 
 /* One record as read(2) of the fault fd returns it (iommu_hwpt_pgfault). */
 struct kt_pgfault {
-	u32 flags;		/* IOMMU_FAULT_PAGE_REQUEST_* of the request */
+	u32 flags;		/* IOMMU_PGFAULT_FLAGS_* */
 	u32 dev_sid;		/* the device (iommufd's dev_id in the kernel) */
 	u32 pasid;
 	u32 grpid;
@@ -38,6 +42,8 @@ unsigned int kt_fault_read(struct iommufd_fault *fault, struct kt_pgfault *out,
  */
 bool kt_fault_wait(struct iommufd_fault *fault, unsigned long n,
 		   unsigned int timeout_ms);
+/* Groups ever queued: the wake-ups of the fault's wait queue. */
+unsigned long kt_fault_queued(struct iommufd_fault *fault);
 /* Free what nobody read, as the object's destroy does. */
 void kt_fault_destroy(struct iommufd_fault *fault);
 

@@ -430,7 +430,8 @@ int iommufd_fault_iopf_handler(struct iopf_group *group)
 
 	spin_lock(&fault->lock);
 	list_add_tail(&group->node, &fault->deliver);
-	fault->queued++;
 	spin_unlock(&fault->lock);
+
+	wake_up_interruptible(&fault->wait_queue);
 	return 0;
 }

@@ -31,6 +31,12 @@ enum iommufd_hwpt_alloc_flags {
 	IOMMU_HWPT_ALLOC_KVM_PIN_ONLY = 1 << 9,
 };
 
+enum iommu_hwpt_pgfault_flags {
+	IOMMU_PGFAULT_FLAGS_PASID_VALID = 1 << 0,
+	IOMMU_PGFAULT_FLAGS_LAST_PAGE = 1 << 1,
+	IOMMU_PGFAULT_FLAGS_ANSWERED = 1 << 2,
+};
+
 struct iommu_hwpt_alloc {
 	u32 size;
 	u32 flags;
@@ -185,6 +191,18 @@ int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);
 struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, u32 id);
 struct iommufd_device *iommufd_get_device(struct iommufd_ucmd *ucmd, u32 id);
 struct iommufd_fault *iommufd_get_fault(struct iommufd_ucmd *ucmd, u32 id);
+
+/*
+ * iommufd_private.h with the series: a group another IO page fault handler
+ * has answered waits on fault->deliver with this cookie, which read()
+ * never allocates (virt/iommufd/kvm_hwpt.c queues such groups).
+ */
+#define IOMMUFD_FAULT_COOKIE_ANSWERED	U32_MAX
+
+static inline bool iommufd_fault_group_answered(struct iopf_group *group)
+{
+	return group->cookie == IOMMUFD_FAULT_COOKIE_ANSWERED;
+}
 
 /* hw_pagetable.c and device.c */
 struct iommufd_hwpt_kvm_req;

@@ -318,7 +318,7 @@ TEST(dirty_log_faulting_device_is_logged_by_its_faults)
 	ASSERT_EQ(dma_write(&t.dma[0], nth_gpa(4), &word, sizeof(word)), 0);
 	ASSERT_EQ(harvest(&t), 1);
 	ASSERT_TRUE(bit(t.bm, nth_gpa(4) >> PAGE_SHIFT));
-	ASSERT_EQ(t.fault.queued, 0);
+	ASSERT_EQ(kt_fault_queued(&t.fault), 0);
 	return teardown(&t);
 }
 

@@ -214,7 +214,7 @@ TEST(iopf_n_pages_n_faults_nothing_pinned)
 	ASSERT_EQ(t.kvm->export_map_reads, 1);
 	ASSERT_EQ(t.kvm->export_map_writes, N);
 	ASSERT_TRUE(nothing_pinned(&t));
-	ASSERT_EQ(t.fault.queued, 0);
+	ASSERT_EQ(kt_fault_queued(&t.fault), 0);
 	return teardown(&t);
 }
 
@@ -258,6 +258,7 @@ static bool refused(struct kt_iopf *t, u64 gpa, unsigned int nth)
 	ASSERT_EQ(rec[0].dev_sid, SID);
 	ASSERT_TRUE(rec[0].perm & IOMMU_FAULT_PERM_WRITE);
 	ASSERT_TRUE(rec[0].flags & IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE);
+	ASSERT_TRUE(rec[0].flags & IOMMU_PGFAULT_FLAGS_ANSWERED);
 	return true;
 }
 
@@ -410,7 +411,7 @@ TEST(iopf_after_the_vmm_exited_fails)
 	ASSERT_EQ(stats(&t).iopf_failed, 1);
 	ASSERT_EQ(stats(&t).faultins, 0);
 	ASSERT_TRUE(kt_fault_wait(&t.fault, 1, 5000));
-	ASSERT_EQ(t.fault.queued, 1);
+	ASSERT_EQ(kt_fault_queued(&t.fault), 1);
 	return teardown(&t);
 }
 
