@@ -183,7 +183,7 @@ TEST(tdp_export_listen_undoes_the_slots_before_a_refusal)
 
 struct te_importer {
 	struct kvm_tdp_importer imp;
-	unsigned int invalidations, released;
+	unsigned int invalidations, released, flags;
 	u64 start, end;
 };
 
@@ -195,6 +195,7 @@ static void te_invalidate(struct kvm_tdp_importer *imp, u64 start, u64 end,
 	t->invalidations++;
 	t->start = start;
 	t->end = end;
+	t->flags = flags;
 }
 
 static void te_root_changed(struct kvm_tdp_importer *imp, u64 new_root)
@@ -338,38 +339,15 @@ TEST(tdp_export_leaf_level_follows_the_granule)
 	return true;
 }
 
-struct te_flags {
-	struct kvm_tdp_importer imp;
-	unsigned int calls, flags;
-	u64 start, end;
-};
-
-static void te_flags_invalidate(struct kvm_tdp_importer *imp, u64 start, u64 end,
-				unsigned int flags)
-{
-	struct te_flags *t = container_of(imp, struct te_flags, imp);
-
-	t->calls++;
-	t->start = start;
-	t->end = end;
-	t->flags = flags;
-}
-
-static const struct kvm_tdp_importer_ops te_flags_ops = {
-	.invalidate = te_flags_invalidate,
-	.root_changed = te_root_changed,
-	.release = te_release,
-};
-
 /*
  * One SPTE change at @gfn, @level, noted as the TDP MMU notes each change to
  * the exported root, then flushed: how many invalidations the importer got
  * (0 or 1), with their range and flags in @t.
  */
-static unsigned int te_change(struct kvm *kvm, struct te_flags *t, u64 gfn, int level,
-			    u64 old_spte, u64 new_spte)
+static unsigned int te_change(struct kvm *kvm, struct te_importer *t, u64 gfn,
+			      int level, u64 old_spte, u64 new_spte)
 {
-	unsigned int before = t->calls;
+	unsigned int before = t->invalidations;
 
 	write_lock(&kvm->mmu_lock);
 	rcu_read_lock();
@@ -377,7 +355,7 @@ static unsigned int te_change(struct kvm *kvm, struct te_flags *t, u64 gfn, int 
 	kvm_tdp_export_flush(kvm);
 	rcu_read_unlock();
 	write_unlock(&kvm->mmu_lock);
-	return t->calls - before;
+	return t->invalidations - before;
 }
 
 /*
@@ -393,7 +371,7 @@ TEST(tdp_export_note_change_records_what_importers_must_drop)
 		.present_bit = 59, .phys_bits = 40, .nx_huge_pages = true,
 		.mmio_caching = true, .root_level = 4, .max_leaf_level = 3,
 	};
-	struct te_flags t = { .imp.ops = &te_flags_ops };
+	struct te_importer t = { .imp.ops = &te_imp_ops };
 	u64 leaf, huge, table, none, mmio;
 	struct kvm_tdp_export exp;
 	struct kspte_masks m;
