@@ -1539,22 +1539,21 @@ static int avoid_reserved(struct kvm_iommu_ioas *kio, struct device *dev)
 	return ret;
 }
 
-/*
- * The one place that decides whether @dev can share KVM's table: fills
- * @info with both sides of the comparison and returns the reasons it
- * cannot (0: it can).  kvm_iommu_domain_alloc() acts on the answer and
- * kvm_iommu_share_query() reports it.  @exp is KVM's current export; NULL
- * when the device's IOMMU has no KVM-TDP domain (no need to ask KVM).  A
- * device that cannot fault (!@can_fault) must keep its translations, which
- * it cannot where KVM zaps its whole table on its own (see DOC: What a
- * device's DMA survives).  @exp may be NULL only when the IOMMU has no
- * KVM-TDP domain.
- */
 static bool has_kvm_tdp_domain(const struct iommu_ops *ops)
 {
 	return ops->domain_alloc_kvm_tdp && ops->kvm_tdp_share_info;
 }
 
+/*
+ * The one place that decides whether @dev can share KVM's table: fills
+ * @info with both sides of the comparison and returns the reasons it
+ * cannot (0: it can).  kvm_iommu_domain_alloc() acts on the answer and
+ * kvm_iommu_share_query() reports it.  @exp is KVM's current export; it
+ * may be NULL only when the device's IOMMU has no KVM-TDP domain (no need
+ * to ask KVM).  A device that cannot fault (!@can_fault) must keep its
+ * translations, which it cannot where KVM zaps its whole table on its own
+ * (see DOC: What a device's DMA survives).
+ */
 static u32 share_reasons(struct device *dev, const struct kvm_tdp_export *exp,
 			 bool can_fault, struct kvm_iommu_share_info *info)
 {
