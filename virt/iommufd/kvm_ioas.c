@@ -983,10 +983,20 @@ static void kvm_iommu_slot_commit(struct kvm_tdp_memslot_listener *l,
 			s = NULL;
 		break;
 	}
-	/* SHARED pins present at their (new) GPAs and writable */
+	/*
+	 * SHARED pins present at their (new) GPAs and writable.  KVM has made
+	 * the change, so a slot that cannot be faulted in (no memory for
+	 * KVM's page tables) stays out for every device until a retry or its
+	 * deletion, as one that cannot be pinned.
+	 */
 	if (s && s->pages) {
 		int err = prefault_slot(kio, s);
 
+		if (err) {
+			slot_unmap(kio, s);
+			set_blocked(kio, s, s->blocked | IOMMU_KVM_SLOT_PIN_FAILED);
+			blocked = s->blocked;
+		}
 		if (!ret)
 			ret = err;
 		flush_all_domains(kio);
@@ -1525,8 +1535,14 @@ static int avoid_reserved(struct kvm_iommu_ioas *kio, struct device *dev)
 			    (s->blocked & (SLOT_NO_MEMORY | IOMMU_KVM_SLOT_PIN_FAILED)))
 				continue;
 			err = slot_remirror(kio, s);
-			if (!err && s->pages)
+			if (!err && s->pages) {
 				err = prefault_slot(kio, s);
+				if (err) {
+					slot_unmap(kio, s);
+					set_blocked(kio, s, s->blocked |
+						    IOMMU_KVM_SLOT_PIN_FAILED);
+				}
+			}
 			trace_kvm_iommu_memslot(KVM_TDP_SLOT_FLAGS, s->desc.gpa,
 						s->desc.size, err, s->blocked);
 			kio_stat_add(kio, &kio->stats.slot_retries, 1);

@@ -5,9 +5,11 @@
  * the importers must hear of, and walks of the exported root with its
  * iterator (which may yield mmu_lock with tdp_mmu_iter_cond_resched()).
  * Built into KVM next to tdp_export.o, with KVM's include path.
- * The operations that change the root stay in tdp_mmu.c, which owns the
- * helpers that set SPTEs and calls kvm_tdp_export_note_change() for each
- * change it makes to the exported root.
+ * The operations here that change the root go through the TDP MMU's own
+ * helpers (kvm_tdp_mmu_link_or_split(), kvm_tdp_mmu_set_spte_atomic(),
+ * kvm_tdp_mmu_iter_set_spte()), which call kvm_tdp_export_note_change()
+ * for each change they make to the exported root, as every other SPTE
+ * change of tdp_mmu.c does.
  *
  * Locking: each function says which mmu_lock mode its caller holds; the
  * walks run inside an RCU read-side section, as every TDP MMU walk does, so
@@ -16,6 +18,7 @@
 #include <linux/kvm_host.h>
 
 #include "mmu.h"
+#include "mmu/mmu_internal.h"
 #include "mmu/spte.h"
 #include "mmu/tdp_iter.h"
 #include "mmu/tdp_mmu.h"
@@ -176,4 +179,218 @@ void kvm_tdp_mmu_exported_dirty(struct kvm *kvm,
 	}
 
 	rcu_read_unlock();
+}
+
+/**
+ * kvm_tdp_mmu_map_no_vcpu() - map a GFN in a root from VM context
+ * @kvm: the VM
+ * @root: a TDP MMU root of @kvm (the exported one)
+ * @slot: the memslot of @gfn
+ * @gfn: the GFN
+ * @pfn: the host PFN that backs @gfn, looked up by the caller
+ * @write: whether the mapping must allow writes
+ * @host_writable: whether the host maps @pfn writable for the VM
+ * @max_level: the largest leaf allowed (the host mapping level; 4 KiB
+ *	while @slot logs dirty pages)
+ * @header_cache: shadow page headers for new page tables, topped up
+ * @pt_cache: page-table pages for them, topped up
+ * @level: set to the level of the leaf that maps @gfn on success
+ *
+ * Installs the leaf the way kvm_tdp_mmu_map() does for a vCPU's TDP fault:
+ * it links missing page tables, splits a huge page above the target level,
+ * keeps a page table the NX huge page mitigation asked for, and builds the
+ * SPTE with make_tdp_spte_no_vcpu() (full access, write-protected where KVM
+ * keeps @gfn write-protected, the page logged when the leaf is writable in
+ * a slot that logs dirty pages).  A present leaf for @gfn at the target
+ * level must already map @pfn: the caller checked the MMU-notifier sequence
+ * after looking @pfn up, so any older mapping of @gfn was zapped.
+ *
+ * Context: mmu_lock held for read; the caller checked
+ * mmu_invalidate_retry_gfn() for @gfn under it.  Does not sleep.
+ * Return: 0; -EAGAIN if the walk raced with another change and must be
+ * retried; -EPERM if @write was requested but KVM keeps @gfn
+ * write-protected (e.g. write-tracked); -EIO if a present leaf maps
+ * another PFN.
+ */
+int kvm_tdp_mmu_map_no_vcpu(struct kvm *kvm, struct kvm_mmu_page *root,
+			    const struct kvm_memory_slot *slot, gfn_t gfn,
+			    kvm_pfn_t pfn, bool write, bool host_writable,
+			    int max_level,
+			    struct kvm_mmu_memory_cache *header_cache,
+			    struct kvm_mmu_memory_cache *pt_cache, int *level)
+{
+	bool nx_huge_pages = is_nx_huge_page_enabled(kvm);
+	int goal_level = max_level;
+	struct kvm_mmu_page *sp;
+	struct tdp_iter iter;
+	int ret = -EAGAIN;
+	u64 new_spte;
+
+	lockdep_assert_held_read(&kvm->mmu_lock);
+
+	rcu_read_lock();
+
+	for_each_tdp_pte(iter, root, gfn, gfn + 1) {
+		if (is_frozen_spte(iter.old_spte))
+			goto out;
+
+		/*
+		 * Don't replace a page table that the NX huge page mitigation
+		 * asked for with a huge page, see disallowed_hugepage_adjust().
+		 */
+		if (nx_huge_pages && iter.level == goal_level &&
+		    iter.level > PG_LEVEL_4K &&
+		    is_shadow_present_pte(iter.old_spte) &&
+		    !is_large_pte(iter.old_spte) &&
+		    spte_to_child_sp(iter.old_spte)->nx_huge_page_disallowed)
+			goal_level--;
+
+		if (iter.level == goal_level)
+			goto map_target_level;
+
+		if (is_shadow_present_pte(iter.old_spte) &&
+		    !is_large_pte(iter.old_spte))
+			continue;
+
+		/* Non-present, or a huge page to split down to @goal_level. */
+		sp = kvm_mmu_memory_cache_alloc(header_cache);
+		sp->spt = kvm_mmu_memory_cache_alloc(pt_cache);
+		if (kvm_tdp_mmu_link_or_split(kvm, &iter, sp))
+			goto out;
+	}
+	goto out;
+
+map_target_level:
+	pfn &= ~(KVM_PAGES_PER_HPAGE(iter.level) - 1);
+
+	if (is_shadow_present_pte(iter.old_spte) &&
+	    is_last_spte(iter.old_spte, iter.level) &&
+	    WARN_ON_ONCE(spte_to_pfn(iter.old_spte) != pfn)) {
+		ret = -EIO;
+		goto out;
+	}
+
+	make_tdp_spte_no_vcpu(kvm, sptep_to_sp(rcu_dereference(iter.sptep)),
+			      slot, iter.gfn, pfn, iter.old_spte,
+			      host_writable, &new_spte);
+
+	if (new_spte != iter.old_spte) {
+		if (kvm_tdp_mmu_set_spte_atomic(kvm, &iter, new_spte))
+			goto out;
+
+		/* A page table was replaced by a huge page. */
+		if (is_shadow_present_pte(iter.old_spte) &&
+		    !is_last_spte(iter.old_spte, iter.level))
+			kvm_flush_remote_tlbs_gfn(kvm, iter.gfn, iter.level);
+	}
+
+	*level = iter.level;
+	ret = write && !is_writable_pte(new_spte) ? -EPERM : 0;
+out:
+	rcu_read_unlock();
+	return ret;
+}
+
+/**
+ * kvm_tdp_mmu_zap_exported_mmio_sptes() - zap the exported root's MMIO SPTEs
+ * @kvm: the VM
+ *
+ * After the MMIO generation wrapped, KVM zaps every MMIO SPTE with a fast
+ * zap, which spares the exported root; this zaps the root's own.  An MMIO
+ * SPTE looks present and writable to an IOMMU, so each one zapped is
+ * recorded for the importers by kvm_tdp_mmu_iter_set_spte().
+ *
+ * Context: mmu_lock held for write; may yield it.
+ * Return: whether a TLB flush is needed.
+ */
+bool kvm_tdp_mmu_zap_exported_mmio_sptes(struct kvm *kvm)
+{
+	struct kvm_mmu_page *root = kvm_tdp_export_root(kvm);
+	struct tdp_iter iter;
+	bool flush = false;
+
+	lockdep_assert_held_write(&kvm->mmu_lock);
+
+	if (!root || !enable_mmio_caching)
+		return false;
+
+	rcu_read_lock();
+
+	/* Bounded at host.MAXPHYADDR, as tdp_mmu.c's own walks are. */
+	for_each_tdp_pte(iter, root, 0, kvm_mmu_max_gfn() + 1) {
+		if (tdp_mmu_iter_cond_resched(kvm, &iter, flush, false)) {
+			flush = false;
+			continue;
+		}
+
+		if (!is_mmio_spte(kvm, iter.old_spte))
+			continue;
+
+		kvm_tdp_mmu_iter_set_spte(kvm, &iter, SHADOW_NONPRESENT_VALUE);
+		flush = true;
+	}
+
+	rcu_read_unlock();
+
+	return flush;
+}
+
+/**
+ * kvm_tdp_mmu_exported_nx_huge_pages() - make exported huge pages non-exec
+ * @kvm: the VM
+ *
+ * After the NX huge page mitigation was enabled, KVM zaps its roots with a
+ * fast zap, which spares the exported root; this makes the root's huge
+ * pages non-executable instead, so that a vCPU that executes from one
+ * faults and splits it, as for any huge page mapped under the mitigation,
+ * while DMA through it goes on.  Each change is recorded for the importers
+ * by kvm_tdp_mmu_iter_set_spte().
+ *
+ * Context: mmu_lock held for write; may yield it.
+ * Return: whether a TLB flush is needed.
+ */
+bool kvm_tdp_mmu_exported_nx_huge_pages(struct kvm *kvm)
+{
+	const u64 saved_x = SPTE_EPT_EXECUTABLE_MASK <<
+			    SHADOW_ACC_TRACK_SAVED_BITS_SHIFT;
+	struct kvm_mmu_page *root = kvm_tdp_export_root(kvm);
+	struct tdp_iter iter;
+	bool flush = false;
+	u64 new_spte;
+
+	lockdep_assert_held_write(&kvm->mmu_lock);
+
+	if (!root || !is_nx_huge_page_enabled(kvm))
+		return false;
+
+	rcu_read_lock();
+
+	/* Bounded at host.MAXPHYADDR, as tdp_mmu.c's own walks are. */
+	for_each_tdp_pte_min_level(iter, root, PG_LEVEL_2M, 0,
+				   kvm_mmu_max_gfn() + 1) {
+		if (tdp_mmu_iter_cond_resched(kvm, &iter, flush, false)) {
+			flush = false;
+			continue;
+		}
+
+		if (!is_shadow_present_pte(iter.old_spte) ||
+		    !is_large_pte(iter.old_spte))
+			continue;
+
+		/* Access-tracked SPTEs keep their X bit in the saved bits. */
+		if (is_access_track_spte(iter.old_spte))
+			new_spte = iter.old_spte & ~saved_x;
+		else
+			new_spte = (iter.old_spte & ~shadow_x_mask) |
+				   shadow_nx_mask;
+		if (new_spte == iter.old_spte)
+			continue;
+
+		kvm_tdp_mmu_iter_set_spte(kvm, &iter, new_spte);
+		flush = true;
+	}
+
+	rcu_read_unlock();
+
+	return flush;
 }

@@ -349,10 +349,12 @@ struct iommu_kvm_share_query {
  * @IOMMU_KVM_SLOT_RESERVED: the slot overlaps IOVA the IOMMU reserves for
  *	an attached device (the MSI window): that part is not memory to the
  *	devices, the rest is
- * @IOMMU_KVM_SLOT_PIN_FAILED: mapping or pinning the slot failed after KVM
- *	had made the change (a move, or IOMMU_KVM_SLOTS_RETRY: the memlock
- *	limit, no memory): blocked for PINNED devices and unpinned for SHARED
- *	devices that cannot fault until a retry succeeds
+ * @IOMMU_KVM_SLOT_PIN_FAILED: mapping, pinning or faulting in the slot
+ *	failed after KVM had made the change (a move; a create, whose pages
+ *	SHARED devices that cannot fault need in KVM's table; or
+ *	IOMMU_KVM_SLOTS_RETRY: the memlock limit, no memory): blocked for
+ *	PINNED devices and unpinned for SHARED devices that cannot fault
+ *	until a retry succeeds
  *
  * See DOC: Memslots the devices cannot use.
  */

@@ -45,13 +45,18 @@ static u64 gfn_to_gpa(u64 gfn)
 	return gfn > (~0ULL >> PAGE_SHIFT) ? ~0ULL : gfn << PAGE_SHIFT;
 }
 
-static u64 alloc_table(struct kvm *kvm)
+/*
+ * A table page for entries of @level (0: not known until it is linked,
+ * table_linked() then records it), all non-present.
+ */
+static u64 alloc_table(struct kvm *kvm, unsigned int level)
 {
 	u64 t = phys_alloc_kind(kvm->pm, 0, PHYS_TABLE), *e;
 	unsigned int i;
 
 	if (!t)
 		return 0;
+	phys_set_tag(kvm->pm, t, level);
 	e = phys_va(kvm->pm, t);
 	/* an IOMMU may read the page (through a stale cache): store atomically */
 	for (i = 0; i < ENTRIES; i++)
@@ -317,6 +322,8 @@ struct kvm *kvm_model_create(struct phys *pm, const struct kspte_cfg *cfg,
 	kvm->vcpu0.kvm = kvm;
 	kvm->vcpu0.arch.root_mmu.root_role = role;
 	kvm->root_page.role = role;
+	kvm->arch.tdp_export.page_header_cache.model_kvm = kvm;
+	kvm->arch.tdp_export.shadow_page_cache.model_kvm = kvm;
 	pthread_mutex_init(&kvm->backing_lock, NULL);
 	/* kvm_create_vm() */
 	mutex_init(&kvm->slots_lock);
@@ -627,7 +634,8 @@ out_unlock:
 static int ensure_root(struct kvm *kvm)
 {
 	if (!kvm->root) {
-		__atomic_store_n(&kvm->root, alloc_table(kvm), __ATOMIC_RELEASE);
+		__atomic_store_n(&kvm->root, alloc_table(kvm, kvm->cfg.root_level),
+				 __ATOMIC_RELEASE);
 		if (kvm->root)
 			kvm->root_page.spt = phys_va(kvm->pm, kvm->root);
 	}
@@ -772,7 +780,7 @@ static int map_gfn(struct kvm *kvm, const struct kvm_memory_slot *s, u64 gfn,
 			return 0;
 		}
 		if (!is_present(kvm, old)) {
-			u64 child = alloc_table(kvm);
+			u64 child = alloc_table(kvm, level - 1);
 
 			if (!child)
 				return -ENOMEM;
@@ -1281,7 +1289,7 @@ static int split_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
 		}
 		if (level != 2)
 			continue;	/* the model maps no 1 GiB leaf */
-		child = alloc_table(kvm);
+		child = alloc_table(kvm, level - 1);
 		if (!child)
 			return -ENOMEM;
 		ce = phys_va(kvm->pm, child);
@@ -1618,7 +1626,7 @@ int kvm_model_replace_root(struct kvm *kvm)
 	/* the exported root's description changes too (kvm->root_page) */
 	mutex_lock(&kvm->tdp_export.lock);
 	write_lock(&kvm->mmu_lock);
-	new = alloc_table(kvm);
+	new = alloc_table(kvm, kvm->cfg.root_level);
 	if (!new) {
 		write_unlock(&kvm->mmu_lock);
 		mutex_unlock(&kvm->tdp_export.lock);
@@ -1713,9 +1721,20 @@ bool kvm_model_translate(struct kvm *kvm, u64 gpa, u64 *hpa, bool *writable)
 /* module parameters: the TDP MMU is on; MMIO caching is per VM (below) */
 bool tdp_enabled = true;
 bool tdp_mmu_enabled = true;
-bool enable_mmio_caching = true;
-/* KVM's slab of shadow page headers: the model allocates with malloc() */
-struct kmem_cache *mmu_page_header_cache;
+
+bool kvm_model_mmio_caching(struct kvm *kvm)
+{
+	return kvm->cfg.mmio_caching;
+}
+/*
+ * KVM's slab of shadow page headers: the model allocates them with
+ * malloc(), so the slab is only a name, which tells a cache of headers
+ * from one of page-table pages (kvm_mmu_topup_memory_cache())
+ */
+static struct kmem_cache { char name[24]; } model_page_header_slab = {
+	"kvm_mmu_page_header",
+};
+struct kmem_cache *mmu_page_header_cache = &model_page_header_slab;
 
 /* KVM's host-wide values, for the host the VM's configuration describes */
 const struct kt_spte_masks *kvm_model_spte_masks(struct kvm *kvm)
@@ -1794,22 +1813,31 @@ bool kvm_mmu_may_ignore_guest_pat(struct kvm *kvm)
 	return kvm->cfg.ept;
 }
 
-/* __pa() of a table page's mapping in emulated physical memory */
-u64 kvm_model_pa(const void *va)
+/* The emulated physical memory @va is in, if a VM's. */
+static struct phys *pm_of(const void *va)
 {
-	u64 pa = ~0ULL;
+	struct phys *pm = NULL;
 	unsigned int i;
 
 	pthread_mutex_lock(&kvm_models_lock);
-	for (i = 0; i < KVM_MODEL_MAX && pa == ~0ULL; i++) {
-		struct phys *pm = kvm_models[i] ? kvm_models[i]->pm : NULL;
+	for (i = 0; i < KVM_MODEL_MAX && !pm; i++) {
+		struct phys *p = kvm_models[i] ? kvm_models[i]->pm : NULL;
 
-		if (pm && (const u8 *)va >= pm->base && (const u8 *)va < pm->base + pm->size)
-			pa = (const u8 *)va - pm->base;
+		if (p && (const u8 *)va >= p->base && (const u8 *)va < p->base + p->size)
+			pm = p;
 	}
 	pthread_mutex_unlock(&kvm_models_lock);
-	WARN_ON(pa == ~0ULL);
-	return pa;
+	return pm;
+}
+
+/* __pa() of a table page's mapping in emulated physical memory */
+u64 kvm_model_pa(const void *va)
+{
+	struct phys *pm = pm_of(va);
+
+	if (WARN_ON(!pm))
+		return ~0ULL;
+	return (const u8 *)va - pm->base;
 }
 
 int srcu_read_lock(struct srcu_struct *ssp)
@@ -1960,7 +1988,12 @@ void tdp_iter_next(struct tdp_iter *iter)
 		return;
 	}
 
-	/* down into the table the entry points to */
+	/*
+	 * down into the table the entry points to, read again first: the walk
+	 * may have changed the entry (try_step_down())
+	 */
+	if (iter->level > iter->min_level)
+		iter->old_spte = __atomic_load_n(iter->sptep, __ATOMIC_ACQUIRE);
 	if (iter->level > iter->min_level && is_present(kvm, iter->old_spte) &&
 	    !is_leaf(kvm, iter->old_spte, iter->level)) {
 		iter->pt_path[iter->level - 1] = phys_va(kvm->pm, iter->old_spte & ADDR_MASK);
@@ -1986,17 +2019,57 @@ void tdp_iter_next(struct tdp_iter *iter)
 	}
 }
 
-/* The model allocates table pages as it links them: caches only count. */
+/*
+ * KVM's memory caches: shadow page headers (@mc->kmem_cache set) or
+ * page-table pages of the cache's VM, allocated before mmu_lock is taken.
+ * May fail (-ENOMEM) like an allocation.
+ */
 int kvm_mmu_topup_memory_cache(struct kvm_mmu_memory_cache *mc, int min)
 {
-	if (mc->nobjs < min)
-		mc->nobjs = min;
+	struct kvm *kvm = mc->model_kvm;
+	void *obj;
+	u64 t;
+
+	if (WARN_ON(min > KVM_MODEL_CACHE_CAPACITY || !kvm))
+		return -EIO;
+	while (mc->nobjs < min) {
+		if (kt_should_fail("kvm_mmu_topup_memory_cache"))
+			return -ENOMEM;
+		if (mc->kmem_cache) {
+			obj = calloc(1, sizeof(struct kvm_mmu_page));
+		} else {
+			t = alloc_table(kvm, 0);
+			obj = t ? phys_va(kvm->pm, t) : NULL;
+		}
+		if (!obj)
+			return -ENOMEM;
+		mc->objects[mc->nobjs++] = obj;
+	}
 	return 0;
+}
+
+static void free_cache_object(struct kvm_mmu_memory_cache *mc, void *obj)
+{
+	struct kvm *kvm = mc->model_kvm;
+
+	if (mc->kmem_cache)
+		free(obj);
+	else
+		free_table_now(kvm, (u8 *)obj - kvm->pm->base);
 }
 
 void kvm_mmu_free_memory_cache(struct kvm_mmu_memory_cache *mc)
 {
-	mc->nobjs = 0;
+	while (mc->nobjs)
+		free_cache_object(mc, mc->objects[--mc->nobjs]);
+}
+
+void *kvm_mmu_memory_cache_alloc(struct kvm_mmu_memory_cache *mc)
+{
+	/* KVM allocates atomically when the cache ran dry: a caller's bug */
+	if (WARN_ON(!mc->nobjs) && kvm_mmu_topup_memory_cache(mc, 1))
+		abort();
+	return mc->objects[--mc->nobjs];
 }
 
 /* The highest level the host maps @gfn's page at: a THP block or 4 KiB. */
@@ -2055,60 +2128,6 @@ struct kvm_mmu_page *kvm_tdp_mmu_get_vm_root(struct kvm *kvm, union kvm_mmu_page
 }
 
 /*
- * patch 0004: map @gfn to @pfn in @root as a vCPU's fault would, with a
- * leaf of at most @max_level; 0 and the leaf's level, -EAGAIN after a
- * race, -EPERM for a write KVM keeps write-protected (write tracking).
- * mmu_lock held for read.  A write to a write-protected huge leaf while
- * the slot logs dirty pages needs it split: KVM does that in place under
- * mmu_lock for read; the model's split takes it for write, so it drops
- * and retakes the lock around it and asks for a retry.
- */
-int kvm_tdp_mmu_map_no_vcpu(struct kvm *kvm, struct kvm_mmu_page *root,
-			    const struct kvm_memory_slot *slot, gfn_t gfn,
-			    kvm_pfn_t pfn, bool write, bool host_writable,
-			    int max_level,
-			    struct kvm_mmu_memory_cache *header_cache,
-			    struct kvm_mmu_memory_cache *pt_cache, int *level)
-{
-	struct kvm_memory_slot *s = (struct kvm_memory_slot *)slot;
-	u64 hpa = (u64)pfn << PAGE_SHIFT, huge_hpa = 0, mapped;
-	bool writable, made_w;
-	int ret;
-
-	lockdep_assert_held_read(&kvm->mmu_lock);
-	WARN_ON(root != &kvm->root_page);
-	/* a write to a write-tracked GFN is emulated, never mapped */
-	if (write && write_tracked(kvm, gfn, gfn + 1))
-		return -EPERM;
-	if (max_level >= PG_LEVEL_2M)
-		huge_hpa = hpa & ADDR_MASK_2M;
-	/* while logging, KVM maps writable only on a write, to log it */
-	writable = host_writable && !s->readonly && (write || !s->dirty_log) &&
-		   !write_tracked(kvm, gfn, gfn + 1);
-	ret = map_gfn(kvm, s, gfn, write, writable, hpa, huge_hpa, &mapped, &made_w);
-	if (ret == FAULT_NEED_SPLIT) {
-		read_unlock(&kvm->mmu_lock);
-		write_lock(&kvm->mmu_lock);
-		ret = split_locked(kvm, ALIGN_DOWN(gfn, HUGE_PAGES),
-				   ALIGN_DOWN(gfn, HUGE_PAGES) + HUGE_PAGES, false);
-		write_unlock(&kvm->mmu_lock);
-		read_lock(&kvm->mmu_lock);
-		return ret < 0 ? ret : -EAGAIN;
-	}
-	if (ret == FAULT_RETRY)
-		return -EAGAIN;
-	if (ret)
-		return ret;
-	/* make_spte() logs a page it makes writable: mark_page_dirty_in_slot() */
-	if (s->dirty_log && made_w) {
-		WARN_ON(!kvm_arch_allow_write_without_running_vcpu(kvm));
-		mark_dirty(s, gfn);
-	}
-	*level = mapped > PAGE_SIZE ? PG_LEVEL_2M : PG_LEVEL_4K;
-	return 0;
-}
-
-/*
  * patch 0004: zap the exported root's leaves of [@start, @end), held ones
  * too.  mmu_lock held for write.  The model records and flushes each
  * change as it makes it, so nothing is left to flush: false.  Counts
@@ -2122,18 +2141,161 @@ bool kvm_tdp_mmu_zap_exported_leafs(struct kvm *kvm, gfn_t start, gfn_t end, boo
 	return false;
 }
 
-/* patch 0004: the model caches no MMIO SPTEs */
-bool kvm_tdp_mmu_zap_exported_mmio_sptes(struct kvm *kvm)
+/*
+ * ---- the TDP MMU's helpers for the exporter's walks (patch 0004) ----
+ *
+ * tdp_mmu_export.c maps, zaps and changes SPTEs of the exported root with
+ * these, as tdp_mmu.c's own walks do with the helpers they wrap: each SPTE
+ * change goes to handle_changed() (upstream's handle_changed_spte(), with
+ * patch 0003's note to the importers).
+ */
+
+/*
+ * The shadow pages the model hands out, one per level: it keeps only each
+ * table page's level (phys_tag()), and no table is kept from becoming a
+ * huge page by the NX huge page mitigation (its vCPUs do not execute).
+ */
+#define MODEL_SP(l)	[l] = { .role = { .level = l, .direct = 1 } }
+static struct kvm_mmu_page model_sps[PT64_ROOT_MAX_LEVEL + 1] = {
+	MODEL_SP(1), MODEL_SP(2), MODEL_SP(3), MODEL_SP(4), MODEL_SP(5),
+};
+
+static struct kvm_mmu_page *model_sp(unsigned int level)
 {
-	lockdep_assert_held_write(&kvm->mmu_lock);
-	return false;
+	if (WARN_ON(level < 1 || level > PT64_ROOT_MAX_LEVEL))
+		level = 1;
+	return &model_sps[level];
 }
 
-/* patch 0004: the model never toggles the NX huge page mitigation */
-bool kvm_tdp_mmu_exported_nx_huge_pages(struct kvm *kvm)
+/* The shadow page of the table page holding @sptep. */
+struct kvm_mmu_page *sptep_to_sp(u64 *sptep)
+{
+	struct phys *pm = pm_of(sptep);
+
+	if (WARN_ON(!pm))
+		return model_sp(1);
+	return model_sp(phys_tag(pm, (u8 *)sptep - pm->base));
+}
+
+struct kvm_mmu_page *kvm_model_child_sp(struct kvm *kvm, u64 spte)
+{
+	return model_sp(phys_tag(kvm->pm, spte & ADDR_MASK));
+}
+
+bool kvm_model_nx_huge_pages(struct kvm *kvm)
+{
+	return kvm->cfg.nx_huge_pages;
+}
+
+/*
+ * make_spte() for a TDP fault with full access from VM context (patch
+ * 0002): writable when the host maps @pfn writable and KVM does not keep
+ * @gfn write-protected (write tracking); executable but for huge leaves
+ * under the NX huge page mitigation; a writable leaf in a slot that logs
+ * dirty pages logs the page (mark_page_dirty_in_slot()).  Returns whether
+ * the leaf was write-protected.
+ */
+bool make_tdp_spte_no_vcpu(struct kvm *kvm, struct kvm_mmu_page *sp,
+			   const struct kvm_memory_slot *slot, gfn_t gfn,
+			   kvm_pfn_t pfn, u64 old_spte, bool host_writable,
+			   u64 *new_spte)
+{
+	struct kvm_memory_slot *s = (struct kvm_memory_slot *)slot;
+	unsigned int level = sp->role.level;
+	bool wrprot = write_tracked(kvm, gfn, gfn + KVM_PAGES_PER_HPAGE(level));
+	bool writable = host_writable && !wrprot;
+
+	lockdep_assert_held(&kvm->mmu_lock);
+	*new_spte = kspte_leaf(&kvm->cfg, pfn, level, writable, true, false, host_writable);
+	if (writable && s->dirty_log) {
+		WARN_ON(level > PG_LEVEL_4K);
+		WARN_ON(!kvm_arch_allow_write_without_running_vcpu(kvm));
+		mark_dirty(s, gfn);
+	}
+	return wrprot;
+}
+
+/*
+ * handle_changed_spte(): the SPTE of @gfn at @level went from @old to @new
+ * in a change the exporter's walk made; tell the importers, count a huge
+ * leaf installed, and hand a page table it unlinked (a huge leaf replaced
+ * it) to RCU, freed after the caller's flush and its RCU read side.
+ */
+static void handle_changed(struct kvm *kvm, u64 gfn, int level, u64 old, u64 new)
+{
+	struct table_free *list = NULL, *tf, *next;
+
+	kvm_tdp_export_note_change(kvm, gfn, level, old, new);
+	if (level > 1 && is_present(kvm, new) && is_leaf(kvm, new, level) &&
+	    !is_present(kvm, old))
+		__atomic_add_fetch(&kvm->huge_faults, 1, __ATOMIC_RELAXED);
+	if (level > 1 && is_present(kvm, old) && !is_leaf(kvm, old, level)) {
+		unlink_tree(kvm, old & ADDR_MASK, level - 1, &list);
+		for (tf = list; tf; tf = next) {
+			next = tf->next;
+			call_rcu(&tf->rcu, free_table_rcu);
+		}
+	}
+}
+
+/* tdp_mmu_set_spte_atomic(): mmu_lock held for read; -EBUSY if it changed */
+int kvm_tdp_mmu_set_spte_atomic(struct kvm *kvm, struct tdp_iter *iter, u64 new_spte)
+{
+	u64 old = iter->old_spte;
+
+	lockdep_assert_held_read(&kvm->mmu_lock);
+	if (!__atomic_compare_exchange_n(iter->sptep, &old, new_spte, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		iter->old_spte = old;
+		return -EBUSY;
+	}
+	handle_changed(kvm, iter->gfn, iter->level, old, new_spte);
+	return 0;
+}
+
+/*
+ * tdp_mmu_iter_set_spte(): mmu_lock held for write; as upstream's, it
+ * leaves the value it replaced in iter->old_spte.
+ */
+void kvm_tdp_mmu_iter_set_spte(struct kvm *kvm, struct tdp_iter *iter, u64 new_spte)
 {
 	lockdep_assert_held_write(&kvm->mmu_lock);
-	return false;
+	WARN_ON(iter->yielded);
+	iter->old_spte = __atomic_exchange_n(iter->sptep, new_spte, __ATOMIC_SEQ_CST);
+	handle_changed(kvm, iter->gfn, iter->level, iter->old_spte, new_spte);
+}
+
+/*
+ * tdp_mmu_init_child_sp(), then tdp_mmu_link_sp() where nothing is present
+ * or tdp_mmu_split_huge_page() for a huge leaf (its 512 smaller leaves map
+ * the same pages with the same bits, make_small_spte()), under mmu_lock
+ * for read.  The model keeps no shadow page per table, only the table's
+ * level: the header goes once the table is linked.  On failure (the SPTE
+ * changed) both are freed.
+ */
+int kvm_tdp_mmu_link_or_split(struct kvm *kvm, struct tdp_iter *iter, struct kvm_mmu_page *sp)
+{
+	unsigned int level = iter->level - 1, j;
+	u64 table = (u8 *)sp->spt - kvm->pm->base, old = iter->old_spte;
+	bool split = is_present(kvm, old);
+	int ret;
+
+	lockdep_assert_held_read(&kvm->mmu_lock);
+	phys_set_tag(kvm->pm, table, level);
+	for (j = 0; split && j < ENTRIES; j++) {
+		u64 small = old + ((u64)j * span_of(level) << PAGE_SHIFT);
+
+		if (level == PG_LEVEL_4K)
+			small &= ~PT_PAGE_SIZE_MASK;
+		__atomic_store_n(&sp->spt[j], small, __ATOMIC_RELAXED);
+	}
+	ret = kvm_tdp_mmu_set_spte_atomic(kvm, iter, kspte_nonleaf(&kvm->cfg, table));
+	if (ret)
+		free_table_now(kvm, table);
+	else if (split)
+		__atomic_add_fetch(&kvm->splits, 1, __ATOMIC_RELAXED);
+	free(sp);
+	return ret;
 }
 
 /*

@@ -27,7 +27,8 @@ struct phys *phys_create(uint64_t size)
 		goto err;
 	pm->bitmap = calloc((pm->npages + 63) / 64, sizeof(uint64_t));
 	pm->kind = calloc(pm->npages, 1);
-	if (!pm->bitmap || !pm->kind)
+	pm->tag = calloc(pm->npages, 1);
+	if (!pm->bitmap || !pm->kind || !pm->tag)
 		goto err_unmap;
 	pm->bitmap[0] = 1;	/* HPA 0 is never allocated */
 	pm->kind[0] = PHYS_OTHER;
@@ -37,6 +38,7 @@ struct phys *phys_create(uint64_t size)
 err_unmap:
 	free(pm->bitmap);
 	free(pm->kind);
+	free(pm->tag);
 	munmap(pm->base, pm->size);
 err:
 	if (pm->memfd >= 0)
@@ -53,6 +55,7 @@ void phys_destroy(struct phys *pm)
 	close(pm->memfd);
 	free(pm->bitmap);
 	free(pm->kind);
+	free(pm->tag);
 	pthread_mutex_destroy(&pm->lock);
 	free(pm);
 }
@@ -83,6 +86,7 @@ static void range_mark(struct phys *pm, uint64_t pfn, uint64_t n, enum phys_kind
 			__atomic_fetch_and(&pm->bitmap[i / 64], ~(1ULL << (i % 64)),
 					   __ATOMIC_RELEASE);
 		__atomic_store_n(&pm->kind[i], (uint8_t)kind, __ATOMIC_RELEASE);
+		__atomic_store_n(&pm->tag[i], 0, __ATOMIC_RELEASE);
 	}
 }
 
@@ -216,4 +220,33 @@ uint64_t phys_freed(struct phys *pm)
 	n = pm->nr_freed;
 	pthread_mutex_unlock(&pm->lock);
 	return n;
+}
+
+/**
+ * phys_set_tag() - keep a byte with a page
+ * @pm: the emulated memory
+ * @hpa: any address in the page, which must be allocated
+ * @tag: the byte; phys_tag() reports it until the page is freed
+ */
+void phys_set_tag(struct phys *pm, uint64_t hpa, uint8_t tag)
+{
+	uint64_t pfn = hpa / PG;
+
+	if (pfn < pm->npages)
+		__atomic_store_n(&pm->tag[pfn], tag, __ATOMIC_RELEASE);
+}
+
+/**
+ * phys_tag() - the byte kept with a page
+ * @pm: the emulated memory
+ * @hpa: any address in the page
+ *
+ * Context: any; reads without the lock.
+ * Return: what phys_set_tag() stored since the page was allocated, else 0.
+ */
+uint8_t phys_tag(struct phys *pm, uint64_t hpa)
+{
+	uint64_t pfn = hpa / PG;
+
+	return pfn < pm->npages ? __atomic_load_n(&pm->tag[pfn], __ATOMIC_ACQUIRE) : 0;
 }

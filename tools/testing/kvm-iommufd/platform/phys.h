@@ -42,6 +42,11 @@ struct phys {
 	uint64_t npages;
 	uint64_t *bitmap;	/* 1 = allocated; atomic stores under @lock */
 	uint8_t *kind;		/* enum phys_kind per page; as @bitmap */
+	/*
+	 * a byte per page for the page's owner, 0 when allocated (KVM's
+	 * model: a table page's level); atomic
+	 */
+	uint8_t *tag;
 	uint64_t next;		/* allocation cursor, in pages; under @lock */
 	long nr_alloc;		/* under @lock */
 	uint64_t nr_freed;	/* pages freed so far; under @lock */
@@ -64,6 +69,9 @@ bool phys_page_allocated(struct phys *pm, uint64_t hpa);
 enum phys_kind phys_page_kind(struct phys *pm, uint64_t hpa);
 /* Pages freed since phys_create(). */
 uint64_t phys_freed(struct phys *pm);
+/* The owner's byte of the page holding @hpa (0 until set, and once freed). */
+void phys_set_tag(struct phys *pm, uint64_t hpa, uint8_t tag);
+uint8_t phys_tag(struct phys *pm, uint64_t hpa);
 
 static inline uint64_t phys_load64(struct phys *pm, uint64_t hpa)
 {

@@ -48,19 +48,32 @@ union kvm_mmu_page_role {
 	};
 };
 
-/* a page table page of the TDP MMU: its role and its entries */
+/*
+ * a page table page of the TDP MMU: its role and its entries; whether the
+ * NX huge page mitigation keeps it from becoming a huge page
+ */
 struct kvm_mmu_page {
 	union kvm_mmu_page_role role;
 	u64 *spt;
+	bool nx_huge_page_disallowed;
 };
 
-/* objects topped up before mmu_lock is taken, consumed under it */
+/*
+ * objects topped up before mmu_lock is taken, consumed under it: shadow
+ * page headers with @kmem_cache, else page-table pages; the model's caches
+ * are its VMs', each knowing its VM (@model_kvm, set by the model)
+ */
+#define KVM_MODEL_CACHE_CAPACITY	8
 struct kvm_mmu_memory_cache {
 	gfp_t gfp_zero;
 	u64 init_value;
 	struct kmem_cache *kmem_cache;
 	int nobjs;
+	void *objects[KVM_MODEL_CACHE_CAPACITY];
+	struct kvm *model_kvm;
 };
+
+void *kvm_mmu_memory_cache_alloc(struct kvm_mmu_memory_cache *mc);
 
 /* the TDP MMU's side of an exported root (patch 0003); see tdp_export.c */
 struct kvm_tdp_export_arch {

@@ -5,7 +5,7 @@
  * interfaces tdp_export.c calls, implemented by the KVM model
  * (platform/kvm_mmu.c).
  *
- * KVM's module-wide settings (tdp_enabled, the SPTE masks of
+ * KVM's module-wide settings (enable_mmio_caching, the SPTE masks of
  * mmu/spte.h, the host's physical address width) are per VM in the model,
  * which emulates one host per VM (its struct kspte_cfg): where KVM reads a
  * global, these macros read the VM of the caller's scope, named @kvm in
@@ -18,7 +18,9 @@
 
 extern bool tdp_enabled;
 extern bool tdp_mmu_enabled;
-extern bool enable_mmio_caching;
+/* enable_mmio_caching, as the VM's host has it (struct kspte_cfg) */
+bool kvm_model_mmio_caching(struct kvm *kvm);
+#define enable_mmio_caching	kvm_model_mmio_caching(kvm)
 
 int kvm_mmu_topup_memory_cache(struct kvm_mmu_memory_cache *mc, int min);
 void kvm_mmu_free_memory_cache(struct kvm_mmu_memory_cache *mc);
@@ -45,5 +47,8 @@ struct kt_kvm_host_values {
 #define kvm_host		(*kvm_model_host_values(kvm))
 const struct kt_cpuinfo_x86 *kvm_model_cpu_data(struct kvm *kvm);
 const struct kt_kvm_host_values *kvm_model_host_values(struct kvm *kvm);
+
+/* the highest GFN the host's physical address width allows */
+#define kvm_mmu_max_gfn()	((1ULL << (kvm_host.maxphyaddr - PAGE_SHIFT)) - 1)
 
 #endif /* __KVM_X86_MMU_H */

@@ -68,7 +68,25 @@ bool kvm_model_ad_enabled(struct kvm *kvm);
 #define shadow_mmio_mask	(kvm_model_spte_masks(kvm)->mmio_mask)
 #define is_mmio_spte(vm, spte) \
 	(((spte) & shadow_mmio_mask) == (vm)->arch.shadow_mmio_value && \
-	 enable_mmio_caching)
+	 kvm_model_mmio_caching(vm))
+#define is_frozen_spte(spte)	((spte) == kvm_model_spte_masks(kvm)->frozen)
+#define SPTE_EPT_EXECUTABLE_MASK	BIT_ULL(2)
+
+/*
+ * The shadow page of a page-table page: the model keeps only each table's
+ * level (with the page), and no table is kept from becoming a huge page by
+ * the NX huge page mitigation (its vCPUs do not execute).
+ */
+struct kvm_mmu_page *sptep_to_sp(u64 *sptep);
+struct kvm_mmu_page *kvm_model_child_sp(struct kvm *kvm, u64 spte);
+#define spte_to_child_sp(spte)	kvm_model_child_sp(kvm, spte)
+
+/* patch 0002's make_tdp_spte_no_vcpu(), over the model's make_spte() */
+bool make_tdp_spte_no_vcpu(struct kvm *kvm, struct kvm_mmu_page *sp,
+			   const struct kvm_memory_slot *slot, gfn_t gfn,
+			   kvm_pfn_t pfn, u64 old_spte, bool host_writable,
+			   u64 *new_spte);
+
 /* the PFN bits: below bit 52, without the memory encryption bit */
 #define spte_to_pfn(pte) \
 	(((pte) & GENMASK_ULL(51, 12) & ~shadow_me_value) >> PAGE_SHIFT)

@@ -3,11 +3,13 @@
  * Host build stand-in for arch/x86/kvm/mmu/tdp_mmu.h: the TDP MMU
  * operations tdp_export.c and tdp_mmu_export.c call.  kvm_tdp_mmu_put_root()
  * and tdp_mmu_iter_cond_resched() are upstream's (the latter made visible by
- * patch 0008), which the KVM model (platform/kvm_mmu.c) implements;
- * kvm_tdp_mmu_mapped_level() and kvm_tdp_mmu_exported_dirty() are the
- * product's tdp_mmu_export.c; the others are the series' (patches 0003 and
- * 0004), which the model implements with the same contracts over its
- * tables.
+ * patch 0008); the root's allocation and lookup, kvm_tdp_mmu_zap_exported_leafs()
+ * and the helpers that change SPTEs for the exporter's walks
+ * (kvm_tdp_mmu_link_or_split(), kvm_tdp_mmu_set_spte_atomic(),
+ * kvm_tdp_mmu_iter_set_spte()) are patch 0004's, thin forms of upstream's
+ * own; the KVM model (platform/kvm_mmu.c) implements all of these with the
+ * same contracts over its tables.  The rest is the product's
+ * tdp_mmu_export.c.
  */
 #ifndef __KVM_X86_MMU_TDP_MMU_H
 #define __KVM_X86_MMU_TDP_MMU_H
@@ -32,6 +34,12 @@ int kvm_tdp_mmu_map_no_vcpu(struct kvm *kvm, struct kvm_mmu_page *root,
 			    struct kvm_mmu_memory_cache *pt_cache, int *level);
 bool kvm_tdp_mmu_zap_exported_leafs(struct kvm *kvm, gfn_t start, gfn_t end,
 				    bool flush);
+int kvm_tdp_mmu_link_or_split(struct kvm *kvm, struct tdp_iter *iter,
+			      struct kvm_mmu_page *sp);
+int kvm_tdp_mmu_set_spte_atomic(struct kvm *kvm, struct tdp_iter *iter,
+				u64 new_spte);
+void kvm_tdp_mmu_iter_set_spte(struct kvm *kvm, struct tdp_iter *iter,
+			       u64 new_spte);
 bool kvm_tdp_mmu_zap_exported_mmio_sptes(struct kvm *kvm);
 bool kvm_tdp_mmu_exported_nx_huge_pages(struct kvm *kvm);
 void kvm_tdp_mmu_exported_dirty(struct kvm *kvm,
