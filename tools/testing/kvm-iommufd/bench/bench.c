@@ -19,6 +19,10 @@
  *	kvm_flushes,ioas_flushes,domain_flushes,qi_descs,qi_waits
  *   iopf,4k,faults,p50_s,p99_s,max_s,groups,handler_mean_s,handler_max_s
  *   iopf,2m,pages,page_requests,huge_leaves
+ * and, appended by scripts/bench.sh (section 5 again under perf record,
+ * through tools/kvm-iommu-report):
+ *   iopf-report,4k,responses,p50_s,p99_s,max_s,groups,handler_max_s,
+ *	device_p50_s,device_p99_s    or    iopf-report,4k,skipped,WHY
  *
  * -q: the quick set of sizes (for a smoke run).  -s: the sections to run,
  * as digits (default 12345; 1 runs 1-3, which share their measurements).
