@@ -153,6 +153,20 @@ has "$tmp/odd.out" "odd: missing argument noted" \
 has "$tmp/odd.out" "odd: [0, 4K) is not the whole space; uninterpreted events not summed" \
 	"  invalidations: 1, pages 1, whole space 0, tables unlinked 0, domains flushed 1"
 
+# a probe group of its own (perf-probes.sh -g, as make bench makes) reads as
+# sdt_kvm_iommu does; a group of another provider is not read
+sed 's/ sdt_kvm_iommu:/ sdt_kvm_iommu_bench_42:/' "$fx/usdt.txt" >"$tmp/group.txt"
+sh "$tool" "$fx/usdt.txt" 2>&1 | sed 1d >"$tmp/usdt.body"
+sh "$tool" "$tmp/group.txt" 2>&1 | sed 1d >"$tmp/group.body"
+if grep -q ' sdt_kvm_iommu_bench_42:' "$tmp/group.txt" && cmp -s "$tmp/usdt.body" "$tmp/group.body"; then
+	ok "group sdt_kvm_iommu_bench_42: the same report as sdt_kvm_iommu"
+else
+	fail "group sdt_kvm_iommu_bench_42: the same report as sdt_kvm_iommu"
+	diff "$tmp/usdt.body" "$tmp/group.body" | sed 's/^/#   /'
+fi
+sed 's/ sdt_kvm_iommu:/ sdt_other:/' "$fx/usdt.txt" | sh "$tool" >"$tmp/other.out" 2>&1
+has "$tmp/other.out" "group sdt_other: not read" "kvm-iommu-report: 0 kvm_iommu events from standard input"
+
 # The tool's table of events and fields against the trace header: the same
 # events, the fields in TP_PROTO order, and every field labelled in TP_printk
 # ("field %..."), but the range [start, end) of kvm_iommu_invalidate.

@@ -9,7 +9,7 @@
  * that does not land, a WARN_ON of the product or the platform) stops the
  * bench with a message and exit status 1.
  *
- *   kvm-iommufd-bench [-q] [-o DIR] [-s SECTIONS]
+ *   kvm-iommufd-bench [-q] [-T] [-o DIR] [-s SECTIONS]
  *
  * bench.csv's rows, by their first field:
  *   attach,MODE,BACKING,fresh|populated,MiB,reps,seconds,io_table_pages,
@@ -17,11 +17,18 @@
  *   populate,BACKING,MiB,seconds
  *   kvm,discard|memslots,DEVICE,rounds,ops_per_round,seconds_per_round,
  *	kvm_flushes,ioas_flushes,domain_flushes,qi_descs,qi_waits
- *   iopf,4k,faults,p50_s,p99_s,max_s,groups,handler_mean_s
+ *   iopf,4k,faults,p50_s,p99_s,max_s,groups,handler_mean_s,handler_max_s
  *   iopf,2m,pages,page_requests,huge_leaves
+ * and, appended by scripts/bench.sh (section 5 again under perf record,
+ * through tools/kvm-iommu-report):
+ *   iopf-report,4k,responses,p50_s,p99_s,max_s,groups,handler_max_s,
+ *	device_p50_s,device_p99_s    or    iopf-report,4k,skipped,WHY
  *
  * -q: the quick set of sizes (for a smoke run).  -s: the sections to run,
- * as digits (default 12345; 1 runs 1-3, which share their measurements).  DIR (default .) receives
+ * as digits (default 12345; 1 runs 1-3, which share their measurements).
+ * -T: section 5 without its THP part, so that every IO page fault of the
+ * run is one of the 4 KiB part (scripts/bench.sh records that run under
+ * perf for the report tool).  DIR (default .) receives
  * bench.txt (the table, as printed), bench.csv (one row per measurement)
  * and the .dat files the plots are drawn from (scripts/bench.sh).
  * BENCH_MAX_PIN_MIB caps the guest size of the modes that pin (their
@@ -758,7 +765,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void iopf_rows(bool quick)
+static void iopf_rows(bool quick, bool thp)
 {
 	const u64 size = quick ? 16 * MIB : 64 * MIB;
 	/* page 0 is the vCPU's (env_up()): every other page is fresh */
@@ -806,9 +813,15 @@ static void iopf_rows(bool quick)
 	    (unsigned long long)st.iopf_groups,
 	    st.iopf_groups ? st.iopf_ns_total / 1e3 / st.iopf_groups : 0.0,
 	    st.iopf_ns_max / 1e3, n / tw);
-	csv_row("iopf,4k,%llu,%.9f,%.9f,%.9f,%llu,%.9f", (unsigned long long)n, lat[n / 2],
+	csv_row("iopf,4k,%llu,%.9f,%.9f,%.9f,%llu,%.9f,%.9f", (unsigned long long)n, lat[n / 2],
 		lat[n * 99 / 100], lat[n - 1], (unsigned long long)st.iopf_groups,
-		st.iopf_groups ? st.iopf_ns_total / 1e9 / st.iopf_groups : 0.0);
+		st.iopf_groups ? st.iopf_ns_total / 1e9 / st.iopf_groups : 0.0,
+		st.iopf_ns_max / 1e9);
+	if (!thp) {
+		out("  2 MiB (THP) backing: not run (-T)\n");
+		free(lat);
+		return;
+	}
 
 	/* THP backing: every page written, requests counted per 2 MiB */
 	env_up(&e, size, true);
@@ -870,21 +883,23 @@ int main(int argc, char **argv)
 {
 	struct attach_table fresh4k, pop4k, fresh2m;
 	const char *only = "12345";
-	bool quick = false;
+	bool quick = false, thp = true;
 	double t_start = now_s(), t_pop;
 	const char *s;
 	char path[4096];
 	int opt, i, m, i1, i4, imax;
 
-	while ((opt = getopt(argc, argv, "qo:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "qTo:s:")) != -1) {
 		if (opt == 'q')
 			quick = true;
+		else if (opt == 'T')
+			thp = false;
 		else if (opt == 's')
 			only = optarg;
 		else if (opt == 'o')
 			outdir = optarg;
 		else
-			die("usage: %s [-q] [-o DIR] [-s SECTIONS]", argv[0]);
+			die("usage: %s [-q] [-T] [-o DIR] [-s SECTIONS]", argv[0]);
 	}
 	if ((s = getenv("BENCH_MAX_PIN_MIB")))
 		max_pin = strtoull(s, NULL, 0) * MIB;
@@ -990,7 +1005,7 @@ kvm:
 	if (strchr(only, '4'))
 		kvm_rows(quick);
 	if (strchr(only, '5'))
-		iopf_rows(quick);
+		iopf_rows(quick, thp);
 
 	{
 		double load[3] = { 0 };

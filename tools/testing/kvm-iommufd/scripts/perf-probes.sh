@@ -7,8 +7,17 @@
 #   perf stat -e 'sdt_kvm_iommu:*'
 # counts each event name once, all sites summed.
 #
-# Usage: perf-probes.sh BINARY            (as root: uprobes live in tracefs)
-#        perf-probes.sh --print BINARY    only print the uprobe definitions
+# Usage: perf-probes.sh [-g GROUP] BINARY           (as root: uprobes live in tracefs)
+#        perf-probes.sh --print [-g GROUP] BINARY   only print the uprobe definitions
+#        perf-probes.sh -d GROUP                    delete the probes of GROUP
+#
+# -g puts the events in GROUP (GROUP:<event>) instead of sdt_kvm_iommu; a
+# GROUP other than sdt_kvm_iommu must start with sdt_kvm_iommu_ (the report
+# tool reads sdt_kvm_iommu*:<event>).  Only GROUP's probes are replaced:
+# the probes of other groups, and the perf sessions using them, are left
+# alone.  So a binary measured while others use sdt_kvm_iommu:* gets a group
+# of its own (make bench: sdt_kvm_iommu_bench_<pid>, deleted at its end),
+# as perf probe's own uprobes get probe_<binary>.
 #
 # Why not `perf probe -x BINARY 'sdt_kvm_iommu:*'`: perf 6.1 drops every
 # constant SDT argument (4@$1), so the sites of one event get different
@@ -27,23 +36,55 @@
 # differs (or whose types differ) becomes the event <event>_<n>, which
 # perf-demo.sh and kvm-iommu-report count as <event>.
 #
-# The previous sdt_kvm_iommu:* probes (of any binary) are deleted first.
-# Only x86_64 register names are translated.
+# The previous probes of GROUP (of any binary) are deleted first; those of
+# other groups are not touched.  Only x86_64 register names are translated.
 set -eu
 
 GROUP=sdt_kvm_iommu
 PROVIDER=kvm_iommu
 me=perf-probes
 
-print_only=0
-if [ "${1:-}" = "--print" ]; then
-	print_only=1
-	shift
-fi
-if [ $# -ne 1 ]; then
-	echo "usage: $0 [--print] BINARY" >&2
+usage() {
+	echo "usage: $0 [--print] [-g GROUP] BINARY | -d GROUP" >&2
 	exit 2
+}
+print_only=0
+delete_only=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--print) print_only=1; shift;;
+	-g)	[ $# -ge 2 ] || usage; GROUP=$2; shift 2;;
+	-d)	[ $# -ge 2 ] || usage; GROUP=$2; delete_only=1; shift 2;;
+	-*)	usage;;
+	*)	break;;
+	esac
+done
+case $GROUP in
+sdt_kvm_iommu | sdt_kvm_iommu_[A-Za-z0-9_]*)
+	case $GROUP in *[!A-Za-z0-9_]*) usage;; esac
+	[ ${#GROUP} -le 63 ] || { echo "$me: group name too long: $GROUP" >&2; exit 2; };;
+*)	echo "$me: the group must be sdt_kvm_iommu or sdt_kvm_iommu_<name>: $GROUP" >&2
+	exit 2;;
+esac
+
+# delete_group: remove GROUP's probes; nothing to remove is no error
+delete_group() {
+	out=$(perf probe -q -d "$GROUP:*" 2>&1) || {
+		case $out in
+		*"does not hit any event"* | "") ;;
+		*)	echo "$out" >&2
+			echo "$me: cannot delete the old $GROUP:* probes (a perf session still using them?)" >&2
+			return 1;;
+		esac
+	}
+}
+if [ "$delete_only" = 1 ]; then
+	[ $# -eq 0 ] || usage
+	command -v perf >/dev/null || { echo "$me: perf not found" >&2; exit 1; }
+	delete_group
+	exit
 fi
+[ $# -eq 1 ] || usage
 bin=$1
 [ -f "$bin" ] || { echo "$me: $bin: no such file" >&2; exit 1; }
 bin=$(cd "$(dirname "$bin")" && pwd -P)/$(basename "$bin")
@@ -269,15 +310,8 @@ fi
 
 perf buildid-cache --add "$bin"
 
-# old probes, of this or another binary
-out=$(perf probe -q -d "$GROUP:*" 2>&1) || {
-	case $out in
-	*"does not hit any event"* | "") ;;
-	*)	echo "$out" >&2
-		echo "$me: cannot delete the old $GROUP:* probes (a perf session still using them?)" >&2
-		exit 1;;
-	esac
-}
+# old probes of GROUP, of this or another binary; other groups are kept
+delete_group
 
 # One site after the other; the kernel appends a site to an existing event
 # with the same argument list.  Should it refuse (argument types that differ
