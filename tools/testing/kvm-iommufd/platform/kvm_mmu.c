@@ -573,6 +573,22 @@ out_unlock:
 	return ret;
 }
 
+void kvm_model_set_nx_huge_pages(struct kvm *kvm, bool on)
+{
+	bool exported;
+
+	mutex_lock(&kvm->slots_lock);
+	write_lock(&kvm->mmu_lock);
+	kvm->cfg.nx_huge_pages = on;
+	exported = kvm->arch.tdp_export.root;
+	if (!exported)
+		zap_locked(kvm, 0, ~0ULL, true);
+	write_unlock(&kvm->mmu_lock);
+	if (exported)
+		kvm_tdp_export_nx_huge_pages_changed(kvm);
+	mutex_unlock(&kvm->slots_lock);
+}
+
 static void log_start_locked(struct kvm *kvm, struct kvm_memory_slot *s);
 
 int kvm_model_set_dirty_log(struct kvm *kvm, unsigned int slot, bool on)

@@ -239,6 +239,13 @@ int kvm_model_move_slot(struct kvm *kvm, unsigned int slot, u64 new_gpa);
  * importer holds (patch 0008).
  */
 int kvm_model_set_dirty_log(struct kvm *kvm, unsigned int slot, bool on);
+/*
+ * The host turns the NX huge page mitigation on or off (KVM's
+ * set_nx_huge_pages()): with the VM's root exported, the fast zap spares
+ * it and KVM calls kvm_tdp_export_nx_huge_pages_changed() (patch 0003);
+ * otherwise the whole root is zapped.
+ */
+void kvm_model_set_nx_huge_pages(struct kvm *kvm, bool on);
 int kvm_model_get_dirty_log(struct kvm *kvm, unsigned int slot, unsigned long *bitmap);
 int kvm_model_clear_dirty_log(struct kvm *kvm, unsigned int slot, u64 first, u64 npages,
 			      const unsigned long *bitmap);

@@ -920,6 +920,59 @@ TEST(shared_refused_for_a_device_that_cannot_fault_where_kvm_zaps_on_its_own)
 	return true;
 }
 
+/* Whether a leaf lets the guest execute from it, in @c's encoding. */
+static bool spte_exec(const struct kspte_cfg *c, u64 spte)
+{
+	struct kspte_masks m;
+
+	kspte_masks(c, &m);
+	return (!m.x || (spte & m.x)) && !(spte & m.nx);
+}
+
+/*
+ * The host turns the NX huge page mitigation on while a device that cannot
+ * fault shares KVM's table (NPT), mapped with 2 MiB leaves: KVM's fast zap
+ * spares the exported root, whose huge leaves become non-executable in
+ * place instead (so a vCPU executing from one faults and splits it), the
+ * IOMMU drops what it cached of them, and DMA goes on with no fault.
+ */
+TEST(shared_nx_huge_pages_turned_on_keeps_dma_of_huge_leaves)
+{
+	const u64 base = 32ULL << 20, x = base + 0x7000;
+	struct kspte_cfg c = npt_cfg();
+	u64 spte, inv, changes;
+	unsigned int level;
+	struct kt_shared s;
+	u8 w[16], r[16];
+	u32 reasons;
+
+	c.nx_huge_pages = false;
+	ASSERT_TRUE(setup(&s, &c, VTDM_QEMU_CAP_AW48, VTDM_QEMU_ECAP_SM));
+	ASSERT_EQ(kvm_model_set_slot_flags(s.kvm, 1, base, 4ULL << 20, KVM_MODEL_SLOT_HUGE), 0);
+	ASSERT_EQ(share(&s, &reasons), 0);
+	spte = kvm_model_spte(s.kvm, x, &level);
+	ASSERT_EQ(level, 2);
+	ASSERT_TRUE(spte_exec(&c, spte));
+	ASSERT_EQ(dma_read(&s.dma, x, r, sizeof(r)), 0);	/* cached */
+	inv = vtd_stats(s.hw).inv_iotlb_psi + vtd_stats(s.hw).inv_iotlb_dsi;
+	changes = s.kvm->changes;
+
+	kvm_model_set_nx_huge_pages(s.kvm, true);
+	spte = kvm_model_spte(s.kvm, x, &level);
+	ASSERT_EQ(level, 2);			/* not zapped */
+	ASSERT_FALSE(spte_exec(&c, spte));
+	ASSERT_EQ(s.kvm->changes, changes);	/* the exported root was spared */
+	ASSERT_GT(vtd_stats(s.hw).inv_iotlb_psi + vtd_stats(s.hw).inv_iotlb_dsi, inv);
+	ASSERT_EQ(vtd_stats(s.hw).stale_iotlb, 0);
+	fill(w, sizeof(w), 0x3c);
+	ASSERT_EQ(dma_write(&s.dma, x, w, sizeof(w)), 0);
+	ASSERT_EQ(kvm_model_guest_read(s.kvm, x, r, sizeof(r)), 0);
+	ASSERT_EQ(memcmp(w, r, sizeof(r)), 0);
+	ASSERT_EQ(vtd_fault_count(s.hw), 0);
+	ASSERT_TRUE(teardown(&s));
+	return true;
+}
+
 /*
  * The VMM discards one page inside a 2 MiB leaf of pages the IOAS holds:
  * KVM splits the leaf in place and zaps that page only, so the device
