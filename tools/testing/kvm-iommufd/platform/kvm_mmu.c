@@ -2243,7 +2243,7 @@ static void handle_changed(struct kvm *kvm, u64 gfn, int level, u64 old, u64 new
 
 	kvm_tdp_export_note_change(kvm, gfn, level, old, new);
 	if (level > 1 && is_present(kvm, new) && is_leaf(kvm, new, level) &&
-	    !is_present(kvm, old))
+	    !(is_present(kvm, old) && is_leaf(kvm, old, level)))
 		__atomic_add_fetch(&kvm->huge_faults, 1, __ATOMIC_RELAXED);
 	if (level > 1 && is_present(kvm, old) && !is_leaf(kvm, old, level)) {
 		unlink_tree(kvm, old & ADDR_MASK, level - 1, &list);
