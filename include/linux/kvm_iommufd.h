@@ -73,20 +73,23 @@ struct kvm_iommu_share_info {
 /**
  * struct kvm_iommu_stats - counters of one KVM-sourced IOAS
  * @invalidations: invalidate callbacks received from KVM
- * @domain_flushes: domain flushes issued for them (one per domain and call)
+ * @domain_flushes: domain flushes issued (one per SHARED domain and flush,
+ *	see @flushes)
  * @flushes: flushes of every SHARED domain at once: one per KVM
  *	invalidation, plus the core's own after it faulted pages in; each is
  *	one kvm_iommu_invalidate and one kvm_iommu_sync trace event
- * @flush_errors: flushes a domain reported as failed
+ * @flush_errors: domain flushes and root replacements a domain reported
+ *	as failed
  * @root_changes: root replacements received from KVM
  * @shared_domains: SHARED domains currently allocated
  * @pinned_pages: guest pages held pinned for SHARED devices that cannot
  *	fault (the io_pagetable's pins: a page a PINNED domain holds too is
  *	pinned and charged once)
  * @memslot_changes: memslot changes KVM reported (after the initial slots)
- * @mirror_errors: memslot changes that could not be mirrored into the
- *	PINNED table after KVM had made them (a moved slot that could not be
- *	mapped at its new address): DMA to those GPAs is blocked
+ * @mirror_errors: memslot changes the IOAS could not follow after KVM had
+ *	made them: a slot that could not be mapped, pinned or faulted into
+ *	KVM's table at its (new) GPAs stays out, and DMA there is blocked,
+ *	until a retry or its deletion (IOMMU_KVM_SLOT_PIN_FAILED)
  * @fault_domains: SHARED domains currently allocated for devices that can
  *	fault (they pin nothing)
  * @attached: devices currently attached to a domain of the IOAS
@@ -96,22 +99,28 @@ struct kvm_iommu_share_info {
  * @unpin_calls: slot ranges unpinned again
  * @iopf_groups: page request groups received by SHARED domains
  * @iopf_faults: page requests in them
- * @iopf_failed: groups answered with a failure: KVM refused a page (the
- *	group is then reported to the HWPT's fault queue), or the handler
- *	could not queue its work (the IOMMU core answers Response Failure)
- * @faultins: GPAs KVM was asked to map for page requests
- * @faultin_errors: of those, the ones KVM refused
+ * @iopf_failed: groups answered with a failure: a page request was refused
+ *	or the VMM's mm was gone (the group is then reported to the HWPT's
+ *	fault queue), or the handler could not queue its work (the IOMMU core
+ *	answers Response Failure)
+ * @faultins: page requests resolved, in a group's order up to the first
+ *	one refused: for each, KVM was asked to map the GPA (a request for a
+ *	privileged access is refused without asking)
+ * @faultin_errors: of those, the ones refused
  * @iopf_ns_total: time from receiving a group to answering it, summed
  * @iopf_ns_max: the longest of those times
- * @modes: mode decisions made (kvm_iommu_domain_alloc() calls)
+ * @modes: mode decisions made: SHARED, PINNED or none (a refusal); one per
+ *	kvm_iommu_domain_alloc() call but those that failed on the device's
+ *	reserved IOVA first
  * @memslot_refused: memslot creations the IOAS refused (prepare failed)
  * @memslot_initial: the VM's slots when the IOAS started following them
  * @kept_leaves: leaves of KVM's table that an MMU-notifier invalidation
  *	left in place because the IOAS holds their pages pinned for devices
  *	that cannot fault (fork, mprotect, compaction, ...: see DOC: Devices
  *	that cannot fault in kvm_ioas.c)
- * @dirty_harvests: harvests of a logging slot that our devices may have
- *	written (KVM_GET_DIRTY_LOG, KVM_CLEAR_DIRTY_LOG)
+ * @dirty_harvests: harvests of a logging slot (KVM_GET_DIRTY_LOG,
+ *	KVM_CLEAR_DIRTY_LOG) to which the IOAS added pages or for which it
+ *	asked KVM to scan its table
  * @dirty_all_pages: pages those harvests reported dirty whether written or
  *	not (the conservative rule: IOMMU_KVM_DIRTY_ALL)
  * @dirty_scans: harvests for which KVM reported the leaves an IOMMU marked
