@@ -322,6 +322,7 @@ struct kvm *kvm_model_create(struct phys *pm, const struct kspte_cfg *cfg,
 	kvm->vcpu0.kvm = kvm;
 	kvm->vcpu0.arch.root_mmu.root_role = role;
 	kvm->root_page.role = role;
+	kvm->mmio_gen = 1;
 	kvm->arch.tdp_export.page_header_cache.model_kvm = kvm;
 	kvm->arch.tdp_export.shadow_page_cache.model_kvm = kvm;
 	pthread_mutex_init(&kvm->backing_lock, NULL);
@@ -586,6 +587,63 @@ void kvm_model_set_nx_huge_pages(struct kvm *kvm, bool on)
 	write_unlock(&kvm->mmu_lock);
 	if (exported)
 		kvm_tdp_export_nx_huge_pages_changed(kvm);
+	mutex_unlock(&kvm->slots_lock);
+}
+
+static int ensure_root(struct kvm *kvm);
+
+int kvm_model_mmio_fault(struct kvm *kvm, u64 gpa)
+{
+	u64 gfn = gpa >> PAGE_SHIFT, table, old = 0, *e = NULL;
+	unsigned int level;
+	int ret;
+
+	write_lock(&kvm->mmu_lock);
+	ret = -EINVAL;
+	if (!kvm->cfg.mmio_caching || find_slot(kvm, gfn))
+		goto out;
+	ret = ensure_root(kvm);
+	if (ret)
+		goto out;
+	table = kvm->root;
+	for (level = kvm->cfg.root_level; level >= 1; level--) {
+		e = entry(kvm, table, gfn, level);
+		old = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+		if (level == 1 || (is_present(kvm, old) && is_leaf(kvm, old, level)))
+			break;
+		if (!is_present(kvm, old)) {
+			ret = -ENOMEM;
+			table = alloc_table(kvm, level - 1);
+			if (!table)
+				goto out;
+			__atomic_store_n(e, kspte_nonleaf(&kvm->cfg, table), __ATOMIC_RELEASE);
+		} else {
+			table = old & ADDR_MASK;
+		}
+	}
+	ret = -EEXIST;
+	if (is_present(kvm, old))
+		goto out;
+	__atomic_store_n(e, kspte_mmio(&kvm->cfg, gfn, kvm->mmio_gen), __ATOMIC_RELEASE);
+	ret = 0;
+out:
+	write_unlock(&kvm->mmu_lock);
+	return ret;
+}
+
+void kvm_model_mmio_gen_wrap(struct kvm *kvm)
+{
+	bool exported;
+
+	mutex_lock(&kvm->slots_lock);
+	write_lock(&kvm->mmu_lock);
+	kvm->mmio_gen = 0;
+	exported = kvm->arch.tdp_export.root;
+	if (!exported)
+		zap_locked(kvm, 0, ~0ULL, true);
+	write_unlock(&kvm->mmu_lock);
+	if (exported)
+		kvm_tdp_export_mmio_gen_wrapped(kvm);
 	mutex_unlock(&kvm->slots_lock);
 }
 

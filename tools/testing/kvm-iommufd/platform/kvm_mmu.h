@@ -206,6 +206,7 @@ struct kvm {
 	/* kvm_model_mm_event() calls; pages it migrated; leaves importers held */
 	u64 mm_events, migrated, kept_leaves;
 	u64 export_zaps;	/* kvm_tdp_export_zap() calls */
+	u64 mmio_gen;		/* MMIO generation of new MMIO SPTEs; mmu_lock */
 	u64 huge_faults;	/* 2 MiB leaves installed by faults; atomic */
 	/* kvm_tdp_export_map()'s PFN lookups, by intent; atomic */
 	u64 export_map_reads, export_map_writes;
@@ -246,6 +247,20 @@ int kvm_model_set_dirty_log(struct kvm *kvm, unsigned int slot, bool on);
  * otherwise the whole root is zapped.
  */
 void kvm_model_set_nx_huge_pages(struct kvm *kvm, bool on);
+/*
+ * A vCPU's access to @gpa, which no memslot holds: with MMIO caching (the
+ * VM's struct kspte_cfg), KVM installs an MMIO SPTE for it with the MMIO
+ * generation, @kvm->mmio_gen (make_mmio_spte()).  -EINVAL without MMIO
+ * caching or inside a memslot, -EEXIST where a leaf maps it, -ENOMEM.
+ */
+int kvm_model_mmio_fault(struct kvm *kvm, u64 gpa);
+/*
+ * The MMIO generation wraps to 0 (kvm_mmu_invalidate_mmio_sptes()): the
+ * fast zap spares an exported root and KVM calls
+ * kvm_tdp_export_mmio_gen_wrapped() (patch 0003); otherwise the whole root
+ * is zapped.
+ */
+void kvm_model_mmio_gen_wrap(struct kvm *kvm);
 int kvm_model_get_dirty_log(struct kvm *kvm, unsigned int slot, unsigned long *bitmap);
 int kvm_model_clear_dirty_log(struct kvm *kvm, unsigned int slot, u64 first, u64 npages,
 			      const unsigned long *bitmap);

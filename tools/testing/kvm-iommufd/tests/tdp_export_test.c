@@ -359,6 +359,54 @@ static unsigned int te_change(struct kvm *kvm, struct te_importer *t, u64 gfn,
 }
 
 /*
+ * The MMIO generation wraps while the root is exported: the fast zap spares
+ * the root, so KVM zaps the root's MMIO SPTEs itself (they look present to
+ * an IOMMU, and one left could match a new generation), and the importers
+ * hear of each; a RAM leaf stays.
+ */
+TEST(tdp_export_mmio_gen_wrap_zaps_the_roots_mmio_sptes)
+{
+	struct kspte_cfg c = {
+		.present_bit = 59, .phys_bits = 40, .nx_huge_pages = true,
+		.mmio_caching = true, .root_level = 4, .max_leaf_level = 3,
+	};
+	struct te_importer t = { .imp.ops = &te_imp_ops };
+	const u64 mmio = 0x8000000, ram = 0x5000;
+	struct kvm_tdp_export exp;
+	unsigned int level, inv;
+	bool destroyed;
+	struct phys *pm = phys_create(1ULL << 28);
+	struct kvm *kvm = pm ? kvm_model_create(pm, &c, &destroyed) : NULL;
+	u64 leaf;
+
+	ASSERT_TRUE(kvm);
+	ASSERT_EQ(kvm_model_set_slot(kvm, 0, 0, 16ULL << 20, false), 0);
+	ASSERT_EQ(kvm_tdp_export_register(kvm, &t.imp, &exp), 0);
+	ASSERT_EQ(kvm_model_fault(kvm, ram, true), 0);
+	leaf = kvm_model_spte(kvm, ram, &level);
+	ASSERT_EQ(kvm_model_mmio_fault(kvm, ram), -EINVAL);	/* RAM */
+	ASSERT_EQ(kvm_model_mmio_fault(kvm, mmio), 0);
+	ASSERT_EQ(kvm_model_spte(kvm, mmio, &level),
+		  kspte_mmio(&c, mmio >> PAGE_SHIFT, kvm->mmio_gen));
+	inv = t.invalidations;
+
+	kvm_model_mmio_gen_wrap(kvm);
+	ASSERT_EQ(kvm_model_spte(kvm, mmio, &level), kspte_nonpresent(&c));
+	ASSERT_EQ(t.invalidations, inv + 1);
+	ASSERT_LE(t.start, mmio >> PAGE_SHIFT);
+	ASSERT_GT(t.end, mmio >> PAGE_SHIFT);
+	ASSERT_EQ(t.flags, KVM_TDP_INV_LEAF);
+	ASSERT_EQ(kvm_model_spte(kvm, ram, &level), leaf);
+	/* nothing left to zap: no flush */
+	kvm_model_mmio_gen_wrap(kvm);
+	ASSERT_EQ(t.invalidations, inv + 1);
+
+	kvm_tdp_export_unregister(kvm, &t.imp);
+	ASSERT_TRUE(te_done(kvm, pm, &destroyed));
+	return true;
+}
+
+/*
  * Which SPTE changes importers hear of (arch/x86/kvm-iommu/tdp_mmu_export.c,
  * in KVM 6.12's NPT encodings with MMIO caching): a leaf zapped, made
  * read-only, given another PFN, its Dirty bit cleared, a table unlinked
