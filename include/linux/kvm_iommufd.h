@@ -172,10 +172,48 @@ struct kvm_iommu_stats {
 	u64 slot_retries;
 };
 
+#ifdef CONFIG_KVM_IOMMUFD
 struct kvm_iommu_ioas *kvm_iommu_ioas_alloc(int kvm_fd,
 					    struct iommufd_ctx *ictx,
 					    struct io_pagetable *iopt);
 void kvm_iommu_ioas_free(struct kvm_iommu_ioas *kio);
+void kvm_iommu_domain_free(struct kvm_iommu_ioas *kio,
+			   struct iommu_domain *domain);
+void kvm_iommu_get_stats(struct kvm_iommu_ioas *kio,
+			 struct kvm_iommu_stats *stats);
+u64 kvm_iommu_ioas_root(struct kvm_iommu_ioas *kio);
+#else
+#include <linux/err.h>
+#include <linux/string.h>
+
+/*
+ * Without CONFIG_KVM_IOMMUFD no IOAS is sourced from a KVM VM: allocating
+ * one fails, and iommufd never holds a struct kvm_iommu_ioas to pass to
+ * the others.
+ */
+static inline struct kvm_iommu_ioas *
+kvm_iommu_ioas_alloc(int kvm_fd, struct iommufd_ctx *ictx,
+		     struct io_pagetable *iopt)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline void kvm_iommu_ioas_free(struct kvm_iommu_ioas *kio) {}
+
+static inline void kvm_iommu_domain_free(struct kvm_iommu_ioas *kio,
+					 struct iommu_domain *domain) {}
+
+static inline void kvm_iommu_get_stats(struct kvm_iommu_ioas *kio,
+				       struct kvm_iommu_stats *stats)
+{
+	memset(stats, 0, sizeof(*stats));
+}
+
+static inline u64 kvm_iommu_ioas_root(struct kvm_iommu_ioas *kio)
+{
+	return 0;
+}
+#endif /* CONFIG_KVM_IOMMUFD */
 struct iommu_domain *kvm_iommu_domain_alloc(struct kvm_iommu_ioas *kio,
 					    struct device *dev,
 					    enum kvm_iommu_policy policy,
@@ -187,11 +225,6 @@ void kvm_iommu_device_detached(struct kvm_iommu_ioas *kio, u32 dev_id,
 			       u32 mode);
 int kvm_iommu_share_query(struct kvm_iommu_ioas *kio, struct device *dev,
 			  struct kvm_iommu_share_info *info);
-void kvm_iommu_domain_free(struct kvm_iommu_ioas *kio,
-			   struct iommu_domain *domain);
-void kvm_iommu_get_stats(struct kvm_iommu_ioas *kio,
-			 struct kvm_iommu_stats *stats);
-u64 kvm_iommu_ioas_root(struct kvm_iommu_ioas *kio);
 u32 kvm_iommu_dirty_log(struct kvm_iommu_ioas *kio, struct iommu_domain *domain);
 struct iommu_kvm_slot;
 int kvm_iommu_slots(struct kvm_iommu_ioas *kio, u32 flags,
