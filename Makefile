@@ -12,6 +12,8 @@
 #                         table, CSV and plots in build/bench/
 #   make kernel           Linux 6.12 + patches/ + overlay -> build/kernel/bzImage
 #   make kernel-pristine  the same Linux 6.12 unpatched -> build/kernel-pristine/
+#   make kernel-config-off  the patched tree with the project's Kconfig symbols off
+#                         (CONFIG_KVM_IOMMUFD, CONFIG_KVM_TDP_EXPORT) must build
 #   make test-kernel      boot them under QEMU (VT-d, edu, nested SVM), run selftests
 #   make perf-probes      (root) perf events sdt_kvm_iommu:* on the host demo's USDT probes
 #   make perf-demo        (root) the demo under perf stat and perf record: counts checked
@@ -19,7 +21,8 @@
 #                         build/perf/fault-latency.png (tools/kvm-iommu-report)
 #   make clean            remove build/ (keeps nothing)
 #
-# demo, test, stress, bench, kernel, kernel-pristine, test-kernel, perf-probes and perf-demo
+# demo, test, stress, bench, kernel, kernel-pristine, kernel-config-off, test-kernel,
+# perf-probes and perf-demo
 # install the Debian packages they need when run as root (see
 # tools/testing/kvm-iommufd/scripts/deps.sh).
 
@@ -27,7 +30,8 @@ HOST	:= tools/testing/kvm-iommufd
 DEPS	:= $(HOST)/scripts/deps.sh
 DEMO	:= $(CURDIR)/build/host/plain/kvm-iommufd-demo
 
-.PHONY: all demo test stress bench kernel kernel-pristine test-kernel perf-probes perf-demo \
+.PHONY: all demo test stress bench kernel kernel-pristine kernel-config-off test-kernel \
+	perf-probes perf-demo \
 	deps-host deps-kernel deps-perf clean help
 all: help
 
@@ -66,6 +70,9 @@ kernel: deps-kernel
 # (test-kernel.sh profile "upstream"); both builds share one build lock.
 kernel-pristine: deps-kernel
 	@$(HOST)/kernel/build-kernel.sh --pristine
+
+kernel-config-off: deps-kernel
+	@$(HOST)/kernel/build-kernel.sh --config-off
 
 test-kernel: kernel kernel-pristine
 	@$(HOST)/kernel/test-kernel.sh

@@ -12,15 +12,24 @@
 # project's own symbols (CONFIG_KVM_IOMMUFD*, CONFIG_KVM_TDP_EXPORT).  The
 # upstream iommufd selftests compare the two kernels (test-kernel.sh).
 #
-# Usage: build-kernel.sh [--pristine] [ARCH]   (x86_64 only for now)
+# --config-off builds the patched tree with the project's own symbols off
+# (CONFIG_KVM_IOMMUFD*, CONFIG_KVM_TDP_EXPORT), in build/kernel/obj-off: the
+# series must not break a kernel that does not enable it.
+#
+# Usage: build-kernel.sh [--pristine | --config-off] [ARCH]   (x86_64 only for now)
 # Output: build/kernel/bzImage and build/kernel/obj/usr/include (uAPI headers);
-# with --pristine, the same under build/kernel-pristine/.
+# with --pristine, the same under build/kernel-pristine/; with --config-off,
+# build/kernel/obj-off/arch/x86/boot/bzImage.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../../../.." && pwd)
 pristine=0
+config_off=0
 if [ "${1:-}" = --pristine ]; then
 	pristine=1
+	shift
+elif [ "${1:-}" = --config-off ]; then
+	config_off=1
 	shift
 fi
 arch=${1:-x86_64}
@@ -37,10 +46,13 @@ else
 fi
 src=$bld/linux-source-6.12
 obj=$bld/obj
+[ "$config_off" = 0 ] || obj=$bld/obj-off
 jobs=$(nproc)
 
 if [ "$pristine" = 1 ]; then
 	log() { printf '[kernel-pristine] %s\n' "$*"; }
+elif [ "$config_off" = 1 ]; then
+	log() { printf '[kernel-config-off] %s\n' "$*"; }
 else
 	log() { printf '[kernel] %s\n' "$*"; }
 fi
@@ -124,8 +136,9 @@ done < "$manifest_new"
 mv "$manifest_new" "$bld/overlay.manifest"
 
 # --- configuration -----------------------------------------------------------
-if [ "$pristine" = 1 ]; then
-	# The stock kernel has none of the project's Kconfig symbols.
+if [ "$pristine" = 1 ] || [ "$config_off" = 1 ]; then
+	# The stock kernel has none of the project's Kconfig symbols; with
+	# --config-off they keep their defaults (off).
 	grep -v -E '^(# )?CONFIG_(KVM_IOMMUFD[A-Z0-9_]*|KVM_TDP_EXPORT)[= ]' "$frag" \
 		> "$bld/$arch.config"
 	frag=$bld/$arch.config
@@ -154,8 +167,16 @@ if [ "$cfg_sum" != "$(cat "$obj/.frag.sum" 2>/dev/null || true)" ] || [ ! -f "$o
 fi
 
 # --- build -------------------------------------------------------------------
-log "make bzImage headers (-j$jobs)"
+if [ "$config_off" = 1 ]; then log "make bzImage (-j$jobs)"; else log "make bzImage headers (-j$jobs)"; fi
 make -s -C "$src" O="$obj" -j"$jobs" bzImage
+if [ "$config_off" = 1 ]; then
+	for sym in KVM_IOMMUFD KVM_TDP_EXPORT; do
+		grep -q "^CONFIG_$sym=" "$obj/.config" &&
+			{ echo "CONFIG_$sym is on in $obj/.config" >&2; exit 1; }
+	done
+	log "done: ${obj#"$top"/}/arch/x86/boot/bzImage (the project's symbols off)"
+	exit 0
+fi
 make -s -C "$src" O="$obj" headers >/dev/null
 ln -sf obj/arch/x86/boot/bzImage "$bld/bzImage"
 log "done: $bld/bzImage"
