@@ -53,12 +53,12 @@ static void expect_ioas_alloc_err(int err, struct iommu_ioas_alloc *cmd, uint32_
 	}
 }
 
-static struct iommu_test_cmd stats(uint32_t ioas_id)
+static struct iommu_test_kvm_ioas_stats stats(uint32_t ioas_id)
 {
-	struct iommu_test_cmd cmd;
+	struct iommu_test_kvm_ioas_stats st;
 
-	shared_kvm_stats(s.iommufd, ioas_id, &cmd);
-	return cmd;
+	shared_kvm_stats(s.iommufd, ioas_id, &st);
+	return st;
 }
 
 /* IOMMU_HWPT_ALLOC for edu on @ioas_id with __reserved2 = @reserved2 */
@@ -122,7 +122,7 @@ int main(void)
 	/* it is KVM-sourced: the VMM cannot map into it */
 	buf = alloc_buf(PAGE_SIZE, 0);
 	test_err_ioctl_ioas_map_fixed(EPERM, s.iommufd, ioas16, buf, PAGE_SIZE, iova);
-	TEST_EXPECT_EQ(stats(ioas16).kvm_ioas_stats.out_memslot_initial, 1);
+	TEST_EXPECT_EQ(stats(ioas16).memslot_initial, 1);
 	/* kvm_fd is read at size 16: an iommufd is not a VM */
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.flags = IOMMU_IOAS_ALLOC_FLAG_KVM_FD;
@@ -161,9 +161,9 @@ int main(void)
 		test_ioctl_destroy(s.iommufd, hwpt_id);
 	}
 	/* nothing left: no SHARED domain, no pins, nothing attached */
-	TEST_EXPECT_EQ(stats(ioas16).kvm_ioas_stats.out_shared_domains, 0);
-	TEST_EXPECT_EQ(stats(ioas16).kvm_ioas_stats.out_pinned_pages, 0);
-	TEST_EXPECT_EQ(stats(ioas16).kvm_ioas_stats.out_attached, 0);
+	TEST_EXPECT_EQ(stats(ioas16).shared_domains, 0);
+	TEST_EXPECT_EQ(stats(ioas16).pinned_pages, 0);
+	TEST_EXPECT_EQ(stats(ioas16).attached, 0);
 	tap_end();
 
 	tap_begin("good_hwpt_alloc_and_dma_after_refusal");
@@ -171,7 +171,7 @@ int main(void)
 	TEST_ASSERT(!ret, "HWPT_ALLOC: %s", errno_name(-ret));
 	TEST_EXPECT_EQ(mode, want_mode);
 	edu_attach(&s.edu, hwpt_id);
-	TEST_EXPECT_EQ(stats(ioas16).kvm_ioas_stats.out_attached, 1);
+	TEST_EXPECT_EQ(stats(ioas16).attached, 1);
 	src = addr_gpa2hva(s.vm, SHARED_SRC_GPA);
 	dst = addr_gpa2hva(s.vm, SHARED_DST_GPA);
 	memset(dst, 0, SHARED_LEN);
