@@ -16,11 +16,19 @@
  *   fails with EOPNOTSUPP, with either policy, and leaves nothing behind:
  *   no domain, no pins, and a following HWPT_ALLOC and attach work and
  *   edu's DMA copies guest memory.
+ * - struct iommu_test_cmd is as large as in upstream 6.12, so IOMMU_TEST_CMD
+ *   accepts the same sizes (the iommufd selftests built against upstream's
+ *   header keep working): 68 bytes, offsetofend of last, is enough for
+ *   IOMMU_TEST_OP_KVM_IOAS_STATS and 67 fails with EINVAL.  The op writes
+ *   at most kvm_ioas_stats.length bytes of its struct, returns the struct's
+ *   size there, and fails with EFAULT on a buffer it cannot write.
  */
+#include <assert.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "dma_buf.h"
@@ -29,6 +37,19 @@
 
 #define IOAS_ALLOC_V1_SIZE	12	/* size, flags, out_ioas_id */
 #define offsetofend(T, m)	(offsetof(T, m) + sizeof(((T *)0)->m))
+
+/*
+ * sizeof(struct iommu_test_cmd) and offsetofend(struct iommu_test_cmd, last)
+ * in Linux 6.12's drivers/iommu/iommufd/iommufd_test.h (linux-source-6.12):
+ * IOMMU_TEST_CMD requires offsetofend of last, so the series' ops must not
+ * grow the union.
+ */
+#define TEST_CMD_SIZE_6_12		72
+#define TEST_CMD_MIN_SIZE_6_12	68
+static_assert(sizeof(struct iommu_test_cmd) == TEST_CMD_SIZE_6_12,
+	      "struct iommu_test_cmd differs in size from upstream 6.12's");
+static_assert(offsetofend(struct iommu_test_cmd, last) == TEST_CMD_MIN_SIZE_6_12,
+	      "IOMMU_TEST_CMD's minimum size differs from upstream 6.12's");
 
 static struct shared_vm s;
 
@@ -53,12 +74,87 @@ static void expect_ioas_alloc_err(int err, struct iommu_ioas_alloc *cmd, uint32_
 	}
 }
 
-static struct iommu_test_cmd stats(uint32_t ioas_id)
+static struct iommu_test_kvm_ioas_stats stats(uint32_t ioas_id)
 {
-	struct iommu_test_cmd cmd;
+	struct iommu_test_kvm_ioas_stats st;
 
-	shared_kvm_stats(s.iommufd, ioas_id, &cmd);
-	return cmd;
+	shared_kvm_stats(s.iommufd, ioas_id, &st);
+	return st;
+}
+
+/*
+ * IOMMU_TEST_OP_KVM_IOAS_STATS on @ioas_id with a command of @size bytes
+ * into @buf, @length bytes; 0 or -errno, @length gets what the kernel
+ * returned.
+ */
+static int stats_raw(uint32_t ioas_id, uint32_t size, void *buf, uint32_t *length)
+{
+	struct iommu_test_cmd cmd = {
+		.size = size,
+		.op = IOMMU_TEST_OP_KVM_IOAS_STATS,
+		.id = ioas_id,
+		.kvm_ioas_stats = {
+			.uptr = (uintptr_t)buf,
+			.length = *length,
+		},
+	};
+	int ret = __iommufd_ret(ioctl(s.iommufd, IOMMU_TEST_CMD, &cmd));
+
+	*length = cmd.kvm_ioas_stats.length;
+	return ret;
+}
+
+static void test_cmd_size_and_stats_buffer(uint32_t ioas_id)
+{
+	struct iommu_test_kvm_ioas_stats st, want = stats(ioas_id);
+	const uint32_t full = sizeof(st);
+	uint32_t length;
+	uint8_t *gone;
+	size_t i;
+	int ret;
+
+	/* the minimum size is upstream's */
+	memset(&st, 0xa5, sizeof(st));
+	length = full;
+	ret = stats_raw(ioas_id, TEST_CMD_MIN_SIZE_6_12, &st, &length);
+	TEST_EXPECT(!ret, "size %d: %s", TEST_CMD_MIN_SIZE_6_12, errno_name(-ret));
+	TEST_EXPECT_EQ(length, full);
+	TEST_EXPECT_EQ(st.memslot_initial, want.memslot_initial);
+	TEST_EXPECT_EQ(st.__reserved, 0);
+	length = full;
+	ret = stats_raw(ioas_id, TEST_CMD_MIN_SIZE_6_12 - 1, &st, &length);
+	TEST_EXPECT(ret == -EINVAL, "size %d: expected EINVAL, got %s",
+		    TEST_CMD_MIN_SIZE_6_12 - 1, errno_name(-ret));
+
+	/* a shorter buffer: only its bytes are written */
+	memset(&st, 0xa5, sizeof(st));
+	length = sizeof(st.invalidations);
+	ret = stats_raw(ioas_id, sizeof(struct iommu_test_cmd), &st, &length);
+	TEST_EXPECT(!ret, "length 8: %s", errno_name(-ret));
+	TEST_EXPECT_EQ(length, full);
+	TEST_EXPECT_EQ(st.invalidations, want.invalidations);
+	for (i = sizeof(st.invalidations); i < sizeof(st); i++)
+		if (((uint8_t *)&st)[i] != 0xa5)
+			break;
+	TEST_EXPECT(i == sizeof(st), "length 8: byte %zu of the buffer written", i);
+
+	/* a buffer the kernel cannot write */
+	gone = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	TEST_ASSERT(gone != MAP_FAILED, "mmap: %s", errno_name(errno));
+	TEST_ASSERT(!munmap(gone, PAGE_SIZE), "munmap: %s", errno_name(errno));
+	length = full;
+	ret = stats_raw(ioas_id, sizeof(struct iommu_test_cmd), gone, &length);
+	TEST_EXPECT(ret == -EFAULT, "unmapped buffer: expected EFAULT, got %s",
+		    errno_name(-ret));
+	length = full;
+	ret = stats_raw(ioas_id, sizeof(struct iommu_test_cmd), NULL, &length);
+	TEST_EXPECT(ret == -EFAULT, "NULL buffer: expected EFAULT, got %s", errno_name(-ret));
+	/* length 0 only asks for the size */
+	length = 0;
+	ret = stats_raw(ioas_id, sizeof(struct iommu_test_cmd), NULL, &length);
+	TEST_EXPECT(!ret, "NULL buffer, length 0: %s", errno_name(-ret));
+	TEST_EXPECT_EQ(length, full);
 }
 
 /* IOMMU_HWPT_ALLOC for edu on @ioas_id with __reserved2 = @reserved2 */
@@ -89,7 +185,7 @@ int main(void)
 	uint64_t iova = 0x100000;
 	int saved0, ret;
 
-	tap_plan(5);
+	tap_plan(6);
 	shared_vm_create(&s);
 	want_mode = shared_expected_reasons() ? IOMMU_KVM_MODE_PINNED : IOMMU_KVM_MODE_SHARED;
 
@@ -122,12 +218,16 @@ int main(void)
 	/* it is KVM-sourced: the VMM cannot map into it */
 	buf = alloc_buf(PAGE_SIZE, 0);
 	test_err_ioctl_ioas_map_fixed(EPERM, s.iommufd, ioas16, buf, PAGE_SIZE, iova);
-	TEST_EXPECT_EQ(stats(ioas16).kvm_ioas_stats.out_memslot_initial, 1);
+	TEST_EXPECT_EQ(stats(ioas16).memslot_initial, 1);
 	/* kvm_fd is read at size 16: an iommufd is not a VM */
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.flags = IOMMU_IOAS_ALLOC_FLAG_KVM_FD;
 	cmd.kvm_fd = s.iommufd;
 	expect_ioas_alloc_err(EINVAL, &cmd, 16, "size 16, KVM_FD, kvm_fd an iommufd");
+	tap_end();
+
+	tap_begin("test_cmd_upstream_size_stats_buffer");
+	test_cmd_size_and_stats_buffer(ioas16);
 	tap_end();
 
 	tap_begin("ioas_alloc_reserved_eopnotsupp");
@@ -161,9 +261,9 @@ int main(void)
 		test_ioctl_destroy(s.iommufd, hwpt_id);
 	}
 	/* nothing left: no SHARED domain, no pins, nothing attached */
-	TEST_EXPECT_EQ(stats(ioas16).kvm_ioas_stats.out_shared_domains, 0);
-	TEST_EXPECT_EQ(stats(ioas16).kvm_ioas_stats.out_pinned_pages, 0);
-	TEST_EXPECT_EQ(stats(ioas16).kvm_ioas_stats.out_attached, 0);
+	TEST_EXPECT_EQ(stats(ioas16).shared_domains, 0);
+	TEST_EXPECT_EQ(stats(ioas16).pinned_pages, 0);
+	TEST_EXPECT_EQ(stats(ioas16).attached, 0);
 	tap_end();
 
 	tap_begin("good_hwpt_alloc_and_dma_after_refusal");
@@ -171,7 +271,7 @@ int main(void)
 	TEST_ASSERT(!ret, "HWPT_ALLOC: %s", errno_name(-ret));
 	TEST_EXPECT_EQ(mode, want_mode);
 	edu_attach(&s.edu, hwpt_id);
-	TEST_EXPECT_EQ(stats(ioas16).kvm_ioas_stats.out_attached, 1);
+	TEST_EXPECT_EQ(stats(ioas16).attached, 1);
 	src = addr_gpa2hva(s.vm, SHARED_SRC_GPA);
 	dst = addr_gpa2hva(s.vm, SHARED_DST_GPA);
 	memset(dst, 0, SHARED_LEN);

@@ -54,19 +54,19 @@ static int hwpt_alloc_fault(uint32_t flags, uint32_t fault_id, uint32_t *hwpt_id
 	return ret;
 }
 
-static struct iommu_test_cmd stats(void)
+static struct iommu_test_kvm_ioas_stats stats(void)
 {
-	struct iommu_test_cmd cmd;
+	struct iommu_test_kvm_ioas_stats st;
 
-	shared_kvm_stats(s.iommufd, s.ioas_id, &cmd);
-	return cmd;
+	shared_kvm_stats(s.iommufd, s.ioas_id, &st);
+	return st;
 }
 
 int main(void)
 {
 	struct iommu_hwpt_pgfault rec;
 	uint32_t fault_id, hwpt_id, mode;
-	struct iommu_test_cmd st;
+	struct iommu_test_kvm_ioas_stats st;
 	uint64_t pins;
 	int fault_fd, ret;
 
@@ -78,16 +78,16 @@ int main(void)
 	/* nothing to read; closed, so that only HWPTs hold the object */
 	TEST_EXPECT_EQ(read(fault_fd, &rec, sizeof(rec)), 0);
 	close(fault_fd);
-	pins = stats().kvm_ioas_stats.out_pin_calls;
+	pins = stats().pin_calls;
 	TEST_ASSERT(!hwpt_alloc_fault(IOMMU_HWPT_ALLOC_KVM_SHARE_REQUIRED, fault_id,
 				      &hwpt_id, &mode),
 		    "HWPT_ALLOC(SHARE_REQUIRED | FAULT_ID_VALID): %s", errno_name(errno));
 	TEST_EXPECT_EQ(mode, IOMMU_KVM_MODE_SHARED);
 	st = stats();
-	TEST_EXPECT_EQ(st.kvm_ioas_stats.out_shared_domains, 1);
-	TEST_EXPECT_EQ(st.kvm_ioas_stats.out_fault_domains, 1);
-	TEST_EXPECT_EQ(st.kvm_ioas_stats.out_pin_calls, pins);
-	TEST_EXPECT_EQ(st.kvm_ioas_stats.out_pinned_pages, 0);
+	TEST_EXPECT_EQ(st.shared_domains, 1);
+	TEST_EXPECT_EQ(st.fault_domains, 1);
+	TEST_EXPECT_EQ(st.pin_calls, pins);
+	TEST_EXPECT_EQ(st.pinned_pages, 0);
 	TEST_EXPECT_EQ(shared_vm_locked_kb(), 0);
 	tap_end();
 
@@ -95,13 +95,13 @@ int main(void)
 	ret = _edu_attach(&s.edu, hwpt_id);
 	tap_diag("attach to the fault-capable SHARED HWPT: %s", errno_name(-ret));
 	TEST_EXPECT(ret < 0, "edu has no PRI, yet the attach succeeded");
-	TEST_EXPECT_EQ(stats().kvm_ioas_stats.out_attached, 0);
+	TEST_EXPECT_EQ(stats().attached, 0);
 	/* the HWPT holds the fault object */
 	test_err_ioctl_destroy(EBUSY, s.iommufd, fault_id);
 	test_ioctl_destroy(s.iommufd, hwpt_id);
 	st = stats();
-	TEST_EXPECT_EQ(st.kvm_ioas_stats.out_shared_domains, 0);
-	TEST_EXPECT_EQ(st.kvm_ioas_stats.out_fault_domains, 0);
+	TEST_EXPECT_EQ(st.shared_domains, 0);
+	TEST_EXPECT_EQ(st.fault_domains, 0);
 	tap_end();
 
 	tap_begin("pinned_fault_hwpt");
@@ -121,7 +121,7 @@ int main(void)
 	TEST_EXPECT_EQ(hwpt_alloc_fault(IOMMU_HWPT_ALLOC_KVM_PIN_ONLY |
 					IOMMU_HWPT_ALLOC_KVM_SHARE_REQUIRED, fault_id,
 					&hwpt_id, &mode), -EINVAL);
-	TEST_EXPECT_EQ(stats().kvm_ioas_stats.out_shared_domains, 0);
+	TEST_EXPECT_EQ(stats().shared_domains, 0);
 	/* no HWPT holds the fault object any more */
 	test_ioctl_destroy(s.iommufd, fault_id);
 	tap_end();

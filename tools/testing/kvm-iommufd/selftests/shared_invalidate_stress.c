@@ -78,7 +78,7 @@ static void guest_touch(void)
 int main(void)
 {
 	unsigned int round, changed, landed = 0, lost = 0, i;
-	struct iommu_test_cmd before, after;
+	struct iommu_test_kvm_ioas_stats before, after;
 	struct vm_region *r;
 	uint8_t *alias, *page;
 	pthread_t thr;
@@ -133,19 +133,19 @@ int main(void)
 	tap_begin("every_flush_reached_the_domain_once");
 	shared_kvm_stats(s.iommufd, s.ioas_id, &after);
 	tap_diag("KVM flushes %llu, domain flushes %llu, errors %llu",
-		 (unsigned long long)(after.kvm_ioas_stats.out_invalidations -
-				      before.kvm_ioas_stats.out_invalidations),
-		 (unsigned long long)(after.kvm_ioas_stats.out_domain_flushes -
-				      before.kvm_ioas_stats.out_domain_flushes),
-		 (unsigned long long)after.kvm_ioas_stats.out_flush_errors);
-	TEST_EXPECT(after.kvm_ioas_stats.out_invalidations -
-		    before.kvm_ioas_stats.out_invalidations >= ROUNDS, "a flush per discard");
-	TEST_EXPECT_EQ(after.kvm_ioas_stats.out_domain_flushes -
-		       before.kvm_ioas_stats.out_domain_flushes,
-		       after.kvm_ioas_stats.out_invalidations -
-		       before.kvm_ioas_stats.out_invalidations);
-	TEST_EXPECT_EQ(after.kvm_ioas_stats.out_flush_errors, 0);
-	TEST_EXPECT_EQ(after.kvm_ioas_stats.out_shared_domains, 1);
+		 (unsigned long long)(after.invalidations -
+				      before.invalidations),
+		 (unsigned long long)(after.domain_flushes -
+				      before.domain_flushes),
+		 (unsigned long long)after.flush_errors);
+	TEST_EXPECT(after.invalidations -
+		    before.invalidations >= ROUNDS, "a flush per discard");
+	TEST_EXPECT_EQ(after.domain_flushes -
+		       before.domain_flushes,
+		       after.invalidations -
+		       before.invalidations);
+	TEST_EXPECT_EQ(after.flush_errors, 0);
+	TEST_EXPECT_EQ(after.shared_domains, 1);
 	tap_end();
 
 	munmap(alias, r->size);

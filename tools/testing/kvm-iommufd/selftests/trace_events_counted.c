@@ -175,13 +175,12 @@ static void count_events(struct trace_counts *c)
 	TEST_EXPECT(header, "no entries-in-buffer/entries-written line in %s/trace", TRACEFS);
 }
 
-#define st(cmd)		((cmd)->kvm_ioas_stats)
 #define delta(a, b, field) \
-	((unsigned long)(st(a).out_##field - st(b).out_##field))
+	((unsigned long)((a)->field - (b)->field))
 
 int main(void)
 {
-	struct iommu_test_cmd before, mid, after;
+	struct iommu_test_kvm_ioas_stats before, mid, after;
 	struct trace_counts c;
 	unsigned long pins;
 
@@ -193,12 +192,12 @@ int main(void)
 	shared_kvm_stats(s.iommufd, s.ioas_id, &before);
 	count_events(&c);
 	tap_diag("IOAS allocation: kvm_iommu_memslot %lu, initial memslots %lu, other events %lu",
-		 c.n[EV_MEMSLOT], (unsigned long)st(&before).out_memslot_initial,
+		 c.n[EV_MEMSLOT], (unsigned long)before.memslot_initial,
 		 c.in_buffer - c.n[EV_MEMSLOT]);
 	/* the IOAS starts following the VM's one slot: an event for it, no change */
 	TEST_EXPECT_EQ(c.n[EV_MEMSLOT], 1);
-	TEST_EXPECT_EQ(st(&before).out_memslot_initial, c.n[EV_MEMSLOT]);
-	TEST_EXPECT_EQ(st(&before).out_memslot_changes + st(&before).out_memslot_refused, 0);
+	TEST_EXPECT_EQ(before.memslot_initial, c.n[EV_MEMSLOT]);
+	TEST_EXPECT_EQ(before.memslot_changes + before.memslot_refused, 0);
 	TEST_EXPECT_EQ(c.in_buffer, c.n[EV_MEMSLOT]);
 	/* from here on, the window */
 	write_file(TRACEFS "/trace", "");
@@ -221,7 +220,7 @@ int main(void)
 
 	tap_begin("stats_before_detach");
 	shared_kvm_stats(s.iommufd, s.ioas_id, &mid);
-	TEST_EXPECT_EQ(st(&mid).out_attached, 1);
+	TEST_EXPECT_EQ(mid.attached, 1);
 	TEST_EXPECT_EQ(delta(&mid, &before, attaches), 1);
 	TEST_EXPECT_EQ(delta(&mid, &before, detaches), 0);
 	TEST_EXPECT_EQ(delta(&mid, &before, modes), 1);
@@ -230,8 +229,8 @@ int main(void)
 	TEST_EXPECT(delta(&mid, &before, invalidations) >= 1, "no flush from KVM");
 	TEST_EXPECT(delta(&mid, &before, flushes) > delta(&mid, &before, invalidations),
 		    "no flush after the pins were faulted in");
-	TEST_EXPECT_EQ(st(&mid).out_shared_domains, 1);
-	TEST_EXPECT_EQ(st(&mid).out_fault_domains, 0);
+	TEST_EXPECT_EQ(mid.shared_domains, 1);
+	TEST_EXPECT_EQ(mid.fault_domains, 0);
 	tap_end();
 
 	tap_begin("detach_destroy");
@@ -239,9 +238,9 @@ int main(void)
 	test_ioctl_destroy(s.iommufd, s.hwpt_id);
 	shared_kvm_stats(s.iommufd, s.ioas_id, &after);
 	tracing_off();
-	TEST_EXPECT_EQ(st(&after).out_attached, 0);
-	TEST_EXPECT_EQ(st(&after).out_shared_domains, 0);
-	TEST_EXPECT_EQ(st(&after).out_pinned_pages, 0);
+	TEST_EXPECT_EQ(after.attached, 0);
+	TEST_EXPECT_EQ(after.shared_domains, 0);
+	TEST_EXPECT_EQ(after.pinned_pages, 0);
 	tap_end();
 
 	tap_begin("events_match_counters");

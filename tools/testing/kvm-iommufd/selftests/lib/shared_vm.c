@@ -263,14 +263,24 @@ uint64_t shared_kvm_root(struct shared_vm *s)
 	return cmd.kvm_ioas_root.out_root;
 }
 
-void shared_kvm_stats(int iommufd, uint32_t ioas_id, struct iommu_test_cmd *cmd)
+void shared_kvm_stats(int iommufd, uint32_t ioas_id, struct iommu_test_kvm_ioas_stats *st)
 {
-	memset(cmd, 0, sizeof(*cmd));
-	cmd->size = sizeof(*cmd);
-	cmd->op = IOMMU_TEST_OP_KVM_IOAS_STATS;
-	cmd->id = ioas_id;
-	TEST_ASSERT(!ioctl(iommufd, IOMMU_TEST_CMD, cmd),
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_KVM_IOAS_STATS,
+		.id = ioas_id,
+		.kvm_ioas_stats = {
+			.uptr = (uintptr_t)st,
+			.length = sizeof(*st),
+		},
+	};
+
+	memset(st, 0, sizeof(*st));
+	TEST_ASSERT(!ioctl(iommufd, IOMMU_TEST_CMD, &cmd),
 		    "IOMMU_TEST_OP_KVM_IOAS_STATS: %s", errno_name(errno));
+	TEST_ASSERT(cmd.kvm_ioas_stats.length == sizeof(*st),
+		    "IOMMU_TEST_OP_KVM_IOAS_STATS: the kernel's struct is %u bytes, not %zu",
+		    cmd.kvm_ioas_stats.length, sizeof(*st));
 }
 
 uint64_t shared_vtd_ss_pointer(unsigned int *pgtt)

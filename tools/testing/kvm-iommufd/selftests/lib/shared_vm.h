@@ -78,7 +78,7 @@ uint32_t shared_expected_reasons(void);
 /* IOMMUFD_TEST: the KVM root the IOAS's SHARED domains walk (0 if none). */
 uint64_t shared_kvm_root(struct shared_vm *s);
 /* IOMMUFD_TEST: the IOAS's counters (IOMMU_TEST_OP_KVM_IOAS_STATS). */
-void shared_kvm_stats(int iommufd, uint32_t ioas_id, struct iommu_test_cmd *cmd);
+void shared_kvm_stats(int iommufd, uint32_t ioas_id, struct iommu_test_kvm_ioas_stats *st);
 /*
  * The second-stage pointer of edu's RID_PASID entry, read back from the
  * intel-iommu debugfs (dmar_translation_struct); 0 if there is none.
