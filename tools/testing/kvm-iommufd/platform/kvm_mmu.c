@@ -574,19 +574,30 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * kvm_mmu_zap_all_fast() after a change to @kvm's MMU settings, which the
+ * caller made with mmu_lock held for write and drops: the fast zap spares
+ * an exported root, for which KVM calls @exported (a hook of patch 0003);
+ * else the model zaps its root whole.  slots_lock held.
+ */
+static void zap_all_fast_unlock(struct kvm *kvm, void (*exported)(struct kvm *kvm))
+{
+	bool is_exported = kvm->arch.tdp_export.root;
+
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	if (!is_exported)
+		zap_locked(kvm, 0, ~0ULL, true);
+	write_unlock(&kvm->mmu_lock);
+	if (is_exported)
+		exported(kvm);
+}
+
 void kvm_model_set_nx_huge_pages(struct kvm *kvm, bool on)
 {
-	bool exported;
-
 	mutex_lock(&kvm->slots_lock);
 	write_lock(&kvm->mmu_lock);
 	kvm->cfg.nx_huge_pages = on;
-	exported = kvm->arch.tdp_export.root;
-	if (!exported)
-		zap_locked(kvm, 0, ~0ULL, true);
-	write_unlock(&kvm->mmu_lock);
-	if (exported)
-		kvm_tdp_export_nx_huge_pages_changed(kvm);
+	zap_all_fast_unlock(kvm, kvm_tdp_export_nx_huge_pages_changed);
 	mutex_unlock(&kvm->slots_lock);
 }
 
@@ -633,17 +644,10 @@ out:
 
 void kvm_model_mmio_gen_wrap(struct kvm *kvm)
 {
-	bool exported;
-
 	mutex_lock(&kvm->slots_lock);
 	write_lock(&kvm->mmu_lock);
 	kvm->mmio_gen = 0;
-	exported = kvm->arch.tdp_export.root;
-	if (!exported)
-		zap_locked(kvm, 0, ~0ULL, true);
-	write_unlock(&kvm->mmu_lock);
-	if (exported)
-		kvm_tdp_export_mmio_gen_wrapped(kvm);
+	zap_all_fast_unlock(kvm, kvm_tdp_export_mmio_gen_wrapped);
 	mutex_unlock(&kvm->slots_lock);
 }
 
