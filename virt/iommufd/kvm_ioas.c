@@ -809,6 +809,17 @@ static void slot_unmap(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 }
 
 /*
+ * Leave @s out of the io_pagetable, and so blocked to DMA for every device
+ * that needs it pinned, until a retry or its deletion: what follows a
+ * failure to map, pin or fault it in.
+ */
+static void slot_leave_out(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
+{
+	slot_unmap(kio, s);
+	set_blocked(kio, s, s->blocked | IOMMU_KVM_SLOT_PIN_FAILED);
+}
+
+/*
  * Put @s back into the io_pagetable after its GPA or the reserved IOVA
  * changed, pinned again for the SHARED devices that cannot fault.  A slot
  * that cannot be mapped or pinned is left out for every device that needs
@@ -820,10 +831,8 @@ static int slot_remirror(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 
 	if (!ret && kio->nr_pinning)
 		ret = pin_slot(kio, s);
-	if (ret) {
-		slot_unmap(kio, s);
-		set_blocked(kio, s, s->blocked | IOMMU_KVM_SLOT_PIN_FAILED);
-	}
+	if (ret)
+		slot_leave_out(kio, s);
 	return ret;
 }
 
@@ -993,8 +1002,7 @@ static void kvm_iommu_slot_commit(struct kvm_tdp_memslot_listener *l,
 		int err = prefault_slot(kio, s);
 
 		if (err) {
-			slot_unmap(kio, s);
-			set_blocked(kio, s, s->blocked | IOMMU_KVM_SLOT_PIN_FAILED);
+			slot_leave_out(kio, s);
 			blocked = s->blocked;
 		}
 		if (!ret)
@@ -1183,8 +1191,7 @@ int kvm_iommu_slots(struct kvm_iommu_ioas *kio, u32 flags,
 		if (!err && s->pages)
 			err = prefault_slot(kio, s);
 		if (err) {
-			slot_unmap(kio, s);
-			set_blocked(kio, s, s->blocked | IOMMU_KVM_SLOT_PIN_FAILED);
+			slot_leave_out(kio, s);
 			if (!ret)
 				ret = err;
 		}
@@ -1537,11 +1544,8 @@ static int avoid_reserved(struct kvm_iommu_ioas *kio, struct device *dev)
 			err = slot_remirror(kio, s);
 			if (!err && s->pages) {
 				err = prefault_slot(kio, s);
-				if (err) {
-					slot_unmap(kio, s);
-					set_blocked(kio, s, s->blocked |
-						    IOMMU_KVM_SLOT_PIN_FAILED);
-				}
+				if (err)
+					slot_leave_out(kio, s);
 			}
 			trace_kvm_iommu_memslot(KVM_TDP_SLOT_FLAGS, s->desc.gpa,
 						s->desc.size, err, s->blocked);

@@ -223,26 +223,8 @@ struct iommufd_hw_pagetable *
 iommufd_hw_pagetable_detach(struct iommufd_device *idev, ioasid_t pasid);
 int iommufd_fault_iopf_handler(struct iopf_group *group);
 
-/* virt/iommufd/kvm_hwpt.c, declared by the series in iommufd_private.h */
-struct iommufd_hwpt_paging *
-iommufd_hwpt_kvm_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
-		       struct iommufd_device *idev, ioasid_t pasid, u32 flags,
-		       bool immediate_attach,
-		       const struct iommu_user_data *user_data,
-		       struct iommufd_fault *fault, u32 *mode, u32 *reasons);
-struct iommufd_hwpt_paging *
-iommufd_hwpt_kvm_alloc_user(struct iommufd_ucmd *ucmd,
-			    struct iommufd_ioas *ioas,
-			    struct iommufd_device *idev,
-			    const struct iommu_user_data *user_data);
-int iommufd_hwpt_kvm_domain_alloc(struct iommufd_hwpt_paging *hwpt_paging,
-				  struct iommufd_device *idev,
-				  struct iommufd_hwpt_kvm_req *req);
-u32 iommufd_hwpt_kvm_mode(struct iommufd_hwpt_paging *hwpt_paging);
-void iommufd_hwpt_kvm_report(struct iommufd_hw_pagetable *hwpt,
-			     struct iommufd_device *idev, bool attached);
-int iommufd_kvm_share_query(struct iommufd_ucmd *ucmd);
-int iommufd_kvm_slots(struct iommufd_ucmd *ucmd);
+/* what iommufd_private.h declares from virt/iommufd with the series */
+#include "../../../../virt/iommufd/iommufd_kvm.h"
 
 /* Test introspection: objects allocated and not yet destroyed. */
 long kt_iommufd_objects_live(void);

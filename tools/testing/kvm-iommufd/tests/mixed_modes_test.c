@@ -20,6 +20,7 @@
 #include <linux/tracepoint.h>
 #include "fixture.h"
 #include <uapi/linux/iommufd_kvm.h>
+#include "../../../../virt/iommufd/kvm_iommu_test.h"
 
 #define RAM		(16ULL << 20)
 #define SID_A		0x0018		/* 00:03.0 */
@@ -1198,6 +1199,144 @@ TEST(kvm_hwpt_alloc_and_share_query_ioctls)
 		return false;
 	ASSERT_EQ(share_query(&m, &o, 1, &q), 0);
 	ASSERT_EQ(q.out_mode, IOMMU_KVM_MODE_NONE);
+	objs_fini(&o);
+	return teardown(&m);
+}
+
+/*
+ * The selftest ops of virt/iommufd/kvm_selftest.c over iommufd's object
+ * table: the root is 0 until a SHARED domain walks KVM's, then KVM's;
+ * the counters arrive field by field, no more bytes than asked for, with
+ * the kernel's size reported; an IOAS not sourced from a VM is EINVAL and
+ * an id that names nothing ENOENT, with nothing written.
+ */
+static bool stats_match(const struct iommu_test_kvm_ioas_stats *out,
+			const struct kvm_iommu_stats *st)
+{
+	ASSERT_EQ(out->invalidations, st->invalidations);
+	ASSERT_EQ(out->domain_flushes, st->domain_flushes);
+	ASSERT_EQ(out->flush_errors, st->flush_errors);
+	ASSERT_EQ(out->pinned_pages, st->pinned_pages);
+	ASSERT_EQ(out->memslot_changes, st->memslot_changes);
+	ASSERT_EQ(out->mirror_errors, st->mirror_errors);
+	ASSERT_EQ(out->flushes, st->flushes);
+	ASSERT_EQ(out->attaches, st->attaches);
+	ASSERT_EQ(out->detaches, st->detaches);
+	ASSERT_EQ(out->pin_calls, st->pin_calls);
+	ASSERT_EQ(out->unpin_calls, st->unpin_calls);
+	ASSERT_EQ(out->iopf_groups, st->iopf_groups);
+	ASSERT_EQ(out->faultins, st->faultins);
+	ASSERT_EQ(out->modes, st->modes);
+	ASSERT_EQ(out->memslot_refused, st->memslot_refused);
+	ASSERT_EQ(out->memslot_initial, st->memslot_initial);
+	ASSERT_EQ(out->shared_domains, st->shared_domains);
+	ASSERT_EQ(out->attached, st->attached);
+	ASSERT_EQ(out->fault_domains, st->fault_domains);
+	ASSERT_EQ(out->__reserved, 0);
+	return true;
+}
+
+/* Every byte of @buf from @from on still has the fill value @c. */
+static bool untouched(const void *buf, size_t from, size_t size, unsigned char c)
+{
+	const unsigned char *p = buf;
+
+	for (; from < size; from++)
+		ASSERT_EQ(p[from], c);
+	return true;
+}
+
+TEST(kvm_selftest_ops_report_root_and_counters)
+{
+	struct {
+		struct iommu_test_kvm_ioas_stats s;
+		unsigned char beyond[16];
+	} buf;
+	const size_t size = sizeof(buf.s);
+	struct iommufd_ioas plain = {};
+	struct iommufd_hwpt_paging *hwpt;
+	struct iommu_hwpt_alloc out;
+	struct kvm_iommu_stats st;
+	struct kt_mixed m;
+	struct kt_objs o;
+	u32 len, id;
+	u64 root;
+
+	if (!setup(&m))
+		return false;
+	objs_init(&m, &o);
+	id = o.ioas.obj.id;
+
+	/* no SHARED domain yet: no root */
+	root = ~0ull;
+	ASSERT_EQ(iommufd_test_kvm_ioas_root(&m.ictx, id, &root), 0);
+	ASSERT_EQ(root, 0);
+	hwpt = hwpt_alloc(&m, &o, 0, 0, 0, &out);
+	ASSERT_FALSE(IS_ERR(hwpt));
+	ASSERT_EQ(out.out_kvm_mode, IOMMU_KVM_MODE_SHARED);
+	ASSERT_EQ(iommufd_hw_pagetable_attach(&hwpt->common, &o.idev[0],
+					      IOMMU_NO_PASID), 0);
+	ASSERT_EQ(iommufd_test_kvm_ioas_root(&m.ictx, id, &root), 0);
+	ASSERT_EQ(root, m.kvm->root);
+	ASSERT_NE(root, 0);
+
+	/* a length of 0 only asks for the size */
+	memset(&buf, 0xa5, sizeof(buf));
+	len = 0;
+	ASSERT_EQ(iommufd_test_kvm_ioas_stats(&m.ictx, id, (uintptr_t)&buf, &len), 0);
+	ASSERT_EQ(len, size);
+	if (!untouched(&buf, 0, sizeof(buf), 0xa5))
+		return false;
+	/* an older, shorter struct: its fields only */
+	len = 2 * sizeof(u64);
+	ASSERT_EQ(iommufd_test_kvm_ioas_stats(&m.ictx, id, (uintptr_t)&buf, &len), 0);
+	ASSERT_EQ(len, size);
+	kvm_iommu_get_stats(m.kio, &st);
+	ASSERT_EQ(buf.s.invalidations, st.invalidations);
+	ASSERT_EQ(buf.s.domain_flushes, st.domain_flushes);
+	if (!untouched(&buf, 2 * sizeof(u64), sizeof(buf), 0xa5))
+		return false;
+	/* a newer, longer one: all of ours, the rest as it was */
+	len = sizeof(buf);
+	ASSERT_EQ(iommufd_test_kvm_ioas_stats(&m.ictx, id, (uintptr_t)&buf, &len), 0);
+	ASSERT_EQ(len, size);
+	kvm_iommu_get_stats(m.kio, &st);
+	ASSERT_EQ(st.attached, 1);
+	ASSERT_EQ(st.shared_domains, 1);
+	if (!stats_match(&buf.s, &st) || !untouched(&buf, size, sizeof(buf), 0xa5))
+		return false;
+
+	/* an IOAS not sourced from a VM, and an id that names nothing */
+	plain.iopt = NULL;
+	mutex_init(&plain.mutex);
+	INIT_LIST_HEAD(&plain.hwpt_list);
+	kt_iommufd_object_add(&plain.obj, IOMMUFD_OBJ_IOAS);
+	memset(&buf, 0xa5, sizeof(buf));
+	len = sizeof(buf);
+	root = 1;
+	ASSERT_EQ(iommufd_test_kvm_ioas_root(&m.ictx, plain.obj.id, &root), -EINVAL);
+	ASSERT_EQ(iommufd_test_kvm_ioas_stats(&m.ictx, plain.obj.id, (uintptr_t)&buf,
+					      &len), -EINVAL);
+	ASSERT_EQ(iommufd_test_kvm_ioas_root(&m.ictx, plain.obj.id + 1000, &root),
+		  -ENOENT);
+	ASSERT_EQ(iommufd_test_kvm_ioas_stats(&m.ictx, plain.obj.id + 1000,
+					      (uintptr_t)&buf, &len), -ENOENT);
+	/* the device's hwpt is not an IOAS either */
+	ASSERT_EQ(iommufd_test_kvm_ioas_root(&m.ictx, hwpt->common.obj.id, &root),
+		  -ENOENT);
+	ASSERT_EQ(root, 1);
+	ASSERT_EQ(len, sizeof(buf));
+	if (!untouched(&buf, 0, sizeof(buf), 0xa5))
+		return false;
+	kt_iommufd_object_del(&plain.obj);
+	mutex_destroy(&plain.mutex);
+
+	iommufd_hw_pagetable_detach(&o.idev[0], IOMMU_NO_PASID);
+	iommufd_object_destroy_user(&m.ictx, &hwpt->common.obj);
+	ASSERT_EQ(iommufd_test_kvm_ioas_root(&m.ictx, id, &root), 0);
+	ASSERT_EQ(root, 0);
+	if (!nothing_left(&m, -1, kt_iommufd_objects_live()))
+		return false;
 	objs_fini(&o);
 	return teardown(&m);
 }
