@@ -1817,10 +1817,17 @@ struct kmem_cache *mmu_page_header_cache = &model_page_header_slab;
 /* KVM's host-wide values, for the host the VM's configuration describes */
 const struct kt_spte_masks *kvm_model_spte_masks(struct kvm *kvm)
 {
+	/* as kspte_masks(): per thread, for the last configuration seen */
+	static __thread struct kspte_cfg cfg;
 	static __thread struct kt_spte_masks k;
+	static __thread bool valid;
 	struct kspte_masks m;
 
+	if (valid && !memcmp(&cfg, &kvm->cfg, sizeof(cfg)))
+		return &k;
 	kspte_masks(&kvm->cfg, &m);
+	memcpy(&cfg, &kvm->cfg, sizeof(cfg));
+	valid = true;
 	k = (struct kt_spte_masks){
 		.present = m.present, .user = m.user, .x = m.x, .nx = m.nx,
 		.accessed = m.accessed, .dirty = m.dirty, .memtype = m.memtype,

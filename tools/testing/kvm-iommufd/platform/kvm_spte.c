@@ -40,7 +40,7 @@
 #define NONPRESENT_OR_RSVD_LEN	5
 #define BASE_ADDR_MASK		MASK(51, 12)
 
-void kspte_masks(const struct kspte_cfg *c, struct kspte_masks *m)
+static void compute_masks(const struct kspte_cfg *c, struct kspte_masks *m)
 {
 	unsigned int low_phys = c->phys_bits;
 
@@ -85,6 +85,29 @@ void kspte_masks(const struct kspte_cfg *c, struct kspte_masks *m)
 	}
 	if (!c->mmio_caching)
 		m->mmio_value = 0;
+}
+
+/*
+ * The masks are a function of the configuration alone; every SPTE the
+ * model or the product's code builds or reads asks for them, so each
+ * thread keeps those of the last configuration it saw (compared byte by
+ * byte: a configuration copied without its padding only costs a
+ * recomputation).
+ */
+void kspte_masks(const struct kspte_cfg *c, struct kspte_masks *m)
+{
+	static __thread struct {
+		bool valid;
+		struct kspte_cfg cfg;
+		struct kspte_masks m;
+	} last;
+
+	if (!last.valid || memcmp(&last.cfg, c, sizeof(*c))) {
+		compute_masks(c, &last.m);
+		memcpy(&last.cfg, c, sizeof(*c));
+		last.valid = true;
+	}
+	*m = last.m;
 }
 
 uint64_t kspte_leaf(const struct kspte_cfg *c, uint64_t pfn, unsigned int level,
