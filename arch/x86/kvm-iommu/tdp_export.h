@@ -24,6 +24,9 @@ void kvm_tdp_export_sync_dirty_log(struct kvm *kvm,
 
 void kvm_tdp_export_note_change(struct kvm *kvm, gfn_t gfn, int level,
 				u64 old_spte, u64 new_spte);
+bool kvm_tdp_export_zap_leafs(struct kvm *kvm, struct kvm_mmu_page *root,
+			      gfn_t start, gfn_t end, bool can_yield,
+			      bool flush, bool keep_held);
 
 /* Provided by mmu.c: the largest leaf level the MMU creates. */
 int kvm_mmu_max_huge_page_level(void);
@@ -58,6 +61,14 @@ static inline bool kvm_tdp_export_holds(struct kvm *kvm, gfn_t gfn, int level,
 static inline void kvm_tdp_export_note_change(struct kvm *kvm, gfn_t gfn,
 					      int level, u64 old_spte,
 					      u64 new_spte) {}
+static inline bool kvm_tdp_export_zap_leafs(struct kvm *kvm,
+					    struct kvm_mmu_page *root,
+					    gfn_t start, gfn_t end,
+					    bool can_yield, bool flush,
+					    bool keep_held)
+{
+	return flush;
+}
 static inline void kvm_tdp_export_zap_memslot(struct kvm *kvm,
 					      const struct kvm_memory_slot *slot) {}
 static inline void kvm_tdp_export_mmio_gen_wrapped(struct kvm *kvm) {}

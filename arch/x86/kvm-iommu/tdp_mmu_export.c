@@ -7,9 +7,9 @@
  * Built into KVM next to tdp_export.o, with KVM's include path.
  * The operations here that change the root go through the TDP MMU's own
  * helpers (kvm_tdp_mmu_link_or_split(), kvm_tdp_mmu_set_spte_atomic(),
- * kvm_tdp_mmu_iter_set_spte()), which call kvm_tdp_export_note_change()
- * for each change they make to the exported root, as every other SPTE
- * change of tdp_mmu.c does.
+ * kvm_tdp_mmu_iter_set_spte(), kvm_tdp_mmu_split_huge_leaf()), which call
+ * kvm_tdp_export_note_change() for each change they make to the exported
+ * root, as every other SPTE change of tdp_mmu.c does.
  *
  * Locking: each function says which mmu_lock mode its caller holds; the
  * walks run inside an RCU read-side section, as every TDP MMU walk does, so
@@ -388,6 +388,81 @@ bool kvm_tdp_mmu_exported_nx_huge_pages(struct kvm *kvm)
 
 		kvm_tdp_mmu_iter_set_spte(kvm, &iter, new_spte);
 		flush = true;
+	}
+
+	rcu_read_unlock();
+
+	return flush;
+}
+
+/**
+ * kvm_tdp_export_zap_leafs() - zap the exported root's leaves of a GFN range
+ * @kvm: the VM
+ * @root: the exported root
+ * @start: the first GFN
+ * @end: the GFN after the range, bounded at host.MAXPHYADDR by the caller
+ * @can_yield: whether mmu_lock may be yielded
+ * @flush: whether a TLB flush is already pending
+ * @keep_held: whether the zap is for an MMU-notifier invalidation that
+ *	leaves long-term pinned pages where they are
+ *	(mmu_notifier_event_keeps_pinned())
+ *
+ * The TDP MMU's leaf zap, tdp_mmu_zap_leafs(), for the exported root, on
+ * which a device that cannot fault loses DMA through every leaf zapped
+ * under it.  A leaf whose pages an importer holds long-term pinned as the
+ * pages of its GFNs (kvm_tdp_export_holds()) is kept with @keep_held: such
+ * an invalidation cannot change them.  Without @keep_held, such a huge leaf
+ * that reaches outside [@start, @end) (the VMM removes one page of a THP)
+ * is split in place first with kvm_tdp_mmu_split_huge_leaf(), so that only
+ * the range loses its translations; if there is no memory for the split,
+ * it is zapped whole.  Every other present leaf of the range is zapped, as
+ * tdp_mmu_zap_leafs() does on other roots, and recorded for the importers
+ * by kvm_tdp_mmu_iter_set_spte().
+ *
+ * Context: mmu_lock held for write; with @can_yield, may yield it.  Only
+ * leaves are zapped, so no page table is freed under the caller.
+ * Return: whether a TLB flush is needed.
+ */
+bool kvm_tdp_export_zap_leafs(struct kvm *kvm, struct kvm_mmu_page *root,
+			      gfn_t start, gfn_t end, bool can_yield,
+			      bool flush, bool keep_held)
+{
+	struct tdp_iter iter;
+	bool partial;
+
+	lockdep_assert_held_write(&kvm->mmu_lock);
+
+	rcu_read_lock();
+
+	for_each_tdp_pte_min_level(iter, root, PG_LEVEL_4K, start, end) {
+		if (can_yield &&
+		    tdp_mmu_iter_cond_resched(kvm, &iter, flush, false)) {
+			flush = false;
+			continue;
+		}
+
+		if (!is_shadow_present_pte(iter.old_spte) ||
+		    !is_last_spte(iter.old_spte, iter.level))
+			continue;
+
+		partial = iter.level > PG_LEVEL_4K &&
+			  (iter.gfn < start ||
+			   iter.gfn + KVM_PAGES_PER_HPAGE(iter.level) > end);
+		if ((keep_held || partial) &&
+		    kvm_tdp_export_holds(kvm, iter.gfn, iter.level,
+					 spte_to_pfn(iter.old_spte))) {
+			if (keep_held)
+				continue;
+			/* The iterator then steps down into the new table. */
+			if (kvm_tdp_mmu_split_huge_leaf(kvm, &iter))
+				continue;
+		}
+
+		kvm_tdp_mmu_iter_set_spte(kvm, &iter, SHADOW_NONPRESENT_VALUE);
+
+		/* As for any root: an invalid one needs no TLB flush. */
+		if (!root->role.invalid)
+			flush = true;
 	}
 
 	rcu_read_unlock();

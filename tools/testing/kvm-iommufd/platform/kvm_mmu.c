@@ -1096,24 +1096,30 @@ u64 kvm_model_discarded(struct kvm *kvm, u64 gpa)
  */
 static bool importer_holds(struct kvm *kvm, u64 gfn, u64 npages, u64 hpa)
 {
-	bool held = kvm_tdp_export_importers_hold(kvm, gfn, npages, hpa >> PAGE_SHIFT);
+	return kvm_tdp_export_importers_hold(kvm, gfn, npages, hpa >> PAGE_SHIFT);
+}
+
+/*
+ * The product's kvm_tdp_export_importers_hold() (kvm_tdp_export.c), called
+ * through the linker's --wrap: the model counts the leaves importers held.
+ */
+bool __real_kvm_tdp_export_importers_hold(struct kvm *kvm, u64 gfn, u64 npages, u64 pfn);
+bool __wrap_kvm_tdp_export_importers_hold(struct kvm *kvm, u64 gfn, u64 npages, u64 pfn);
+bool __wrap_kvm_tdp_export_importers_hold(struct kvm *kvm, u64 gfn, u64 npages, u64 pfn)
+{
+	bool held = __real_kvm_tdp_export_importers_hold(kvm, gfn, npages, pfn);
 
 	if (held)
-		kvm->kept_leaves++;
+		__atomic_add_fetch(&kvm->kept_leaves, 1, __ATOMIC_RELAXED);
 	return held;
 }
 
-static int split_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
-		       u64 gfn_start, u64 gfn_end, bool wrprot, struct change *c);
-
 /*
- * Zap leaves in [gfn_start, gfn_end); with @tables also unlink covered L1
- * tables; with @keep_held leave the leaves an importer holds (an
- * MMU-notifier event that cannot change a pinned page).
+ * Zap leaves in [gfn_start, gfn_end), as tdp_mmu_zap_leafs() does on a
+ * root that is not exported; with @tables also unlink covered L1 tables.
  */
 static void zap_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
-		      u64 gfn_start, u64 gfn_end, bool tables, bool keep_held,
-		      struct change *c)
+		      u64 gfn_start, u64 gfn_end, bool tables, struct change *c)
 {
 	u64 span = span_of(level);
 	unsigned int i;
@@ -1129,25 +1135,6 @@ static void zap_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
 		if (!is_present(kvm, old))
 			continue;
 		if (is_leaf(kvm, old, level)) {
-			u64 hpa = old & (level == 2 ? ADDR_MASK_2M : ADDR_MASK);
-			bool partial = level == 2 && (gfn < gfn_start || gfn + span > gfn_end);
-
-			if ((keep_held || partial) && importer_holds(kvm, gfn, span, hpa)) {
-				if (keep_held)
-					continue;
-				/*
-				 * The VMM removes part of a huge leaf whose pages
-				 * an importer holds: as patch 0007, split it in
-				 * place and zap only the range.
-				 */
-				if (split_range(kvm, table, level, base, gfn, gfn + 1, false,
-						c) > 0) {
-					old = __atomic_load_n(e, __ATOMIC_ACQUIRE);
-					zap_range(kvm, old & ADDR_MASK, level - 1, gfn, gfn_start,
-						  gfn_end, tables, keep_held, c);
-					continue;
-				}
-			}
 			/* a huge leaf goes whole, whatever part of it was asked for */
 			__atomic_store_n(e, kspte_nonpresent(&kvm->cfg), __ATOMIC_RELEASE);
 			change_spte(kvm, c, gfn, level, old, kspte_nonpresent(&kvm->cfg));
@@ -1158,23 +1145,43 @@ static void zap_range(struct kvm *kvm, u64 table, unsigned int level, u64 base,
 			change_spte(kvm, c, gfn, level, old, kspte_nonpresent(&kvm->cfg));
 		} else {
 			zap_range(kvm, old & ADDR_MASK, level - 1, gfn, gfn_start, gfn_end,
-				  tables, keep_held, c);
+				  tables, c);
 		}
 	}
 }
 
-/* Called with mmu_lock held for write. */
+/*
+ * Called with mmu_lock held for write.  On the exported root, the leaf zap
+ * is the product's kvm_tdp_export_zap_leafs() (tdp_mmu_zap_leafs() hands
+ * it the root, patch 0007), which keeps the leaves an importer holds with
+ * @keep_held (an MMU-notifier event that cannot change a pinned page) and
+ * splits a held huge leaf the range cuts; with @tables, the model then
+ * unlinks the covered L1 tables it emptied.  The model's zaps do not yield
+ * mmu_lock (can_yield false): each is one change, made and flushed in one
+ * critical section, and an MMU-notifier zap has no
+ * mmu_invalidate_in_progress here to keep faults off while it yielded.
+ */
 static void zap_keep_locked(struct kvm *kvm, u64 gfn_start, u64 gfn_end, bool tables,
 			    bool keep_held)
 {
+	struct kvm_mmu_page *exported = kvm_tdp_export_root(kvm);
 	struct change c;
 
+	lockdep_assert_held_write(&kvm->mmu_lock);
 	if (!kvm->root)
 		return;
 	change_begin(kvm, &c);
 	rcu_read_lock();
-	zap_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn_start, gfn_end, tables,
-		  keep_held, &c);
+	if (exported) {
+		kvm->walk_change = &c;
+		kvm_tdp_export_zap_leafs(kvm, exported, gfn_start,
+					 min_t(u64, gfn_end, kvm_mmu_max_gfn() + 1), false,
+					 false, keep_held);
+		kvm->walk_change = NULL;
+	}
+	if (!exported || tables)
+		zap_range(kvm, kvm->root, kvm->cfg.root_level, 0, gfn_start, gfn_end, tables,
+			  &c);
 	change_flush(kvm, &c, gfn_start, gfn_end);
 	/* the unlinked tables' RCU callbacks cannot run before this */
 	rcu_read_unlock();
@@ -2214,9 +2221,10 @@ struct kvm_mmu_page *kvm_tdp_mmu_get_vm_root(struct kvm *kvm, union kvm_mmu_page
 
 /*
  * patch 0004: zap the exported root's leaves of [@start, @end), held ones
- * too.  mmu_lock held for write.  The model records and flushes each
- * change as it makes it, so nothing is left to flush: false.  Counts
- * kvm_tdp_export_zap() calls (the only caller in the model).
+ * too, with tdp_mmu_zap_leafs() (so the product's
+ * kvm_tdp_export_zap_leafs()).  mmu_lock held for write.  The model
+ * flushes each change before it returns, so nothing is left to flush:
+ * false.  Counts kvm_tdp_export_zap() calls (the only caller in the model).
  */
 bool kvm_tdp_mmu_zap_exported_leafs(struct kvm *kvm, gfn_t start, gfn_t end, bool flush)
 {
@@ -2302,7 +2310,8 @@ bool make_tdp_spte_no_vcpu(struct kvm *kvm, struct kvm_mmu_page *sp,
 
 /*
  * handle_changed_spte(): the SPTE of @gfn at @level went from @old to @new
- * in a change the exporter's walk made; tell the importers, count a huge
+ * in a change the exporter's walk made; tell the importers (as part of the
+ * model's change the walk runs in, if any: kvm->walk_change), count a huge
  * leaf installed, and hand a page table it unlinked (a huge leaf replaced
  * it) to RCU, freed after the caller's flush and its RCU read side.
  */
@@ -2310,7 +2319,10 @@ static void handle_changed(struct kvm *kvm, u64 gfn, int level, u64 old, u64 new
 {
 	struct table_free *list = NULL, *tf, *next;
 
-	kvm_tdp_export_note_change(kvm, gfn, level, old, new);
+	if (kvm->walk_change)
+		change_spte(kvm, kvm->walk_change, gfn, level, old, new);
+	else
+		kvm_tdp_export_note_change(kvm, gfn, level, old, new);
 	if (level > 1 && is_present(kvm, new) && is_leaf(kvm, new, level) &&
 	    !(is_present(kvm, old) && is_leaf(kvm, old, level)))
 		__atomic_add_fetch(&kvm->huge_faults, 1, __ATOMIC_RELAXED);
@@ -2350,6 +2362,20 @@ void kvm_tdp_mmu_iter_set_spte(struct kvm *kvm, struct tdp_iter *iter, u64 new_s
 	handle_changed(kvm, iter->gfn, iter->level, iter->old_spte, new_spte);
 }
 
+/* The leaves of a table of @level that splits @huge: make_small_spte(). */
+static void fill_split_table(u64 *spt, unsigned int level, u64 huge)
+{
+	unsigned int j;
+
+	for (j = 0; j < ENTRIES; j++) {
+		u64 small = huge + ((u64)j * span_of(level) << PAGE_SHIFT);
+
+		if (level == PG_LEVEL_4K)
+			small &= ~PT_PAGE_SIZE_MASK;
+		__atomic_store_n(&spt[j], small, __ATOMIC_RELAXED);
+	}
+}
+
 /*
  * tdp_mmu_init_child_sp(), then tdp_mmu_link_sp() where nothing is present
  * or tdp_mmu_split_huge_page() for a huge leaf (its 512 smaller leaves map
@@ -2360,20 +2386,15 @@ void kvm_tdp_mmu_iter_set_spte(struct kvm *kvm, struct tdp_iter *iter, u64 new_s
  */
 int kvm_tdp_mmu_link_or_split(struct kvm *kvm, struct tdp_iter *iter, struct kvm_mmu_page *sp)
 {
-	unsigned int level = iter->level - 1, j;
+	unsigned int level = iter->level - 1;
 	u64 table = (u8 *)sp->spt - kvm->pm->base, old = iter->old_spte;
 	bool split = is_present(kvm, old);
 	int ret;
 
 	lockdep_assert_held_read(&kvm->mmu_lock);
 	phys_set_tag(kvm->pm, table, level);
-	for (j = 0; split && j < ENTRIES; j++) {
-		u64 small = old + ((u64)j * span_of(level) << PAGE_SHIFT);
-
-		if (level == PG_LEVEL_4K)
-			small &= ~PT_PAGE_SIZE_MASK;
-		__atomic_store_n(&sp->spt[j], small, __ATOMIC_RELAXED);
-	}
+	if (split)
+		fill_split_table(sp->spt, level, old);
 	ret = kvm_tdp_mmu_set_spte_atomic(kvm, iter, kspte_nonleaf(&kvm->cfg, table));
 	if (ret)
 		free_table_now(kvm, table);
@@ -2381,6 +2402,32 @@ int kvm_tdp_mmu_link_or_split(struct kvm *kvm, struct tdp_iter *iter, struct kvm
 		__atomic_add_fetch(&kvm->splits, 1, __ATOMIC_RELAXED);
 	free(sp);
 	return ret;
+}
+
+/*
+ * patch 0007: tdp_mmu_split_huge_page() of the huge leaf at @iter under
+ * mmu_lock held for write, into a table allocated without sleeping, which
+ * may fail: false then, with nothing changed.  The smaller leaves map the
+ * same pages with the same bits (make_small_spte()), so the change is
+ * noted but records nothing for the importers; iter->old_spte keeps the
+ * huge leaf, and the iterator re-reads the entry before stepping down into
+ * the new table.
+ */
+bool kvm_tdp_mmu_split_huge_leaf(struct kvm *kvm, struct tdp_iter *iter)
+{
+	unsigned int level = iter->level - 1;
+	u64 table;
+
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	if (WARN_ON(iter->level <= PG_LEVEL_4K || !is_present(kvm, iter->old_spte) ||
+		    !is_leaf(kvm, iter->old_spte, iter->level)))
+		return false;
+	table = alloc_table(kvm, level);
+	if (!table)
+		return false;
+	fill_split_table(phys_va(kvm->pm, table), level, iter->old_spte);
+	kvm_tdp_mmu_iter_set_spte(kvm, iter, kspte_nonleaf(&kvm->cfg, table));
+	return true;
 }
 
 /*

@@ -24,7 +24,9 @@
  * kvm_tdp_export_root_changed()), and only then free the unlinked table
  * pages (call_rcu(), still inside the RCU read side) and let host pages
  * be reused.  The changes: leaf zaps (kvm_model_zap(), memslot delete and
- * move, kvm_model_discard()), write-protection (kvm_model_wrprot(), dirty
+ * move, kvm_model_discard(), kvm_model_mm_event(); on the exported root
+ * the product's kvm_tdp_export_zap_leafs(), which keeps or splits the
+ * leaves importers hold), write-protection (kvm_model_wrprot(), dirty
  * logging), huge-page splits (a 2 MiB leaf becomes a table of 4 KiB
  * leaves; kvm_model_split(), dirty logging, a write fault on a
  * write-protected huge page while dirty logging), collapses (a table of
@@ -187,6 +189,11 @@ struct kvm {
 	 */
 	int skip_record;
 	/*
+	 * the model's change a walk of the product's (tdp_mmu_export.c) is
+	 * part of, or NULL: its SPTE changes are noted in it; mmu_lock (write)
+	 */
+	struct change *walk_change;
+	/*
 	 * test hook: called while a memslot create is between the listeners'
 	 * prepare and commit (another VMM thread acting in that window)
 	 */
@@ -203,7 +210,10 @@ struct kvm {
 	u64 flushes, importer_calls, root_replacements;
 	u64 changes, splits, collapses;
 	u64 tables_freed;	/* by RCU callbacks; atomic */
-	/* kvm_model_mm_event() calls; pages it migrated; leaves importers held */
+	/*
+	 * kvm_model_mm_event() calls; pages it migrated; leaves importers
+	 * held (kvm_tdp_export_importers_hold() said so; atomic)
+	 */
 	u64 mm_events, migrated, kept_leaves;
 	u64 export_zaps;	/* kvm_tdp_export_zap() calls */
 	u64 mmio_gen;		/* MMIO generation of new MMIO SPTEs; mmu_lock */

@@ -7,9 +7,10 @@
  * and the helpers that change SPTEs for the exporter's walks
  * (kvm_tdp_mmu_link_or_split(), kvm_tdp_mmu_set_spte_atomic(),
  * kvm_tdp_mmu_iter_set_spte()) are patch 0004's, thin forms of upstream's
- * own; the KVM model (platform/kvm_mmu.c) implements all of these with the
- * same contracts over its tables.  The rest is the product's
- * tdp_mmu_export.c.
+ * own, and kvm_tdp_mmu_split_huge_leaf() (splitting a huge leaf with
+ * mmu_lock held for write) is patch 0007's; the KVM model
+ * (platform/kvm_mmu.c) implements all of these with the same contracts
+ * over its tables.  The rest is the product's tdp_mmu_export.c.
  */
 #ifndef __KVM_X86_MMU_TDP_MMU_H
 #define __KVM_X86_MMU_TDP_MMU_H
@@ -40,6 +41,7 @@ int kvm_tdp_mmu_set_spte_atomic(struct kvm *kvm, struct tdp_iter *iter,
 				u64 new_spte);
 void kvm_tdp_mmu_iter_set_spte(struct kvm *kvm, struct tdp_iter *iter,
 			       u64 new_spte);
+bool kvm_tdp_mmu_split_huge_leaf(struct kvm *kvm, struct tdp_iter *iter);
 bool kvm_tdp_mmu_zap_exported_mmio_sptes(struct kvm *kvm);
 bool kvm_tdp_mmu_exported_nx_huge_pages(struct kvm *kvm);
 void kvm_tdp_mmu_exported_dirty(struct kvm *kvm,
