@@ -416,6 +416,8 @@ int kvm_tdp_export_register(struct kvm *kvm, struct kvm_tdp_importer *imp,
 void kvm_tdp_export_unregister(struct kvm *kvm, struct kvm_tdp_importer *imp);
 int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags,
 		       u64 *mapped_size);
+int kvm_tdp_export_map_range(struct kvm *kvm, u64 gpa, u64 size,
+			     unsigned int flags, u64 *done);
 void kvm_tdp_export_zap(struct kvm *kvm, u64 gfn, u64 npages);
 bool kvm_tdp_export_dma_loggable(struct kvm *kvm);
 int kvm_tdp_export_listen(struct kvm *kvm, struct kvm_tdp_memslot_listener *l);
@@ -459,8 +461,9 @@ struct kvm_tdp_memslot_notice {
 
 /**
  * struct kvm_tdp_export_state - the exporter's per-VM state (kvm->tdp_export)
- * @lock: serializes registration, unregistration, release and
- *	kvm_tdp_export_map(), and with them the arch's exported root and
+ * @lock: serializes registration, unregistration, release,
+ *	kvm_tdp_export_map() and each batch of kvm_tdp_export_map_range(),
+ *	and with them the arch's exported root and
  *	what the arch keeps for it (memory caches for kvm_tdp_export_map()).
  *	Sleepable; never taken under the arch's MMU lock.
  * @inv_lock: protects @importers and the pending invalidation.  Taken
@@ -516,6 +519,8 @@ void kvm_arch_tdp_export_describe(struct kvm *kvm, struct kvm_tdp_export *exp);
 void kvm_arch_tdp_export_put_root(struct kvm *kvm);
 int kvm_arch_tdp_export_map(struct kvm *kvm, u64 gpa, bool write,
 			    u64 *mapped_size);
+int kvm_arch_tdp_export_map_range(struct kvm *kvm, u64 gpa, u64 size,
+				  bool write, u64 *mapped);
 void kvm_arch_tdp_export_zap(struct kvm *kvm, u64 gfn, u64 npages);
 
 /* For KVM's memslot update (virt/kvm/kvm_main.c); change: kvm_mr_change */

@@ -594,19 +594,13 @@ static int pin_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 static int prefault_slot(struct kvm_iommu_ioas *kio, struct kvm_iommu_slot *s)
 {
 	unsigned int map = s->dma_ro ? 0 : KVM_TDP_MAP_WRITE;
-	u64 gpa = s->desc.gpa, end = s->desc.gpa + s->desc.size, mapped;
+	u64 done;
 	int ret;
 
 	lockdep_assert_held(&kio->lock);
-	while (gpa < end) {
-		ret = kvm_tdp_export_map(kio->kvm, gpa, map, &mapped);
-		if (ret == -ENOENT)
-			return 0;
-		if (ret)
-			return ret;
-		gpa = ALIGN_DOWN(gpa, mapped) + mapped;
-	}
-	return 0;
+	ret = kvm_tdp_export_map_range(kio->kvm, s->desc.gpa, s->desc.size, map,
+				       &done);
+	return ret == -ENOENT ? 0 : ret;
 }
 
 /* Drop every SHARED pin, a slot being created included. */

@@ -373,6 +373,64 @@ int kvm_tdp_export_map(struct kvm *kvm, u64 gpa, unsigned int flags,
 EXPORT_SYMBOL_GPL(kvm_tdp_export_map);
 
 /**
+ * kvm_tdp_export_map_range() - fault a GPA range into the exported root
+ * @kvm: the VM
+ * @gpa: first guest physical address, in address space 0, page-aligned
+ * @size: bytes, page-aligned
+ * @flags: KVM_TDP_MAP_WRITE to map writable, as for kvm_tdp_export_map()
+ * @done: set to how many bytes from @gpa are mapped: @size on success,
+ *	else those before the page that failed
+ *
+ * kvm_tdp_export_map() for each page of [@gpa, @gpa + @size), in order,
+ * with the same semantics per page, but in batches: the arch maps many
+ * pages per walk of the root.  The first error stops the range.
+ *
+ * Context: as kvm_tdp_export_map().  kvm->tdp_export.lock is taken for each
+ * batch, not for the whole range, and the task may be rescheduled between
+ * batches; an importer registered or unregistered meanwhile affects the
+ * batches after.
+ * Return: 0 on success; -EINVAL for unknown @flags, an unaligned or
+ * wrapping range, or if no importer is registered; else the first page's
+ * error as kvm_tdp_export_map() returns it (-ENOENT for a page outside
+ * user memslots, -EPERM, -EBUSY, -EOPNOTSUPP, -EFAULT, -EHWPOISON, -EINTR,
+ * -ENOMEM, -EIO).
+ */
+int kvm_tdp_export_map_range(struct kvm *kvm, u64 gpa, u64 size,
+			     unsigned int flags, u64 *done)
+{
+	struct kvm_tdp_export_state *state = &kvm->tdp_export;
+	u64 mapped, end;
+	int r;
+
+	*done = 0;
+	if ((flags & ~KVM_TDP_MAP_WRITE) || !IS_ALIGNED(gpa, PAGE_SIZE) ||
+	    !IS_ALIGNED(size, PAGE_SIZE) || check_add_overflow(gpa, size, &end))
+		return -EINVAL;
+
+	while (*done < size) {
+		/* Host pages are looked up in current->mm, as for ioctls. */
+		if (current->mm != kvm->mm || kvm->vm_dead)
+			return -EIO;
+
+		mapped = 0;
+		r = -EINVAL;
+		mutex_lock(&state->lock);
+		if (!list_empty(&state->importers))
+			r = kvm_arch_tdp_export_map_range(kvm, gpa + *done,
+							  size - *done,
+							  flags & KVM_TDP_MAP_WRITE,
+							  &mapped);
+		mutex_unlock(&state->lock);
+		*done += mapped;
+		if (r)
+			return r;
+		cond_resched();
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(kvm_tdp_export_map_range);
+
+/**
  * kvm_tdp_export_zap() - zap leaves of the exported root
  * @kvm: the VM
  * @gfn: first GFN

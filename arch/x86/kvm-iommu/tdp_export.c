@@ -254,6 +254,39 @@ void kvm_arch_tdp_export_put_root(struct kvm *kvm)
 	kvm_mmu_free_memory_cache(&state->shadow_page_cache);
 }
 
+/* Whether kvm_tdp_export_map() may map GFNs of @slot; see there. */
+static int tdp_export_check_slot(struct kvm_memory_slot *slot, bool write)
+{
+	if (!kvm_is_visible_memslot(slot))
+		return -ENOENT;
+	if (write && (slot->flags & KVM_MEM_READONLY))
+		return -EPERM;
+	/* Written without a vCPU: only the bitmap can log the page. */
+	if (kvm_slot_dirty_track_enabled(slot) && !slot->dirty_bitmap)
+		return -EBUSY;
+	if (kvm_slot_can_be_private(slot))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+/*
+ * The host page that backs @gfn, as a vCPU's fault looks it up: 0 with
+ * *@pfn, to be released by the caller, or the error the lookup met.
+ */
+static int tdp_export_lookup(struct kvm_memory_slot *slot, gfn_t gfn,
+			     bool write, kvm_pfn_t *pfn, bool *writable)
+{
+	*pfn = __gfn_to_pfn_memslot(slot, gfn, false, true, NULL, write,
+				    writable, NULL);
+	if (is_sigpending_pfn(*pfn))
+		return -EINTR;
+	if (*pfn == KVM_PFN_ERR_HWPOISON)
+		return -EHWPOISON;
+	if (is_error_noslot_pfn(*pfn))
+		return -EFAULT;
+	return 0;
+}
+
 /*
  * kvm_tdp_export_map() on x86: what a vCPU's TDP page fault on @gpa would do,
  * from VM context and into the exported root.  Called with
@@ -276,23 +309,9 @@ int kvm_arch_tdp_export_map(struct kvm *kvm, u64 gpa, bool write,
 	idx = srcu_read_lock(&kvm->srcu);
 
 	slot = gfn_to_memslot(kvm, gfn);
-	if (!kvm_is_visible_memslot(slot)) {
-		r = -ENOENT;
+	r = tdp_export_check_slot(slot, write);
+	if (r)
 		goto out;
-	}
-	if (write && (slot->flags & KVM_MEM_READONLY)) {
-		r = -EPERM;
-		goto out;
-	}
-	/* Written without a vCPU: only the bitmap can log the page. */
-	if (kvm_slot_dirty_track_enabled(slot) && !slot->dirty_bitmap) {
-		r = -EBUSY;
-		goto out;
-	}
-	if (kvm_slot_can_be_private(slot)) {
-		r = -EOPNOTSUPP;
-		goto out;
-	}
 
 	for (;;) {
 		read_lock(&kvm->mmu_lock);
@@ -316,20 +335,9 @@ int kvm_arch_tdp_export_map(struct kvm *kvm, u64 gpa, bool write,
 		/* Pairs with kvm_mmu_invalidate_end(), as for vCPU faults. */
 		smp_rmb();
 
-		pfn = __gfn_to_pfn_memslot(slot, gfn, false, true, NULL, write,
-					   &writable, NULL);
-		if (is_sigpending_pfn(pfn)) {
-			r = -EINTR;
+		r = tdp_export_lookup(slot, gfn, write, &pfn, &writable);
+		if (r)
 			break;
-		}
-		if (pfn == KVM_PFN_ERR_HWPOISON) {
-			r = -EHWPOISON;
-			break;
-		}
-		if (is_error_noslot_pfn(pfn)) {
-			r = -EFAULT;
-			break;
-		}
 
 		read_lock(&kvm->mmu_lock);
 		if (mmu_invalidate_retry_gfn(kvm, mmu_seq, gfn)) {
@@ -364,6 +372,187 @@ int kvm_arch_tdp_export_map(struct kvm *kvm, u64 gpa, bool write,
 		*mapped_size = KVM_HPAGE_SIZE(level);
 out:
 	srcu_read_unlock(&kvm->srcu, idx);
+	return r;
+}
+
+/* The most GFNs kvm_arch_tdp_export_map_range() maps in one batch. */
+#define TDP_EXPORT_BATCH	64
+
+/* The largest leaf a vCPU's fault would map @gfn with; mmu_lock held. */
+static int tdp_export_max_level(struct kvm *kvm,
+				const struct kvm_memory_slot *slot, gfn_t gfn)
+{
+	/* as kvm_mmu_hugepage_adjust(): log 4 KiB pages */
+	if (kvm_slot_dirty_track_enabled(slot))
+		return PG_LEVEL_4K;
+	return kvm_mmu_max_mapping_level(kvm, slot, gfn, KVM_MAX_HUGEPAGE_LEVEL);
+}
+
+/*
+ * kvm_tdp_export_map_range() on x86, one batch: GFNs from @gfn up to
+ * @end, the end of @gfn's 2 MiB-aligned block and of its memslot, at most
+ * TDP_EXPORT_BATCH of them, mapped as kvm_arch_tdp_export_map() maps each
+ * one, with one memslot lookup, one memory cache top-up, the host pages
+ * looked up in a row and one walk of the root for all of them (the
+ * single-GFN path where a huge page can map them).
+ *
+ * Called with kvm->tdp_export.lock held (which protects the memory
+ * caches), while the root is exported, by a task using the VM's mm.
+ * Return: 0 with *@mapped (> 0) GFNs from @gfn now mapped, possibly beyond
+ * @end (a huge page); else the error for GFN @gfn + *@mapped, the GFNs
+ * before it being mapped.
+ */
+static int tdp_export_map_batch(struct kvm *kvm, gfn_t gfn, gfn_t end,
+				bool write, u64 *mapped)
+{
+	struct kvm_tdp_export_arch *state = &kvm->arch.tdp_export;
+	const gfn_t block = KVM_PAGES_PER_HPAGE(PG_LEVEL_2M);
+	kvm_pfn_t pfns[TDP_EXPORT_BATCH];
+	int r, lookup_r, idx, i, n, level, max_level, done;
+	struct kvm_memory_slot *slot;
+	unsigned long mmu_seq;
+	u64 host_writable;
+	bool writable;
+
+	lockdep_assert_held(&kvm->tdp_export.lock);
+
+	*mapped = 0;
+	idx = srcu_read_lock(&kvm->srcu);
+
+	slot = gfn_to_memslot(kvm, gfn);
+	r = tdp_export_check_slot(slot, write);
+	if (r)
+		goto out;
+
+	end = min_t(gfn_t, end, slot->base_gfn + slot->npages);
+	end = min_t(gfn_t, end, (gfn | (block - 1)) + 1);
+	end = min_t(gfn_t, end, gfn + TDP_EXPORT_BATCH);
+
+	for (;;) {
+		/* As the single-GFN path: a mapped first GFN is left alone. */
+		read_lock(&kvm->mmu_lock);
+		level = kvm_tdp_mmu_mapped_level(kvm, state->root, gfn, write);
+		max_level = level ? 0 : tdp_export_max_level(kvm, slot, gfn);
+		read_unlock(&kvm->mmu_lock);
+		if (level) {
+			*mapped = KVM_PAGES_PER_HPAGE(level) -
+				  (gfn & (KVM_PAGES_PER_HPAGE(level) - 1));
+			r = 0;
+			break;
+		}
+		/* A huge page will map the block: look up one page only. */
+		n = max_level > PG_LEVEL_4K ? 1 : end - gfn;
+
+		/* One path of page tables, plus one huge page split. */
+		r = kvm_mmu_topup_memory_cache(&state->page_header_cache,
+					       PT64_ROOT_MAX_LEVEL);
+		if (!r)
+			r = kvm_mmu_topup_memory_cache(&state->shadow_page_cache,
+						       PT64_ROOT_MAX_LEVEL);
+		if (r)
+			break;
+
+		/* Snapshot the notifier sequence before looking up the pfns. */
+		mmu_seq = kvm->mmu_invalidate_seq;
+		/* Pairs with kvm_mmu_invalidate_end(), as for vCPU faults. */
+		smp_rmb();
+
+		host_writable = 0;
+		lookup_r = 0;
+		for (i = 0; i < n; i++) {
+			lookup_r = tdp_export_lookup(slot, gfn + i, write,
+						     &pfns[i], &writable);
+			if (lookup_r)
+				break;
+			if (writable)
+				host_writable |= BIT_ULL(i);
+		}
+		/* Map what was looked up; the error is for the GFN after. */
+		n = i;
+		if (!n) {
+			r = lookup_r;
+			break;
+		}
+
+		done = 0;
+		read_lock(&kvm->mmu_lock);
+		/* Only GFNs no invalidation has touched since the snapshot. */
+		for (i = 0; i < n; i++)
+			if (mmu_invalidate_retry_gfn(kvm, mmu_seq, gfn + i))
+				break;
+		if (!i) {
+			r = -EAGAIN;
+		} else {
+			/* Host mapping level is stable with mmu_lock held. */
+			max_level = tdp_export_max_level(kvm, slot, gfn);
+			if (max_level > PG_LEVEL_4K) {
+				r = kvm_tdp_mmu_map_no_vcpu(kvm, state->root,
+							    slot, gfn, pfns[0],
+							    write,
+							    host_writable & 1,
+							    max_level,
+							    &state->page_header_cache,
+							    &state->shadow_page_cache,
+							    &level);
+				if (!r)
+					done = KVM_PAGES_PER_HPAGE(level) -
+					       (gfn & (KVM_PAGES_PER_HPAGE(level) - 1));
+			} else {
+				r = kvm_tdp_mmu_map_range_no_vcpu(kvm,
+								  state->root,
+								  slot, gfn, i,
+								  pfns,
+								  host_writable,
+								  write,
+								  &state->page_header_cache,
+								  &state->shadow_page_cache,
+								  &done);
+			}
+		}
+		read_unlock(&kvm->mmu_lock);
+		for (i = 0; i < n; i++)
+			kvm_release_pfn_clean(pfns[i]);
+
+		*mapped = done;
+		/* A lookup error is for the GFN after those looked up. */
+		if (!r && done == n)
+			r = lookup_r;
+		if (r != -EAGAIN || done)
+			break;
+		if (signal_pending(current)) {
+			r = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+
+	/* Progress was made: the caller goes on from there. */
+	if (r == -EAGAIN && *mapped)
+		r = 0;
+out:
+	srcu_read_unlock(&kvm->srcu, idx);
+	return r;
+}
+
+/*
+ * kvm_tdp_export_map_range() on x86: maps a first part of the page-aligned
+ * [@gpa, @gpa + @size), one batch (see tdp_export_map_batch()).  Called
+ * with kvm->tdp_export.lock held, while the root is exported, by a task
+ * using the VM's mm.
+ * Return: 0 with *@mapped (> 0, at most @size) bytes from @gpa now mapped;
+ * else the error for the page at @gpa + *@mapped, the pages before it
+ * being mapped.
+ */
+int kvm_arch_tdp_export_map_range(struct kvm *kvm, u64 gpa, u64 size,
+				  bool write, u64 *mapped)
+{
+	gfn_t gfn = gpa_to_gfn(gpa);
+	u64 pages;
+	int r;
+
+	r = tdp_export_map_batch(kvm, gfn, gfn + (size >> PAGE_SHIFT), write,
+				 &pages);
+	*mapped = min_t(u64, pages << PAGE_SHIFT, size);
 	return r;
 }
 

@@ -27,6 +27,13 @@ void kvm_tdp_export_note_change(struct kvm *kvm, gfn_t gfn, int level,
 bool kvm_tdp_export_zap_leafs(struct kvm *kvm, struct kvm_mmu_page *root,
 			      gfn_t start, gfn_t end, bool can_yield,
 			      bool flush, bool keep_held);
+int kvm_tdp_mmu_map_range_no_vcpu(struct kvm *kvm, struct kvm_mmu_page *root,
+				  const struct kvm_memory_slot *slot,
+				  gfn_t start, int npages, const kvm_pfn_t *pfns,
+				  u64 host_writable, bool write,
+				  struct kvm_mmu_memory_cache *header_cache,
+				  struct kvm_mmu_memory_cache *pt_cache,
+				  int *done);
 
 /* Provided by mmu.c: the largest leaf level the MMU creates. */
 int kvm_mmu_max_huge_page_level(void);

@@ -291,6 +291,144 @@ out:
 	return ret;
 }
 
+/*
+ * Whether a present leaf allows the access asked for, as
+ * kvm_tdp_mmu_mapped_level() sees it (the SPTE masks are @kvm's).
+ */
+static bool tdp_export_leaf_grants(struct kvm *kvm, u64 spte, bool write)
+{
+	return !is_access_track_spte(spte) && (!write || is_writable_pte(spte));
+}
+
+/**
+ * kvm_tdp_mmu_map_range_no_vcpu() - map GFNs with 4 KiB leaves in one walk
+ * @kvm: the VM
+ * @root: a TDP MMU root of @kvm (the exported one)
+ * @slot: the memslot of the GFNs
+ * @start: the first GFN
+ * @npages: how many GFNs, at most 64, all in the 2 MiB-aligned block of
+ *	@start
+ * @pfns: the host PFNs that back the GFNs, looked up by the caller
+ * @host_writable: bit i set if the host maps @pfns[i] writable for the VM
+ * @write: whether the mappings must allow writes
+ * @header_cache: shadow page headers for new page tables, topped up with
+ *	one path of page tables and one split
+ * @pt_cache: page-table pages for them, topped up likewise
+ * @done: set to how many GFNs from @start are mapped as asked
+ *
+ * kvm_tdp_mmu_map_no_vcpu() with a 4 KiB target level for each GFN of the
+ * range, in one walk: missing page tables are linked and a huge page above
+ * the 4 KiB level is split as there (the GFNs share one 4 KiB table, so
+ * that is one path), and each leaf is built with make_tdp_spte_no_vcpu()
+ * and installed with kvm_tdp_mmu_set_spte_atomic().  A leaf that already
+ * allows the access asked for, whatever its level (a huge one maps the
+ * whole range), is left as it is, as kvm_tdp_mmu_mapped_level() makes the
+ * single-GFN path leave it.  A present 4 KiB leaf for a GFN must already
+ * map its PFN (see kvm_tdp_mmu_map_no_vcpu()).
+ *
+ * Context: mmu_lock held for read; the caller checked
+ * mmu_invalidate_retry_gfn() for every GFN of the range under it.  Does not
+ * sleep.
+ * Return: 0 with *@done == @npages; else the error for GFN @start + *@done,
+ * the GFNs before it being mapped: -EAGAIN if the walk raced with another
+ * change there and must be retried; -EPERM if @write was requested but KVM
+ * keeps that GFN write-protected (it is mapped readable); -EIO if a present
+ * leaf maps another PFN.
+ */
+int kvm_tdp_mmu_map_range_no_vcpu(struct kvm *kvm, struct kvm_mmu_page *root,
+				  const struct kvm_memory_slot *slot,
+				  gfn_t start, int npages, const kvm_pfn_t *pfns,
+				  u64 host_writable, bool write,
+				  struct kvm_mmu_memory_cache *header_cache,
+				  struct kvm_mmu_memory_cache *pt_cache,
+				  int *done)
+{
+	const gfn_t block = KVM_PAGES_PER_HPAGE(PG_LEVEL_2M);
+	gfn_t end = start + npages, next = start;
+	struct kvm_mmu_page *sp;
+	struct tdp_iter iter;
+	u64 new_spte;
+	int ret = 0;
+	int i;
+
+	lockdep_assert_held_read(&kvm->mmu_lock);
+
+	*done = 0;
+	if (WARN_ON_ONCE(npages <= 0 || npages > 64 ||
+			 (start & -block) != ((end - 1) & -block)))
+		return -EINVAL;
+
+	rcu_read_lock();
+
+	for_each_tdp_pte(iter, root, start, end) {
+		if (is_frozen_spte(iter.old_spte)) {
+			ret = -EAGAIN;
+			break;
+		}
+
+		if (iter.level > PG_LEVEL_4K) {
+			if (is_shadow_present_pte(iter.old_spte)) {
+				if (!is_last_spte(iter.old_spte, iter.level))
+					continue;
+				/*
+				 * A huge leaf maps the whole range: keep it if
+				 * it allows the access; the walk then ends.
+				 */
+				if (tdp_export_leaf_grants(kvm,
+							   iter.old_spte,
+							   write)) {
+					next = end;
+					continue;
+				}
+			}
+
+			/* Non-present, or a huge page to split. */
+			sp = kvm_mmu_memory_cache_alloc(header_cache);
+			sp->spt = kvm_mmu_memory_cache_alloc(pt_cache);
+			if (kvm_tdp_mmu_link_or_split(kvm, &iter, sp)) {
+				ret = -EAGAIN;
+				break;
+			}
+			continue;
+		}
+
+		if (is_shadow_present_pte(iter.old_spte) &&
+		    tdp_export_leaf_grants(kvm, iter.old_spte, write)) {
+			next = iter.gfn + 1;
+			continue;
+		}
+
+		i = iter.gfn - start;
+		if (is_shadow_present_pte(iter.old_spte) &&
+		    WARN_ON_ONCE(spte_to_pfn(iter.old_spte) != pfns[i])) {
+			ret = -EIO;
+			break;
+		}
+
+		make_tdp_spte_no_vcpu(kvm,
+				      sptep_to_sp(rcu_dereference(iter.sptep)),
+				      slot, iter.gfn, pfns[i], iter.old_spte,
+				      host_writable & BIT_ULL(i), &new_spte);
+
+		if (new_spte != iter.old_spte &&
+		    kvm_tdp_mmu_set_spte_atomic(kvm, &iter, new_spte)) {
+			ret = -EAGAIN;
+			break;
+		}
+
+		if (write && !is_writable_pte(new_spte)) {
+			ret = -EPERM;
+			break;
+		}
+		next = iter.gfn + 1;
+	}
+
+	rcu_read_unlock();
+
+	*done = next - start;
+	return ret;
+}
+
 /**
  * kvm_tdp_mmu_zap_exported_mmio_sptes() - zap the exported root's MMIO SPTEs
  * @kvm: the VM
