@@ -1980,7 +1980,8 @@ bool kvm_slot_can_be_private(const struct kvm_memory_slot *slot)
  * VMM touches it), writable if the slot and the VMA are; an error when
  * nothing is mapped there, the file behind it ends (SIGBUS), a write
  * meets a read-only VMA, or memory runs out.  Counts the lookups (only
- * the exporter's kvm_tdp_export_map() makes them) by intent.
+ * the exporter's kvm_tdp_export_map() makes them) by intent, and calls
+ * the test's @kvm->after_lookup hook.
  */
 kvm_pfn_t __gfn_to_pfn_memslot(const struct kvm_memory_slot *slot, gfn_t gfn,
 			       bool atomic, bool interruptible, bool *async,
@@ -2003,6 +2004,8 @@ kvm_pfn_t __gfn_to_pfn_memslot(const struct kvm_memory_slot *slot, gfn_t gfn,
 	if (writable)
 		*writable = !s->readonly && !(s->hva_kind & KVM_MODEL_SLOT_HVA_RO);
 	pthread_mutex_unlock(&kvm->backing_lock);
+	if (kvm->after_lookup)
+		kvm->after_lookup(kvm, gfn, kvm->after_lookup_arg);
 	return pfn;
 }
 

@@ -199,6 +199,13 @@ struct kvm {
 	 */
 	void (*mid_create)(struct kvm *kvm, void *arg);
 	void *mid_create_arg;
+	/*
+	 * test hook: called by __gfn_to_pfn_memslot() after it looked up
+	 * @gfn's host page, without the model's locks (another VMM thread
+	 * acting between the exporter's lookups and its walk)
+	 */
+	void (*after_lookup)(struct kvm *kvm, u64 gfn, void *arg);
+	void *after_lookup_arg;
 	/* write-tracked GFNs (KVM's page-track), under mmu_lock */
 #define KVM_MODEL_TRACKED	8
 	u64 tracked[KVM_MODEL_TRACKED];

@@ -468,3 +468,253 @@ TEST(tdp_export_note_change_records_what_importers_must_drop)
 	kvm_tdp_export_unregister(kvm, &t.imp);
 	return te_done(kvm, pm, &destroyed);
 }
+
+/*
+ * ---- kvm_tdp_export_map_range() ----
+ *
+ * The bulk fault of a GPA range, over the model's VM: a THP-backed slot
+ * (2 MiB host blocks) followed by a slot of 4 KiB pages whose size is no
+ * multiple of the batch.
+ */
+#define TE_HUGE_SIZE	0x400000ULL
+#define TE_SMALL_GPA	TE_HUGE_SIZE
+#define TE_SMALL_SIZE	0x103000ULL
+#define TE_RAM_END	(TE_SMALL_GPA + TE_SMALL_SIZE)
+
+/*
+ * A VM with one importer, whose VMM populated [0, @end) of its slots (a
+ * vCPU touched every page) and whose leaves were then zapped, so that the
+ * host pages are there and KVM's table is empty.
+ */
+static struct kvm *te_populated_vm(struct phys **pm, bool *destroyed,
+				   struct te_importer *t, struct kvm_tdp_export *exp,
+				   bool huge, u64 end)
+{
+	struct kvm *kvm = te_vm(pm, destroyed);
+	u64 gpa;
+	u8 x = 1;
+
+	if (!kvm)
+		return NULL;
+	if (huge && kvm_model_set_slot_flags(kvm, 0, 0, TE_HUGE_SIZE, KVM_MODEL_SLOT_HUGE))
+		return NULL;
+	if (kvm_model_set_slot(kvm, 1, TE_SMALL_GPA, TE_SMALL_SIZE, false))
+		return NULL;
+	if (kvm_tdp_export_register(kvm, &t->imp, exp))
+		return NULL;
+	for (gpa = huge ? 0 : TE_SMALL_GPA; gpa < end; gpa += PAGE_SIZE)
+		if (kvm_model_guest_write(kvm, gpa, &x, 1))
+			return NULL;
+	kvm_model_zap(kvm, 0, end >> PAGE_SHIFT, true);
+	return kvm;
+}
+
+/* Every page of [@start, @end) maps the host page behind it, writable. */
+static bool te_all_mapped(struct kvm *kvm, u64 start, u64 end)
+{
+	bool writable;
+	u64 gpa, hpa;
+
+	for (gpa = start; gpa < end; gpa += PAGE_SIZE) {
+		ASSERT_TRUE(kvm_model_translate(kvm, gpa, &hpa, &writable));
+		ASSERT_EQ(hpa, kvm_model_backing(kvm, gpa));
+		ASSERT_TRUE(writable);
+	}
+	return true;
+}
+
+/*
+ * The bulk fault of the VM's memory installs exactly the leaves that
+ * kvm_tdp_export_map() page by page installs in a VM with the same
+ * history: same levels, same SPTE bits but for the host address, each
+ * mapping the host page behind its GFN.  Some leaves were there before
+ * (a vCPU mapped a 2 MiB page and a few 4 KiB pages, dirty logging style
+ * write protection downgraded some): they are kept or upgraded alike.
+ */
+TEST(tdp_export_map_range_installs_the_leaves_of_the_single_path)
+{
+	struct te_importer ta = { .imp.ops = &te_imp_ops }, tb = { .imp.ops = &te_imp_ops };
+	struct kvm_tdp_export exp;
+	bool destroyed_a, destroyed_b;
+	struct phys *pm_a, *pm_b;
+	struct kvm *a, *b, *vms[2];
+	unsigned int la, lb, i;
+	u64 gpa, mapped, done, sa, sb;
+
+	a = te_populated_vm(&pm_a, &destroyed_a, &ta, &exp, true, TE_RAM_END);
+	b = te_populated_vm(&pm_b, &destroyed_b, &tb, &exp, true, TE_RAM_END);
+	ASSERT_TRUE(a && b);
+	vms[0] = a;
+	vms[1] = b;
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(kvm_model_fault(vms[i], 0x200000 + 0x5000, true), 0);
+		ASSERT_EQ(kvm_model_fault(vms[i], TE_SMALL_GPA + 0x7000, false), 0);
+		ASSERT_EQ(kvm_model_fault(vms[i], TE_SMALL_GPA + 0x48000, true), 0);
+		for (gpa = TE_SMALL_GPA + 0x80000; gpa < TE_SMALL_GPA + 0x90000;
+		     gpa += PAGE_SIZE)
+			ASSERT_EQ(kvm_model_fault(vms[i], gpa, true), 0);
+		kvm_model_wrprot(vms[i], (TE_SMALL_GPA + 0x84000) >> PAGE_SHIFT,
+				 (TE_SMALL_GPA + 0x88000) >> PAGE_SHIFT);
+	}
+
+	ASSERT_EQ(kvm_tdp_export_map_range(a, 0, TE_RAM_END, KVM_TDP_MAP_WRITE, &done), 0);
+	ASSERT_EQ(done, TE_RAM_END);
+	for (gpa = 0; gpa < TE_RAM_END; gpa = ALIGN_DOWN(gpa, mapped) + mapped)
+		ASSERT_EQ(kvm_tdp_export_map(b, gpa, KVM_TDP_MAP_WRITE, &mapped), 0);
+
+	for (gpa = 0; gpa < TE_RAM_END; gpa += PAGE_SIZE) {
+		la = lb = 0;
+		sa = kvm_model_spte(a, gpa, &la);
+		sb = kvm_model_spte(b, gpa, &lb);
+		ASSERT_EQ(la, lb);
+		ASSERT_EQ(sa & ~exp.fmt.addr_mask, sb & ~exp.fmt.addr_mask);
+	}
+	ASSERT_TRUE(te_all_mapped(a, 0, TE_RAM_END));
+	ASSERT_TRUE(te_all_mapped(b, 0, TE_RAM_END));
+	/* the THP-backed slot is mapped with 2 MiB leaves */
+	kvm_model_spte(a, 0x300000, &la);
+	ASSERT_EQ(la, 2);
+
+	ASSERT_TRUE(te_done(a, pm_a, &destroyed_a));
+	return te_done(b, pm_b, &destroyed_b);
+}
+
+struct te_race {
+	u64 trigger_gfn;	/* the lookup after which the VMM acts */
+	u64 victim_gpa;		/* a page looked up before, which migrates */
+	bool fired;
+};
+
+static void te_migrate_after_lookup(struct kvm *kvm, u64 gfn, void *arg)
+{
+	struct te_race *r = arg;
+
+	if (r->fired || gfn != r->trigger_gfn)
+		return;
+	r->fired = true;
+	kvm_model_mm_event(kvm, r->victim_gpa, PAGE_SIZE, MMU_NOTIFY_CLEAR, true);
+}
+
+/*
+ * An MMU-notifier invalidation between the host page lookups of a batch
+ * and its walk moves a page looked up earlier in the batch: the walk sees
+ * the notifier sequence changed and the batch is looked up again, so the
+ * stale host page (freed, poisoned by the model) is never mapped.
+ */
+TEST(tdp_export_map_range_never_maps_a_page_invalidated_after_its_lookup)
+{
+	struct te_importer t = { .imp.ops = &te_imp_ops };
+	struct te_race r = {
+		.trigger_gfn = (TE_SMALL_GPA >> PAGE_SHIFT) + 10,
+		.victim_gpa = TE_SMALL_GPA + 3 * PAGE_SIZE,
+	};
+	struct kvm_tdp_export exp;
+	struct phys *pm;
+	bool destroyed;
+	struct kvm *kvm;
+	u64 old, done;
+
+	kvm = te_populated_vm(&pm, &destroyed, &t, &exp, false, TE_RAM_END);
+	ASSERT_TRUE(kvm);
+	old = kvm_model_backing(kvm, r.victim_gpa);
+	kvm->after_lookup = te_migrate_after_lookup;
+	kvm->after_lookup_arg = &r;
+	ASSERT_EQ(kvm_tdp_export_map_range(kvm, TE_SMALL_GPA, TE_SMALL_SIZE,
+					   KVM_TDP_MAP_WRITE, &done), 0);
+	kvm->after_lookup = NULL;
+	ASSERT_EQ(done, TE_SMALL_SIZE);
+	ASSERT_TRUE(r.fired);
+	ASSERT_EQ(kvm->migrated, 1);
+	ASSERT_NE(kvm_model_backing(kvm, r.victim_gpa), old);
+	ASSERT_TRUE(te_all_mapped(kvm, TE_SMALL_GPA, TE_RAM_END));
+	return te_done(kvm, pm, &destroyed);
+}
+
+/*
+ * A write-tracked page in the middle of a batch: the pages before it are
+ * mapped writable, it is mapped readable, -EPERM with *done up to it, and
+ * nothing after it is touched.  Without write intent the range maps.  A
+ * range that runs past the memslots stops with -ENOENT there.
+ */
+TEST(tdp_export_map_range_stops_at_a_write_tracked_page)
+{
+	struct te_importer t = { .imp.ops = &te_imp_ops };
+	const u64 tracked = TE_SMALL_GPA + 20 * PAGE_SIZE;
+	struct kvm_tdp_export exp;
+	struct phys *pm;
+	bool destroyed, writable;
+	struct kvm *kvm;
+	u64 gpa, hpa, done;
+
+	kvm = te_populated_vm(&pm, &destroyed, &t, &exp, false, TE_RAM_END);
+	ASSERT_TRUE(kvm);
+	ASSERT_EQ(kvm_model_write_track(kvm, tracked), 0);
+	ASSERT_EQ(kvm_tdp_export_map_range(kvm, TE_SMALL_GPA, 64 * PAGE_SIZE,
+					   KVM_TDP_MAP_WRITE, &done), -EPERM);
+	ASSERT_EQ(done, tracked - TE_SMALL_GPA);
+	ASSERT_TRUE(te_all_mapped(kvm, TE_SMALL_GPA, tracked));
+	ASSERT_TRUE(kvm_model_translate(kvm, tracked, &hpa, &writable));
+	ASSERT_EQ(hpa, kvm_model_backing(kvm, tracked));
+	ASSERT_FALSE(writable);
+	for (gpa = tracked + PAGE_SIZE; gpa < TE_SMALL_GPA + 64 * PAGE_SIZE; gpa += PAGE_SIZE)
+		ASSERT_FALSE(kvm_model_translate(kvm, gpa, &hpa, &writable));
+
+	ASSERT_EQ(kvm_tdp_export_map_range(kvm, TE_SMALL_GPA, 64 * PAGE_SIZE, 0, &done), 0);
+	ASSERT_EQ(done, 64 * PAGE_SIZE);
+	for (gpa = TE_SMALL_GPA; gpa < TE_SMALL_GPA + 64 * PAGE_SIZE; gpa += PAGE_SIZE) {
+		ASSERT_TRUE(kvm_model_translate(kvm, gpa, &hpa, &writable));
+		ASSERT_EQ(hpa, kvm_model_backing(kvm, gpa));
+	}
+
+	ASSERT_EQ(kvm_tdp_export_map_range(kvm, TE_RAM_END - 2 * PAGE_SIZE, 4 * PAGE_SIZE, 0,
+					   &done), -ENOENT);
+	ASSERT_EQ(done, 2 * PAGE_SIZE);
+	ASSERT_EQ(kvm_tdp_export_map_range(kvm, TE_SMALL_GPA + 1, PAGE_SIZE, 0, &done),
+		  -EINVAL);
+	return te_done(kvm, pm, &destroyed);
+}
+
+/*
+ * Fail each fault point of a bulk fault in turn (the memory cache
+ * top-ups): the error is -ENOMEM, the pages before *done are mapped and
+ * none after, and the range then maps; nothing leaks.
+ */
+TEST(tdp_export_map_range_fail_nth_maps_a_prefix)
+{
+	int nth;
+
+	for (nth = 1; nth < 200; nth++) {
+		struct te_importer t = { .imp.ops = &te_imp_ops };
+		struct kvm_tdp_export exp;
+		struct phys *pm;
+		bool destroyed, writable, injected;
+		struct kvm *kvm;
+		u64 gpa, hpa, done;
+		int ret;
+
+		kvm = te_populated_vm(&pm, &destroyed, &t, &exp, false, TE_RAM_END);
+		ASSERT_TRUE(kvm);
+		kt_fail_nth_set(nth);
+		ret = kvm_tdp_export_map_range(kvm, TE_SMALL_GPA, TE_SMALL_SIZE,
+					       KVM_TDP_MAP_WRITE, &done);
+		injected = kt_fault_injected();
+		kt_fail_nth_set(0);
+		if (!injected) {
+			ASSERT_EQ(ret, 0);
+			ASSERT_GT(nth, 1);
+			ASSERT_TRUE(te_all_mapped(kvm, TE_SMALL_GPA, TE_RAM_END));
+			return te_done(kvm, pm, &destroyed);
+		}
+		ASSERT_EQ(ret, -ENOMEM);
+		ASSERT_LT(done, TE_SMALL_SIZE);
+		ASSERT_TRUE(te_all_mapped(kvm, TE_SMALL_GPA, TE_SMALL_GPA + done));
+		for (gpa = TE_SMALL_GPA + done; gpa < TE_RAM_END; gpa += PAGE_SIZE)
+			ASSERT_FALSE(kvm_model_translate(kvm, gpa, &hpa, &writable));
+		ASSERT_EQ(kvm_tdp_export_map_range(kvm, TE_SMALL_GPA, TE_SMALL_SIZE,
+						   KVM_TDP_MAP_WRITE, &done), 0);
+		ASSERT_TRUE(te_all_mapped(kvm, TE_SMALL_GPA, TE_RAM_END));
+		ASSERT_TRUE(te_done(kvm, pm, &destroyed));
+	}
+	ASSERT_TRUE(false);	/* more fault points than expected */
+	return true;
+}
