@@ -718,3 +718,57 @@ TEST(tdp_export_map_range_fail_nth_maps_a_prefix)
 	ASSERT_TRUE(false);	/* more fault points than expected */
 	return true;
 }
+
+static bool te_logged(const unsigned long *bm, u64 page)
+{
+	return bm[page / BITS_PER_LONG] & (1UL << (page % BITS_PER_LONG));
+}
+
+static bool te_holds_all(struct kvm_tdp_importer *imp, u64 gfn, u64 npages, u64 pfn)
+{
+	return true;
+}
+
+static const struct kvm_tdp_importer_ops te_holding_ops = {
+	.invalidate = te_invalidate,
+	.root_changed = te_root_changed,
+	.release = te_release,
+	.holds = te_holds_all,
+};
+
+/*
+ * A leaf in the middle of a batch that already allows the write is left
+ * as it is, as kvm_tdp_export_map() leaves it: while the slot logs dirty
+ * pages, a page an importer holds stays writable across a harvest, and the
+ * bulk fault does not log it again (only the pages it makes writable).
+ */
+TEST(tdp_export_map_range_keeps_leaves_that_allow_the_access)
+{
+	struct te_importer t = { .imp.ops = &te_holding_ops };
+	const u64 kept = TE_SMALL_GPA + 5 * PAGE_SIZE;
+	unsigned long bitmap[BITS_TO_LONGS(TE_SMALL_SIZE >> PAGE_SHIFT)];
+	struct kvm_tdp_export exp;
+	struct phys *pm;
+	bool destroyed, writable;
+	struct kvm *kvm;
+	u64 hpa, done, i;
+	u8 x = 2;
+
+	kvm = te_populated_vm(&pm, &destroyed, &t, &exp, false, TE_RAM_END);
+	ASSERT_TRUE(kvm);
+	ASSERT_EQ(kvm_model_set_dirty_log(kvm, 1, true), 0);
+	ASSERT_EQ(kvm_model_guest_write(kvm, kept, &x, 1), 0);
+	ASSERT_EQ(kvm_model_get_dirty_log(kvm, 1, bitmap), 0);
+	ASSERT_TRUE(te_logged(bitmap, 5));
+	/* held: not write-protected by the harvest */
+	ASSERT_TRUE(kvm_model_translate(kvm, kept, &hpa, &writable));
+	ASSERT_TRUE(writable);
+
+	ASSERT_EQ(kvm_tdp_export_map_range(kvm, TE_SMALL_GPA, 64 * PAGE_SIZE,
+					   KVM_TDP_MAP_WRITE, &done), 0);
+	ASSERT_TRUE(te_all_mapped(kvm, TE_SMALL_GPA, TE_SMALL_GPA + 64 * PAGE_SIZE));
+	ASSERT_EQ(kvm_model_get_dirty_log(kvm, 1, bitmap), 0);
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(te_logged(bitmap, i), i != 5);
+	return te_done(kvm, pm, &destroyed);
+}
