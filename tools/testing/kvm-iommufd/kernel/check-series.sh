@@ -2,8 +2,8 @@
 # Check the patch series as a reviewer takes it: one patch at a time.
 #
 # For each patch of patches/series, in order: its size (lines added and
-# removed; more than MAX_LINES added, default 400, is flagged), whether it applies on
-# Linux 6.12 plus the patches before it, and scripts/checkpatch.pl.
+# removed; more than MAX_LINES added, default 400, is flagged), whether it
+# applies on Linux 6.12 plus the patches before it, and scripts/checkpatch.pl.
 #
 # With --build, the kernel (bzImage, so link errors count) is also built after
 # each patch, with the overlay files copied in: they are in the series' final
