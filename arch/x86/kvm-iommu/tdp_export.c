@@ -287,6 +287,16 @@ static int tdp_export_lookup(struct kvm_memory_slot *slot, gfn_t gfn,
 	return 0;
 }
 
+/* The largest leaf a vCPU's fault would map @gfn with; mmu_lock held. */
+static int tdp_export_max_level(struct kvm *kvm,
+				const struct kvm_memory_slot *slot, gfn_t gfn)
+{
+	/* as kvm_mmu_hugepage_adjust(): log 4 KiB pages */
+	if (kvm_slot_dirty_track_enabled(slot))
+		return PG_LEVEL_4K;
+	return kvm_mmu_max_mapping_level(kvm, slot, gfn, KVM_MAX_HUGEPAGE_LEVEL);
+}
+
 /*
  * kvm_tdp_export_map() on x86: what a vCPU's TDP page fault on @gpa would do,
  * from VM context and into the exported root.  Called with
@@ -344,11 +354,7 @@ int kvm_arch_tdp_export_map(struct kvm *kvm, u64 gpa, bool write,
 			r = -EAGAIN;
 		} else {
 			/* Host mapping level is stable with mmu_lock held. */
-			max_level = kvm_mmu_max_mapping_level(kvm, slot, gfn,
-							      KVM_MAX_HUGEPAGE_LEVEL);
-			/* as kvm_mmu_hugepage_adjust(): log 4 KiB pages */
-			if (kvm_slot_dirty_track_enabled(slot))
-				max_level = PG_LEVEL_4K;
+			max_level = tdp_export_max_level(kvm, slot, gfn);
 			r = kvm_tdp_mmu_map_no_vcpu(kvm, state->root, slot, gfn,
 						    pfn, write, writable,
 						    max_level,
@@ -377,16 +383,6 @@ out:
 
 /* The most GFNs kvm_arch_tdp_export_map_range() maps in one batch. */
 #define TDP_EXPORT_BATCH	64
-
-/* The largest leaf a vCPU's fault would map @gfn with; mmu_lock held. */
-static int tdp_export_max_level(struct kvm *kvm,
-				const struct kvm_memory_slot *slot, gfn_t gfn)
-{
-	/* as kvm_mmu_hugepage_adjust(): log 4 KiB pages */
-	if (kvm_slot_dirty_track_enabled(slot))
-		return PG_LEVEL_4K;
-	return kvm_mmu_max_mapping_level(kvm, slot, gfn, KVM_MAX_HUGEPAGE_LEVEL);
-}
 
 /*
  * kvm_tdp_export_map_range() on x86, one batch: GFNs from @gfn up to
