@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What iommufd calls in virt/iommufd: the HWPT side of a KVM-sourced IOAS
- * (kvm_hwpt.c), its ioctls, and its selftest ops (kvm_selftest.c).
+ * (kvm_hwpt.c), its ioctls, its selftest ops (kvm_selftest.c) and the
+ * selftest driver's KVM-table domain (kvm_selftest_domain.c).
  *
  * iommufd_private.h includes this header; every pointer is to one of
  * iommufd's own structures, so it needs only their names.  Without
@@ -15,7 +16,12 @@
 #include <linux/iommu.h>
 #include <linux/types.h>
 
+struct device;
+struct iommu_page_response;
 struct iommu_user_data;
+struct kvm_iommu_share_info;
+struct kvm_tdp_export;
+struct kvm_tdp_format;
 struct iommufd_ctx;
 struct iommufd_device;
 struct iommufd_fault;
@@ -49,6 +55,15 @@ int iommufd_test_kvm_ioas_root(struct iommufd_ctx *ictx, u32 ioas_id,
 			       u64 *root);
 int iommufd_test_kvm_ioas_stats(struct iommufd_ctx *ictx, u32 ioas_id,
 				u64 uptr, u32 *length);
+struct iommu_domain *iommufd_test_kvm_domain_alloc(struct device *dev,
+						   const struct kvm_tdp_export *exp,
+						   u32 *reasons);
+void iommufd_test_kvm_share_info(struct device *dev,
+				 const struct kvm_tdp_format *fmt,
+				 struct kvm_iommu_share_info *info);
+void iommufd_test_kvm_page_response(struct device *dev,
+				    struct iommu_page_response *msg);
+int iommufd_test_kvm_dma(struct device *dev, u64 uptr, u32 length);
 #else
 static inline int
 iommufd_hwpt_kvm_domain_alloc(struct iommufd_hwpt_paging *hwpt_paging,
@@ -103,6 +118,37 @@ static inline int iommufd_test_kvm_ioas_root(struct iommufd_ctx *ictx,
 static inline int iommufd_test_kvm_ioas_stats(struct iommufd_ctx *ictx,
 					      u32 ioas_id, u64 uptr,
 					      u32 *length)
+{
+	return -EINVAL;
+}
+
+/*
+ * The selftest driver's ops: never called without a KVM-sourced IOAS, and
+ * no device is ever attached to a KVM-table domain.
+ */
+static inline struct iommu_domain *
+iommufd_test_kvm_domain_alloc(struct device *dev,
+			      const struct kvm_tdp_export *exp, u32 *reasons)
+{
+	*reasons = 0;
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline void
+iommufd_test_kvm_share_info(struct device *dev,
+			    const struct kvm_tdp_format *fmt,
+			    struct kvm_iommu_share_info *info)
+{
+}
+
+static inline void
+iommufd_test_kvm_page_response(struct device *dev,
+			       struct iommu_page_response *msg)
+{
+}
+
+static inline int iommufd_test_kvm_dma(struct device *dev, u64 uptr,
+				       u32 length)
 {
 	return -EINVAL;
 }

@@ -410,10 +410,11 @@ out_put_idev:
  * @fault is destroyed, without responding again.
  *
  * Context: process context, in the IO page fault work of @group's device.
- * The device's attach handle must still be installed: the IOMMU driver
- * flushes that work when the device is detached, before iommufd purges the
- * device's groups from @fault.  Takes @fault->lock, which guards
- * @fault->deliver, as iommufd's own handler does.
+ * The device's attach handle must still be installed: detaching or
+ * replacing the device's hwpt flushes that work
+ * (iommufd_fault_flush_deferred()) before iommufd purges the device's
+ * groups from @fault and frees the handle.  Takes @fault->lock, which
+ * guards @fault->deliver, as iommufd's own handler does.
  */
 void iommufd_fault_report_answered(struct iommufd_fault *fault,
 				   struct iopf_group *group)

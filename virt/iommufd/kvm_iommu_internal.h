@@ -15,6 +15,7 @@
 #include <linux/errno.h>
 #include <linux/export.h>
 #include <linux/file.h>
+#include <linux/highmem.h>
 #include <linux/iommu.h>
 #include <linux/kernel.h>
 #include <linux/kthread.h>
@@ -30,6 +31,7 @@
 #include <linux/sizes.h>
 #include <linux/string.h>
 #include <linux/types.h>
+#include <linux/uaccess.h>
 #include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 

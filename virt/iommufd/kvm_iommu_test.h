@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the iommufd selftest op IOMMU_TEST_OP_KVM_IOAS_STATS writes for a
- * KVM-sourced IOAS.  drivers/iommu/iommufd/iommufd_test.h includes it, so
- * selftests read it where they read that header; the kernel side is
- * virt/iommufd/kvm_selftest.c.
+ * The buffers of the iommufd selftest ops on a KVM-sourced IOAS:
+ * IOMMU_TEST_OP_KVM_IOAS_STATS (virt/iommufd/kvm_selftest.c) and
+ * IOMMU_TEST_OP_KVM_DMA (virt/iommufd/kvm_selftest_domain.c).
+ * drivers/iommu/iommufd/iommufd_test.h includes this header, so selftests
+ * read it where they read that one.
  */
 #ifndef __VIRT_IOMMUFD_KVM_IOMMU_TEST_H
 #define __VIRT_IOMMUFD_KVM_IOMMU_TEST_H
@@ -63,6 +64,56 @@ struct iommu_test_kvm_ioas_stats {
 	__u32 attached;
 	__u32 fault_domains;
 	__u32 __reserved;
+};
+
+/* struct iommu_test_kvm_dma flags */
+#define IOMMU_TEST_KVM_DMA_WRITE	(1u << 0) /* write, else read */
+#define IOMMU_TEST_KVM_DMA_FAULT	(1u << 1) /* page request on a miss */
+#define IOMMU_TEST_KVM_DMA_PROBE	(1u << 2) /* the IOTLB only, no walk */
+
+/**
+ * struct iommu_test_kvm_dma - A mock device's DMA through KVM's table
+ * @flags: IOMMU_TEST_KVM_DMA_*
+ * @__reserved: zero
+ * @gpa: guest physical address of the first byte
+ * @length: bytes to move, 1 to 2 MiB
+ * @uptr: the bytes to write, or where the bytes read go
+ * @out_done: bytes moved before the first page that was refused (all of
+ *            @length when none was)
+ * @out_hits: pages translated by the domain's IOTLB
+ * @out_walks: walks of KVM's table
+ * @out_faults: page requests the device raised
+ * @out_code: the response to the last one (enum iommu_page_response_code:
+ *            0 success, 1 invalid, 2 failure)
+ * @out_flushes: invalidations the domain has received since it was
+ *               allocated (->kvm_tdp_flush() and ->kvm_tdp_set_root())
+ *
+ * IOMMU_TEST_OP_KVM_DMA, with the command's id the device id of a mock
+ * device attached SHARED to a KVM-sourced IOAS, and kvm_dma.uptr and
+ * kvm_dma.length giving this struct, moves the bytes page by page through
+ * the device's mock KVM-table domain: each page is translated by the
+ * domain's IOTLB, else (unless PROBE) by a walk of KVM's table, whose leaf
+ * the IOTLB keeps until an invalidation drops it.  A page neither gives
+ * the access for is refused and ends the DMA; with FAULT the device
+ * first raises a page request for it (read, or write intent), waits for
+ * the answer and, on success, tries the page once more.  The op fails
+ * only for a bad request (EINVAL), memory it cannot copy (EFAULT) or an
+ * unanswered page request (ETIMEDOUT); a refusal is reported in
+ * @out_done.  The kernel reads and writes min(kvm_dma.length, its size)
+ * bytes of the struct, and needs at least the fields before @out_done.
+ */
+struct iommu_test_kvm_dma {
+	__u32 flags;
+	__u32 __reserved;
+	__aligned_u64 gpa;
+	__aligned_u64 length;
+	__aligned_u64 uptr;
+	__aligned_u64 out_done;
+	__u32 out_hits;
+	__u32 out_walks;
+	__u32 out_faults;
+	__u32 out_code;
+	__aligned_u64 out_flushes;
 };
 
 #endif /* __VIRT_IOMMUFD_KVM_IOMMU_TEST_H */

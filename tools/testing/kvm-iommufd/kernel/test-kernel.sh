@@ -296,6 +296,14 @@ profile_la57() {
 		"$stdir/TESTS.refused" "kvm.mmio_caching=0"
 }
 
+# The kernel's IO page fault path, run by the iommufd selftest driver's
+# mock device through its KVM-table domain: no vIOMMU (the mock device
+# does not work while intel-iommu is active, TESTBED.md), MMIO caching off
+# so that KVM's table can be shared.
+profile_mock() {
+	boot_and_run mock "$novtd_qemu" "$stdir/TESTS.mock" "kvm.mmio_caching=0"
+}
+
 # The kernel's own iommufd selftests give every test case the same result
 # on the patched kernel as on the unpatched one (build-kernel.sh --pristine).
 # Both kernels boot without the vIOMMU and run the same static binaries,
@@ -402,7 +410,7 @@ profile_upstream() {
 		"${bld#"$top"/}/upstream-iommufd-{patched,pristine}.results"
 }
 
-all_profiles="default shared aw39 la57 upstream"
+all_profiles="default shared aw39 la57 mock upstream"
 
 # --- main ---------------------------------------------------------------------
 [ -e "$bzimage" ] || die "no $bzimage (run build-kernel.sh)"

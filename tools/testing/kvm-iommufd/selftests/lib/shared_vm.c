@@ -111,6 +111,9 @@ void shared_vm_create_hook(struct shared_vm *s, unsigned int opts,
 		TEST_ASSERT(!_test_ioctl_set_rlimit_mode(s->iommufd, 1),
 			    "IOMMU_OPTION_RLIMIT_MODE: %s", errno_name(errno));
 	test_ioctl_ioas_alloc_kvm(s->iommufd, s->vm->fd, &s->ioas_id);
+	s->edu.fd = -1;
+	if (opts & SHARED_VM_NO_EDU)
+		return;
 	edu_open(&s->edu);
 	edu_bind(&s->edu, s->iommufd);
 	edu_map_bar0(&s->edu);

@@ -40,6 +40,8 @@ struct shared_vm {
 #define SHARED_VM_NO_IPC_LOCK	(1u << 0)	/* drop CAP_IPC_LOCK first */
 /* iommufd charges its pins to the mm's VmLck too (IOMMU_OPTION_RLIMIT_MODE) */
 #define SHARED_VM_ACCOUNT_MM	(1u << 1)
+/* no edu (a boot without the vIOMMU: the iommufd selftest driver's mock device) */
+#define SHARED_VM_NO_EDU	(1u << 2)
 
 uint8_t shared_pattern(unsigned int i);
 /* VM + guest run to stage 1 + iommufd + KVM-sourced IOAS + edu bound. */
