@@ -109,6 +109,7 @@ static inline void __kt_lock_releasing(struct kt_lockinfo *li)
 	li->writers = 0;
 }
 
+#define DEFINE_SPINLOCK(x)	spinlock_t x = { .m = PTHREAD_MUTEX_INITIALIZER }
 #define spin_lock_init(l)						\
 	do { pthread_mutex_init(&(l)->m, NULL);				\
 	     (l)->li.writers = 0; (l)->li.readers = 0; } while (0)
@@ -250,6 +251,9 @@ bool pfn_valid(unsigned long pfn);
 struct page *kt_zero_page(void);
 #define ZERO_PAGE(vaddr)	((void)(vaddr), kt_zero_page())
 #define PHYS_PFN(x)		((unsigned long)((x) >> PAGE_SHIFT))
+/* a frame of the machine's memory, through its direct map */
+#define kmap_local_pfn(pfn)	phys_to_virt((phys_addr_t)(pfn) << PAGE_SHIFT)
+#define kunmap_local(va)	((void)(va))
 #define page_to_phys(page)	((phys_addr_t)page_to_pfn(page) << PAGE_SHIFT)
 
 /*
@@ -269,6 +273,22 @@ void wake_up_var(void *var);
 			pthread_cond_wait(&kt_var_cond, &kt_var_lock);	\
 		pthread_mutex_unlock(&kt_var_lock);			\
 	} while (0)
+
+/* The same, giving up after @timeout jiffies (HZ: dup.h); 0 on timeout. */
+long kt_wait_var_timeout_ns(u64 deadline_ns);
+#define wait_var_event_timeout(var, cond, timeout)			\
+	({								\
+		u64 __dl = ktime_get_ns() +				\
+			   (u64)(timeout) * (1000000000ULL / HZ);	\
+		long __left = 1;					\
+		(void)(var);						\
+		pthread_mutex_lock(&kt_var_lock);			\
+		while (!(cond) && __left)				\
+			__left = kt_wait_var_timeout_ns(__dl);		\
+		__left = (cond) ? 1 : 0;				\
+		pthread_mutex_unlock(&kt_var_lock);			\
+		__left;							\
+	})
 
 /*
  * ---- wait queues (wake_up_interruptible()) ----

@@ -36,6 +36,9 @@ typedef unsigned long kvm_pfn_t;
 #endif
 #define PAGE_SIZE		(1UL << PAGE_SHIFT)
 #define PAGE_MASK		(~(PAGE_SIZE - 1))
+#define offset_in_page(p)	((unsigned long)(p) & ~PAGE_MASK)
+#define U64_MAX			((u64)~0ULL)
+#define HZ			100
 
 #define BIT(n)			(1UL << (n))
 #define BIT_ULL(n)		(1ULL << (n))
@@ -137,6 +140,7 @@ typedef struct { s64 counter; } atomic64_t;
 #define atomic_read(a)		__atomic_load_n(&(a)->counter, __ATOMIC_RELAXED)
 #define atomic_set(a, v)	__atomic_store_n(&(a)->counter, v, __ATOMIC_RELAXED)
 #define atomic_inc(a)		__atomic_add_fetch(&(a)->counter, 1, __ATOMIC_SEQ_CST)
+#define atomic_inc_return(a)	__atomic_add_fetch(&(a)->counter, 1, __ATOMIC_SEQ_CST)
 #define atomic_dec(a)		__atomic_sub_fetch(&(a)->counter, 1, __ATOMIC_SEQ_CST)
 #define atomic_dec_and_test(a)	(__atomic_sub_fetch(&(a)->counter, 1, __ATOMIC_SEQ_CST) == 0)
 #define atomic64_read(a)	__atomic_load_n(&(a)->counter, __ATOMIC_RELAXED)
@@ -145,6 +149,12 @@ typedef struct { s64 counter; } atomic64_t;
 typedef struct { long counter; } atomic_long_t;
 /* User memory is the test process's own memory. */
 #define u64_to_user_ptr(x)	((void __user *)(uintptr_t)(x))
+static inline unsigned long copy_from_user(void *to, const void __user *from,
+					   unsigned long n)
+{
+	memcpy(to, from, n);
+	return 0;
+}
 static inline unsigned long copy_to_user(void __user *to, const void *from,
 					 unsigned long n)
 {
@@ -216,6 +226,7 @@ struct device {
 	struct dev_iommu *iommu;	/* set when the driver probes the device */
 	/* test fields */
 	struct dev_iommu kt_dev_iommu;	/* what @iommu points to once probed */
+	struct iommu_domain *kt_domain;	/* iommu_get_domain_for_dev() */
 	u16 sid;
 	const char *name;
 };
@@ -536,5 +547,12 @@ struct iopf_group {
 void iopf_group_response(struct iopf_group *group,
 			 enum iommu_page_response_code status);
 void iopf_free_group(struct iopf_group *group);
+int iommu_report_device_fault(struct device *dev, struct iopf_fault *evt);
+
+/* The domain attached to @dev (the stand-in's attach records it). */
+static inline struct iommu_domain *iommu_get_domain_for_dev(struct device *dev)
+{
+	return __atomic_load_n(&dev->kt_domain, __ATOMIC_ACQUIRE);
+}
 
 #endif /* __KVM_IOMMU_SHIM_DUP_H */

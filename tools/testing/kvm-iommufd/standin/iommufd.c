@@ -15,6 +15,7 @@
 #include "intel_kvm_domain.h"
 #include "intel_paging_domain.h"
 #include "iopf.h"
+#include "mock_iommu.h"
 
 /* The object table: finalized objects, by id (upstream's xarray). */
 static spinlock_t kt_objects_lock = { .m = PTHREAD_MUTEX_INITIALIZER };
@@ -306,6 +307,9 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 /* The IOMMU core's detach of @dev from @domain (to its blocking domain). */
 static void detach_dev(struct iommu_domain *domain, struct device *dev)
 {
+	/* the selftest driver's mock IOMMU attaches and detaches nothing */
+	if (domain->owner == &kt_mock_iommu_ops)
+		return;
 	if (domain->type == IOMMU_DOMAIN_KVM_TDP)
 		kt_kvm_domain_detach(domain, dev);
 	else
@@ -330,11 +334,13 @@ static int hwpt_attach_device(struct iommufd_hw_pagetable *hwpt,
 	rc = hwpt->domain->ops->attach_dev(hwpt->domain, dev);
 	if (rc)
 		goto out_free;
+	__atomic_store_n(&dev->kt_domain, hwpt->domain, __ATOMIC_RELEASE);
 	/* iommufd_fault_iopf_enable() and the handle's domain */
 	if (hwpt->fault) {
 		rc = kt_iopf_dev_attach(dev, hwpt->domain, idev->iopf_queue);
 		if (rc) {
 			detach_dev(hwpt->domain, dev);
+			__atomic_store_n(&dev->kt_domain, NULL, __ATOMIC_RELEASE);
 			goto out_free;
 		}
 	}
@@ -350,6 +356,7 @@ static void hwpt_detach_device(struct iommufd_hw_pagetable *hwpt,
 			       struct iommufd_device *idev)
 {
 	detach_dev(hwpt->domain, idev->dev);
+	__atomic_store_n(&idev->dev->kt_domain, NULL, __ATOMIC_RELEASE);
 	/* iommufd_fault_iopf_disable(): no handler work after this */
 	if (hwpt->fault)
 		kt_iopf_dev_detach(idev->dev);

@@ -177,6 +177,26 @@ void wake_up_var(void *var)
 	pthread_mutex_unlock(&kt_var_lock);
 }
 
+/*
+ * One wait of wait_var_event_timeout(), kt_var_lock held: until a wake-up
+ * or the CLOCK_MONOTONIC deadline.  Return: 0 once the deadline passed.
+ */
+long kt_wait_var_timeout_ns(u64 deadline_ns)
+{
+	u64 now = ktime_get_ns();
+	struct timespec ts;
+
+	if (now >= deadline_ns)
+		return 0;
+	/* kt_var_cond waits on CLOCK_REALTIME */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = deadline_ns - now + ts.tv_nsec;
+	ts.tv_sec += now / 1000000000ULL;
+	ts.tv_nsec = now % 1000000000ULL;
+	pthread_cond_timedwait(&kt_var_cond, &kt_var_lock, &ts);
+	return 1;
+}
+
 /* ---- the machine's physical memory (custom.h) ---- */
 
 /* protects kt_machine */
