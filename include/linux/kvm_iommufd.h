@@ -28,6 +28,7 @@ struct iommufd_ctx;
 struct iommufd_fault;
 struct iopf_group;
 struct kvm_iommu_ioas;
+struct kvm_tdp_format;
 
 /**
  * enum kvm_iommu_policy - which modes a device may get on a KVM-sourced IOAS
@@ -182,6 +183,8 @@ void kvm_iommu_domain_free(struct kvm_iommu_ioas *kio,
 void kvm_iommu_get_stats(struct kvm_iommu_ioas *kio,
 			 struct kvm_iommu_stats *stats);
 u64 kvm_iommu_ioas_root(struct kvm_iommu_ioas *kio);
+void kvm_iommu_share_info_init(struct kvm_iommu_share_info *info,
+			       const struct kvm_tdp_format *fmt);
 #else
 #include <linux/err.h>
 #include <linux/string.h>

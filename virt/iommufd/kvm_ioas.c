@@ -1553,6 +1553,24 @@ static int avoid_reserved(struct kvm_iommu_ioas *kio, struct device *dev)
 	return ret;
 }
 
+/**
+ * kvm_iommu_share_info_init() - start a sharing decision with KVM's side
+ * @info: set to KVM's side of @fmt; the IOMMU's side and the reasons 0
+ * @fmt: the format KVM writes
+ *
+ * For the IOMMU drivers' ->kvm_tdp_share_info(), which fill in the rest.
+ */
+void kvm_iommu_share_info_init(struct kvm_iommu_share_info *info,
+			       const struct kvm_tdp_format *fmt)
+{
+	*info = (struct kvm_iommu_share_info) {
+		.kvm_format = fmt->type,
+		.kvm_levels = fmt->levels,
+		.kvm_max_leaf_level = kvm_tdp_fmt_leaf_level(fmt),
+		.kvm_phys_bits = fmt->oas,
+	};
+}
+
 static bool has_kvm_tdp_domain(const struct iommu_ops *ops)
 {
 	return ops->domain_alloc_kvm_tdp && ops->kvm_tdp_share_info;
@@ -1575,13 +1593,9 @@ static u32 share_reasons(struct device *dev, const struct kvm_tdp_export *exp,
 
 	memset(info, 0, sizeof(*info));
 	if (!has_kvm_tdp_domain(ops)) {
+		if (exp)
+			kvm_iommu_share_info_init(info, &exp->fmt);
 		info->reasons = IOMMU_KVM_SHARE_NO_TRANSLATION;
-		if (exp) {
-			info->kvm_format = exp->fmt.type;
-			info->kvm_levels = exp->fmt.levels;
-			info->kvm_max_leaf_level = kvm_tdp_fmt_leaf_level(&exp->fmt);
-			info->kvm_phys_bits = exp->fmt.oas;
-		}
 	} else {
 		ops->kvm_tdp_share_info(dev, &exp->fmt, info);
 		/* Faults, pins and invalidations here are in the CPU's pages. */

@@ -180,11 +180,7 @@ static u32 kvm_mock_share_check(const struct kvm_tdp_format *fmt,
 	u64 rw = fmt->read_mask | fmt->write_mask;
 	u32 r = 0;
 
-	memset(info, 0, sizeof(*info));
-	info->kvm_format = fmt->type;
-	info->kvm_levels = fmt->levels;
-	info->kvm_max_leaf_level = kvm_tdp_fmt_leaf_level(fmt);
-	info->kvm_phys_bits = fmt->oas;
+	kvm_iommu_share_info_init(info, fmt);
 	info->iommu_levels = GENMASK(5, 2);
 	info->iommu_max_leaf_level = fmt->levels ? fmt->levels - 1 : 0;
 	info->iommu_addr_bits = KVM_MOCK_OAS;

@@ -81,11 +81,7 @@ u32 kvm_iommu_vtd_share_check(const struct kvm_tdp_format *fmt, u64 cap,
 	u64 leaf_rsvd, nonleaf_rsvd, leaf_sizes;
 	u32 r = 0;
 
-	memset(info, 0, sizeof(*info));
-	info->kvm_format = fmt->type;
-	info->kvm_levels = fmt->levels;
-	info->kvm_max_leaf_level = kvm_tdp_fmt_leaf_level(fmt);
-	info->kvm_phys_bits = fmt->oas;
+	kvm_iommu_share_info_init(info, fmt);
 	/* SAGAW bit n: a table of n + 2 levels */
 	info->iommu_levels = (sagaw << 2) & 0xff;
 	info->iommu_max_leaf_level = (sllps & 2) ? 3 : (sllps & 1) ? 2 : 1;

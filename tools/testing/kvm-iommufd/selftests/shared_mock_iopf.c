@@ -116,6 +116,18 @@ static struct iommu_test_kvm_ioas_stats stats(void)
 	return st;
 }
 
+/* Attach the mock device to @pt_id instead; 0 or -errno */
+static int mock_replace(uint32_t pt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+		.id = stdev_id,
+		.mock_domain_replace.pt_id = pt_id,
+	};
+
+	return test_cmd(&cmd);
+}
+
 /* A mock device on a plain IOAS, then a SHARED HWPT with a fault object. */
 static void mock_attach_shared(void)
 {
@@ -154,11 +166,7 @@ static void mock_attach_shared(void)
 	TEST_ASSERT_EQ(halloc.out_kvm_mode, IOMMU_KVM_MODE_SHARED);
 	hwpt_id = halloc.out_hwpt_id;
 
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE;
-	cmd.id = stdev_id;
-	cmd.mock_domain_replace.pt_id = hwpt_id;
-	ret = test_cmd(&cmd);
+	ret = mock_replace(hwpt_id);
 	TEST_ASSERT(!ret, "MOCK_DOMAIN_REPLACE to the SHARED HWPT: %s", errno_name(-ret));
 }
 
@@ -524,7 +532,6 @@ static unsigned int kmsg_splats(int fd)
 static void case_teardown(void)
 {
 	struct iommu_test_kvm_ioas_stats before, after;
-	struct iommu_test_cmd cmd;
 	struct storm st = {};
 	pthread_t thread;
 	int kmsg = kmsg_open(), ret;
@@ -534,11 +541,7 @@ static void case_teardown(void)
 	TEST_ASSERT(!pthread_create(&thread, NULL, storm_thread, &st), "pthread_create");
 	usleep(300 * 1000);
 	/* detach under the storm: back to a paging domain of the plain IOAS */
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE;
-	cmd.id = stdev_id;
-	cmd.mock_domain_replace.pt_id = plain_ioas;
-	ret = test_cmd(&cmd);
+	ret = mock_replace(plain_ioas);
 	TEST_EXPECT(!ret, "MOCK_DOMAIN_REPLACE to the plain IOAS: %s", errno_name(-ret));
 	st.stop = true;
 	pthread_join(thread, NULL);
