@@ -507,6 +507,7 @@ static int kvm_mock_page_request(struct kvm_mock_dma *dma, u64 iova)
 	dma->req.out_faults++;
 	/* every outcome, the handler's or the core's refusal, is a response */
 	iommu_report_device_fault(dma->dev, &evt);
+	/* pairs with the release in iommufd_test_kvm_page_response(): code */
 	wait_var_event_timeout(&prq.answered, smp_load_acquire(&prq.answered),
 			       KVM_MOCK_PRQ_TIMEOUT);
 
@@ -540,6 +541,7 @@ void iommufd_test_kvm_page_response(struct device *dev,
 		if (prq->dev == dev && prq->grpid == msg->grpid &&
 		    !prq->answered) {
 			prq->code = msg->code;
+			/* @code is seen by the waiter's acquire of @answered */
 			smp_store_release(&prq->answered, true);
 			wake_up_var(&prq->answered);
 			break;

@@ -38,6 +38,44 @@ int kvm_tdp_mmu_map_range_no_vcpu(struct kvm *kvm, struct kvm_mmu_page *root,
 /* Provided by mmu.c: the largest leaf level the MMU creates. */
 int kvm_mmu_max_huge_page_level(void);
 
+struct tdp_iter;
+
+/*
+ * The TDP MMU's operations on the exported root (tdp_mmu.c, patches 0004
+ * and 0007): allocating and finding the root with a vCPU's role, zapping
+ * its leaves where the fast zap spares it, and the SPTE changes the walks
+ * below make, noted for the importers as tdp_mmu.c's own are.
+ */
+struct kvm_mmu_page *kvm_tdp_mmu_alloc_vm_root(void);
+void kvm_tdp_mmu_free_vm_root(struct kvm_mmu_page *sp);
+struct kvm_mmu_page *kvm_tdp_mmu_get_vm_root(struct kvm *kvm,
+					     union kvm_mmu_page_role role,
+					     struct kvm_mmu_page **new);
+bool kvm_tdp_mmu_zap_exported_leafs(struct kvm *kvm, gfn_t start, gfn_t end,
+				    bool flush);
+int kvm_tdp_mmu_link_or_split(struct kvm *kvm, struct tdp_iter *iter,
+			      struct kvm_mmu_page *sp);
+int __must_check kvm_tdp_mmu_set_spte_atomic(struct kvm *kvm,
+					     struct tdp_iter *iter,
+					     u64 new_spte);
+void kvm_tdp_mmu_iter_set_spte(struct kvm *kvm, struct tdp_iter *iter,
+			       u64 new_spte);
+bool kvm_tdp_mmu_split_huge_leaf(struct kvm *kvm, struct tdp_iter *iter);
+
+/* The exporter's walks of its root (tdp_mmu_export.c) */
+int kvm_tdp_mmu_mapped_level(struct kvm *kvm, struct kvm_mmu_page *root,
+			     gfn_t gfn, bool write);
+int kvm_tdp_mmu_map_no_vcpu(struct kvm *kvm, struct kvm_mmu_page *root,
+			    const struct kvm_memory_slot *slot, gfn_t gfn,
+			    kvm_pfn_t pfn, bool write, bool host_writable,
+			    int max_level,
+			    struct kvm_mmu_memory_cache *header_cache,
+			    struct kvm_mmu_memory_cache *pt_cache, int *level);
+bool kvm_tdp_mmu_zap_exported_mmio_sptes(struct kvm *kvm);
+bool kvm_tdp_mmu_exported_nx_huge_pages(struct kvm *kvm);
+void kvm_tdp_mmu_exported_dirty(struct kvm *kvm,
+				const struct kvm_memory_slot *slot);
+
 /*
  * The exported root, or NULL.  Stable while mmu_lock is held (either mode),
  * see struct kvm_tdp_export_arch.

@@ -22,6 +22,7 @@
 #define __read_mostly
 #define __always_unused		__attribute__((unused))
 #define __maybe_unused		__attribute__((unused))
+#define __must_check		__attribute__((warn_unused_result))
 
 /* the host stand-in of find_vma() takes its own lock */
 #define mmap_read_lock(mm)	do { (void)(mm); } while (0)

@@ -28,10 +28,11 @@
  *   kvm_iommu_iopf_end each fired once per page request;
  * - teardown with faults in flight: while a thread raises page requests
  *   (TRIGGER_IOPF, whose groups the core's handler queues, and mock DMAs),
- *   the device is detached (replaced by a paging domain of another IOAS);
- *   then it is destroyed, and the HWPT, the IOAS and the VM: no page
- *   request goes unanswered, every DMA-raised group is counted once by the
- *   core, and the kernel logs no WARNING or BUG.
+ *   the device is detached (replaced by a paging domain of another IOAS),
+ *   and its HWPT, fault queue, the KVM-sourced IOAS and the VM are
+ *   destroyed: no page request goes unanswered, every DMA-raised group is
+ *   counted once by the core, DMA after the detach is refused, and the
+ *   kernel logs no WARNING or BUG.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -456,11 +457,15 @@ static void case_trace(unsigned long begin, unsigned long faultin, unsigned long
 }
 
 struct storm {
-	volatile bool stop;
-	unsigned long dmas, dma_faults, triggers, timeouts, other;
+	bool stop;	/* __atomic builtins */
+	unsigned long dmas, dma_faults, refused, triggers, timeouts, other;
 };
 
-/* Page requests until the device is detached: TRIGGER_IOPF and mock DMAs. */
+/*
+ * Page requests until told to stop: TRIGGER_IOPF and mock DMAs.  Once the
+ * device is detached from the KVM-table domain, its DMAs fail with EINVAL
+ * and its page requests are refused by the IOMMU core.
+ */
 static void *storm_thread(void *arg)
 {
 	struct storm *st = arg;
@@ -468,7 +473,7 @@ static void *storm_thread(void *arg)
 	unsigned int i;
 	int ret;
 
-	for (i = 0; !st->stop; i++) {
+	for (i = 0; !__atomic_load_n(&st->stop, __ATOMIC_RELAXED); i++) {
 		struct iommu_test_cmd cmd = {
 			.op = IOMMU_TEST_OP_TRIGGER_IOPF,
 			.trigger_iopf = {
@@ -490,12 +495,12 @@ static void *storm_thread(void *arg)
 		if (ret)
 			st->other++;
 		st->triggers += !ret;
+		/* the VM's memory goes with the VM: then this fails, harmlessly */
 		madvise(host, PAGE, MADV_DONTNEED);
 		ret = _mock_dma(idev_id, &d);
-		/* EINVAL: no longer attached to the KVM-table domain */
 		if (ret == -EINVAL)
-			break;
-		if (ret == -ETIMEDOUT)
+			st->refused++;
+		else if (ret == -ETIMEDOUT)
 			st->timeouts++;
 		else if (ret)
 			st->other++;
@@ -543,20 +548,25 @@ static void case_teardown(void)
 	/* detach under the storm: back to a paging domain of the plain IOAS */
 	ret = mock_replace(plain_ioas);
 	TEST_EXPECT(!ret, "MOCK_DOMAIN_REPLACE to the plain IOAS: %s", errno_name(-ret));
-	st.stop = true;
-	pthread_join(thread, NULL);
-	/*
-	 * Unbind once the storm is over: 6.12's iommufd_object_destroy_user()
-	 * sleeps uninterruptibly for the last short-term user, whom
-	 * iommufd_put_object() wakes with wake_up_interruptible_all(), so a
-	 * storm ioctl racing with the unbind stalls it for 60 s.
-	 */
-	test_ioctl_destroy(s.iommufd, stdev_id);
 	after = stats();
-	tap_diag("storm: %lu DMAs (%lu page requests), %lu TRIGGER_IOPF, %lu timeouts, %lu other errors; core groups +%llu",
-		 st.dmas, st.dma_faults, st.triggers, st.timeouts, st.other,
-		 (unsigned long long)(after.iopf_groups - before.iopf_groups));
+	TEST_EXPECT_EQ(after.attached, 0);
+	usleep(100 * 1000);
+	/* the HWPT, its fault queue, the IOAS and the VM go, still under it */
+	test_ioctl_destroy(s.iommufd, hwpt_id);
+	/* the fault queue's file holds the object */
+	close(fault_fd);
+	test_ioctl_destroy(s.iommufd, fault_id);
+	TEST_EXPECT_EQ(stats().fault_domains, 0);
+	test_ioctl_destroy(s.iommufd, s.ioas_id);
+	kvm_vm_free(s.vm);
+	usleep(100 * 1000);
+	__atomic_store_n(&st.stop, true, __ATOMIC_RELAXED);
+	pthread_join(thread, NULL);
+	tap_diag("storm: %lu DMAs (%lu page requests), %lu refused after the detach, %lu TRIGGER_IOPF, %lu timeouts, %lu other errors; core groups +%llu",
+		 st.dmas, st.dma_faults, st.refused, st.triggers, st.timeouts,
+		 st.other, (unsigned long long)(after.iopf_groups - before.iopf_groups));
 	TEST_EXPECT(st.dmas > 0, "no DMA ran before the detach");
+	TEST_EXPECT(st.refused > 0, "no DMA ran after the detach");
 	TEST_EXPECT_EQ(st.timeouts, 0);
 	TEST_EXPECT_EQ(st.other, 0);
 	/* each DMA-raised group counted once; triggered ones at most once */
@@ -565,15 +575,15 @@ static void case_teardown(void)
 		    "core groups %llu for %lu DMA requests and %lu triggered",
 		    (unsigned long long)(after.iopf_groups - before.iopf_groups),
 		    st.dma_faults, st.triggers);
-	TEST_EXPECT_EQ(after.attached, 0);
-	test_ioctl_destroy(s.iommufd, hwpt_id);
-	/* the fault queue's file holds the object */
-	close(fault_fd);
-	test_ioctl_destroy(s.iommufd, fault_id);
-	TEST_EXPECT_EQ(stats().fault_domains, 0);
-	test_ioctl_destroy(s.iommufd, s.ioas_id);
+	/*
+	 * Unbind once the storm is over: 6.12's iommufd_object_destroy_user()
+	 * sleeps uninterruptibly for the last short-term user, whom
+	 * iommufd_put_object() wakes with wake_up_interruptible_all(), so a
+	 * storm ioctl racing with the unbind stalls it for 60 s.
+	 */
+	test_ioctl_destroy(s.iommufd, stdev_id);
 	test_ioctl_destroy(s.iommufd, plain_ioas);
-	shared_vm_destroy(&s);
+	close(s.iommufd);
 	TEST_EXPECT_EQ(kmsg_splats(kmsg), 0);
 	close(kmsg);
 	tap_end();
